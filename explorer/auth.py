@@ -1,0 +1,253 @@
+"""RegistryAuth: the registry auth dance as an ``httpx.Auth`` generator.
+
+anonymous request → 401 + ``WWW-Authenticate`` → Basic: retry with credentials;
+Bearer: token request to the realm (GET with ``service``/``scope``/``account``,
+or the OAuth2 POST when holding an identity token, falling back to GET on 404)
+→ retry with ``Authorization: Bearer``. Every hop is *yielded*, so it goes
+through the client's transport and becomes its own exchange in the trace.
+
+Rules:
+- no I/O outside the yields; token bodies are read explicitly (``read()``) so
+  blob bodies stay streamed (``requires_response_body`` stays False);
+- a token is attached only to the host (netloc) whose challenge asked for it;
+  httpx itself strips ``Authorization`` on cross-origin redirects;
+- Basic credentials go to a token realm on another host only over https or
+  loopback; otherwise a warning and an anonymous token request;
+- tokens are cached per (realm, service) with the scopes they grant and their
+  expiry; ``insufficient_scope`` asks again with the merged scopes (once);
+- every credential and token is registered in ``Secrets`` before any use.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+
+import httpx
+
+from explorer.credentials import CredentialSource, Credentials
+from explorer.errors import AuthError
+from explorer.protocol import challenge as challenges
+from explorer.protocol import errorcodes
+from explorer.protocol.reference import is_loopback
+from explorer.recorder import STEP_EXTENSION
+from explorer.redact import Secrets
+
+__all__ = ["RegistryAuth"]
+
+CLIENT_ID = "regexplore"
+EXPIRY_MARGIN = 10.0  # seconds: refresh a little before the token expires
+MAX_TOKEN_ROUNDS = 2  # first token, then one more for insufficient_scope / expiry
+
+
+@dataclass
+class _CachedToken:
+    token: str
+    scopes: tuple[str, ...]
+    expires_at: float
+
+
+class RegistryAuth(httpx.Auth):
+    requires_request_body = False
+    requires_response_body = False
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        secrets: Secrets,
+        *,
+        warn: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.credentials = credentials
+        self.secrets = secrets
+        self._warn = warn or (lambda message: None)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._challenges: dict[str, challenges.Challenge] = {}
+        self._tokens: dict[tuple[str, str], list[_CachedToken]] = {}
+        self._refresh_tokens: dict[str, str] = {}
+        self._post_unsupported: set[str] = set()
+        self._warned: set[str] = set()
+
+    # --- the flow ------------------------------------------------------------
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        host = request.url.netloc.decode("ascii")
+        needed = challenges.scopes_for_request(request.method, request.url.path, request.url.query.decode())
+        self._attach_known(request, host, needed)
+        response = yield request
+
+        rounds = 0
+        while response.status_code == 401 and rounds < MAX_TOKEN_ROUNDS:
+            chosen = self._choose(response)
+            if chosen is None:
+                return
+            with self._lock:
+                self._challenges[host] = chosen
+            if chosen.scheme == "basic":
+                creds = self.credentials.for_host(host)
+                sent_basic = request.headers.get("authorization", "").lower().startswith("basic ")
+                if creds is None or creds.password is None or sent_basic:
+                    return
+                request.headers["Authorization"] = _basic(creds)
+                response = yield request
+                rounds += 1
+                continue
+            # Bearer: new scopes first ("some registries only look at the first scope")
+            wanted = challenges.merge_scopes([*chosen.scopes, *needed])
+            token = yield from self._token_exchange(request, host, chosen, wanted)
+            request.headers["Authorization"] = f"Bearer {token}"
+            response = yield request
+            rounds += 1
+
+    # --- helpers ---------------------------------------------------------------
+    def _choose(self, response: httpx.Response) -> challenges.Challenge | None:
+        values = response.headers.get_list("www-authenticate")
+        if not values:
+            return None
+        for c in challenges.parse_challenges(values):
+            if c.scheme in ("bearer", "basic"):
+                if c.scheme == "bearer" and not c.realm:
+                    raise AuthError(f"the registry's Bearer challenge has no realm: {values[0]!r}")
+                return c
+        return None
+
+    def _attach_known(self, request: httpx.Request, host: str, needed: tuple[str, ...]) -> None:
+        """Pre-emptive auth: reuse what the last challenge of this host taught us."""
+        if "authorization" in request.headers:
+            return
+        with self._lock:
+            known = self._challenges.get(host)
+        if known is None:
+            return
+        if known.scheme == "basic":
+            creds = self.credentials.for_host(host)
+            if creds is not None and creds.password is not None:
+                request.headers["Authorization"] = _basic(creds)
+            return
+        token = self._cached(known, needed)
+        if token is not None:
+            request.headers["Authorization"] = f"Bearer {token}"
+
+    def _cached(self, known: challenges.Challenge, needed: tuple[str, ...]) -> str | None:
+        key = (known.realm or "", known.service or "")
+        now = self._clock()
+        with self._lock:
+            entries = [t for t in self._tokens.get(key, []) if t.expires_at > now]
+            self._tokens[key] = entries
+            for entry in reversed(entries):
+                if not needed or challenges.covers(entry.scopes, needed):
+                    return entry.token
+        return None
+
+    def _token_exchange(
+        self,
+        request: httpx.Request,
+        host: str,
+        chosen: challenges.Challenge,
+        scopes: tuple[str, ...],
+    ) -> Generator[httpx.Request, httpx.Response, str]:
+        realm = self._check_realm(request.url, chosen.realm or "")
+        service = chosen.service
+        creds = self.credentials.for_host(host)
+        send_creds = creds is not None and self._may_send_credentials(request.url, realm)
+        refresh = self._refresh_tokens.get(str(realm)) or (creds.identity_token if creds and send_creds else None)
+        extensions = {STEP_EXTENSION: "authenticate"}
+        if "timeout" in request.extensions:
+            extensions["timeout"] = request.extensions["timeout"]
+        base_headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
+        if "user-agent" in request.headers:
+            base_headers["User-Agent"] = request.headers["user-agent"]
+
+        token_response: httpx.Response | None = None
+        if refresh and str(realm) not in self._post_unsupported:
+            form = challenges.token_form(
+                service=service, scopes=scopes, client_id=CLIENT_ID, refresh_token=refresh
+            )
+            post = httpx.Request("POST", realm, data=dict(form), headers=base_headers, extensions=extensions)
+            token_response = yield post
+            token_response.read()
+            if token_response.status_code in (404, 405):
+                self._post_unsupported.add(str(realm))
+                token_response = None
+        if token_response is None:
+            account = creds.username if creds and send_creds and creds.password else None
+            params = challenges.token_query(service, scopes, account)
+            headers = dict(base_headers)
+            if creds is not None and send_creds and creds.password is not None:
+                headers["Authorization"] = _basic(creds)
+            get = httpx.Request("GET", realm, params=params, headers=headers, extensions=extensions)
+            token_response = yield get
+            token_response.read()
+
+        if token_response.status_code != 200:
+            raise self._token_error(token_response, host, creds if send_creds else None)
+        try:
+            data = token_response.json()
+        except ValueError:
+            raise AuthError(
+                f"token server {_origin(realm)} answered 200 with a body that is not JSON",
+                "check the realm in the registry's WWW-Authenticate header",
+            ) from None
+        grant = challenges.parse_token_response(data)
+        self.secrets.add(grant.token)
+        self.secrets.add(grant.refresh_token)
+        if grant.refresh_token:
+            self._refresh_tokens[str(realm)] = grant.refresh_token
+        expires_at = self._clock() + max(grant.expires_in - EXPIRY_MARGIN, 1.0)
+        granted = tuple(grant.scope.split()) if grant.scope else scopes
+        with self._lock:
+            self._tokens.setdefault((chosen.realm or "", service or ""), []).append(
+                _CachedToken(grant.token, granted, expires_at)
+            )
+        return grant.token
+
+    def _check_realm(self, request_url: httpx.URL, realm: str) -> httpx.URL:
+        url = request_url.join(realm)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise AuthError(f"the registry's token realm {realm!r} is not an http(s) URL")
+        if request_url.scheme == "https" and url.scheme != "https":
+            raise AuthError(
+                f"the registry is https but its token realm {_origin(url)} is plain http; refusing it",
+                "a registry must not send clients to a plain-http token server",
+            )
+        return url
+
+    def _may_send_credentials(self, registry_url: httpx.URL, realm: httpx.URL) -> bool:
+        if realm.host == registry_url.host or realm.scheme == "https" or is_loopback(realm.host):
+            return True
+        key = _origin(realm)
+        if key not in self._warned:
+            self._warned.add(key)
+            self._warn(
+                f"not sending credentials to token server {key}: it is plain http on another host; "
+                "asking for an anonymous token instead"
+            )
+        return False
+
+    def _token_error(self, response: httpx.Response, host: str, creds: Credentials | None) -> AuthError:
+        realm = _origin(response.request.url)
+        detail = errorcodes.summarize(
+            errorcodes.parse_error_body(response.content, response.headers.get("content-type")),
+            response.status_code,
+            response.reason_phrase,
+        )
+        if response.status_code in (401, 403) and creds is not None:
+            who = creds.username or "(identity token)"
+            return AuthError(
+                f"token server {realm} refused the credentials of user {who!r} for {host} ({detail})",
+                f"check the password ({creds.source}), e.g. with `docker login {host}`",
+            )
+        return AuthError(f"token server {realm} failed for {host}: {detail}")
+
+
+def _basic(creds: Credentials) -> str:
+    raw = f"{creds.username or ''}:{creds.password or ''}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+def _origin(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.netloc.decode('ascii')}{url.path}"

@@ -1,0 +1,407 @@
+"""RegistryClient: one method per registry endpoint over a recorded, authenticated httpx.Client.
+
+Rule 1: the client knows HTTP mechanics (URLs, headers, statuses, retries,
+error bodies); the *order* of calls belongs to ``flows/``.
+Rule 2: every non-success status becomes a typed error here
+(``RegistryError`` with the registry's error code and message), with the
+image or repository it concerned, so flows and the CLI never look at statuses.
+Rule 3: one place sends requests (``request``): retries with backoff and
+``Retry-After`` live there, and every attempt is its own exchange in the trace.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from explorer import __version__
+from explorer.auth import RegistryAuth
+from explorer.credentials import CredentialSource
+from explorer.errors import ManifestError, RegistryError, TransportError
+from explorer.protocol import digest as digests
+from explorer.protocol import errorcodes, headers, mediatypes
+from explorer.protocol.reference import is_loopback
+from explorer.recorder import Recorder, RecordingTransport
+
+__all__ = ["Manifest", "RegistryClient", "UploadSession", "MANIFEST_LIMIT"]
+
+MANIFEST_LIMIT = 4 * 1024 * 1024  # as containerd: larger manifests are refused
+ERROR_BODY_LIMIT = 64 * 1024
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+USER_AGENT = f"regexplore/{__version__}"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A manifest exactly as received: its bytes, media type and computed digest."""
+
+    data: bytes
+    media_type: str
+    digest: str
+    header_digest: str | None
+
+    def parsed(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.data)
+        except ValueError as exc:
+            raise ManifestError(f"manifest {digests.short(self.digest)} is not valid JSON ({exc})") from None
+        if not isinstance(value, dict):
+            raise ManifestError(f"manifest {digests.short(self.digest)} is not a JSON object")
+        return value
+
+
+@dataclass(frozen=True)
+class UploadSession:
+    """An open blob upload: where to send the next request (absolute URL) and what the registry asked."""
+
+    location: str
+    uuid: str | None = None
+    min_chunk: int | None = None
+    offset: int = 0  # bytes the registry has received
+
+
+class RegistryClient:
+    """Talks to one registry. Use as a context manager; ``step`` labels the exchanges that follow."""
+
+    def __init__(
+        self,
+        registry: str,
+        *,
+        recorder: Recorder,
+        credentials: CredentialSource,
+        plain_http: bool | None = None,
+        insecure: bool = False,
+        timeout: httpx.Timeout | None = None,
+        retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+        warn: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.registry = registry
+        self.recorder = recorder
+        self.scheme = "http" if (plain_http or (plain_http is None and is_loopback(registry))) else "https"
+        self.base_url = f"{self.scheme}://{registry}"
+        self.retries = max(0, retries)
+        self._sleep = sleep
+        self.transport = (
+            transport
+            if isinstance(transport, RecordingTransport)
+            else RecordingTransport(recorder, transport, verify=not insecure)
+        )
+        self.auth = RegistryAuth(credentials, recorder.secrets, warn=warn)
+        self.credentials = credentials
+        self.http = httpx.Client(
+            transport=self.transport,
+            auth=self.auth,
+            timeout=timeout or httpx.Timeout(30.0, read=300.0),
+            follow_redirects=True,
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+            trust_env=False,
+        )
+
+    # --- plumbing ----------------------------------------------------------------
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def step(self, label: str) -> Any:
+        """Context manager labelling the exchanges sent inside it (per thread)."""
+        return self.recorder.step(label)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        ok: tuple[int, ...],
+        context: str,
+        headers: dict[str, str] | None = None,
+        content: Any = None,
+        params: list[tuple[str, str]] | None = None,
+        stream: bool = False,
+        replayable: bool = True,
+    ) -> httpx.Response:
+        """Send with retries; return a response whose status is in ``ok``, else raise.
+
+        With ``stream=True`` the caller must close the response.
+        """
+        attempt = 0
+        while True:
+            req = self.http.build_request(method, url, headers=headers, content=content, params=params)
+            try:
+                response = self.http.send(req, stream=True)
+            except httpx.TransportError as exc:
+                if attempt < self.retries and replayable:
+                    self._backoff(attempt, None)
+                    attempt += 1
+                    continue
+                raise TransportError(_describe_transport_error(exc, url)) from exc
+            if response.status_code in ok:
+                if not stream:
+                    response.read()
+                    response.close()
+                return response
+            if response.status_code in RETRY_STATUSES and attempt < self.retries and replayable:
+                retry_after = response.headers.get("retry-after")
+                response.close()
+                self._backoff(attempt, retry_after)
+                attempt += 1
+                continue
+            raise self.error(response, context)
+
+    def _backoff(self, attempt: int, retry_after: str | None) -> None:
+        delay = None
+        if retry_after:
+            from datetime import datetime, timezone
+
+            delay = headers.parse_retry_after(retry_after, datetime.now(timezone.utc))
+        if delay is None:
+            delay = 0.25 * (2**attempt) * (1 + random.random() / 2)
+        self._sleep(min(delay, 60.0))
+
+    def error(self, response: httpx.Response, context: str) -> RegistryError:
+        """A typed error from an error response (reads at most 64 KiB of its body, then closes it)."""
+        body = bytearray()
+        try:
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) >= ERROR_BODY_LIMIT:
+                    break
+        except httpx.HTTPError:
+            pass
+        finally:
+            response.close()
+        errors = errorcodes.parse_error_body(bytes(body), response.headers.get("content-type"))
+        summary = errorcodes.summarize(errors, response.status_code, response.reason_phrase)
+        code = errors[0].code if errors else None
+        hint = None
+        sent = response.request.headers.get("authorization", "")
+        if response.status_code == 401:
+            creds = self.credentials.for_host(self.registry)
+            if creds is not None and sent:
+                who = creds.username or "(identity token)"
+                return RegistryError(
+                    f"registry {self.registry} refused the credentials of user {who!r}: {summary} ({context})",
+                    f"check the password ({creds.source})",
+                    status=401,
+                    code=code,
+                )
+            hint = f"log in: --username USER --password-stdin, or `docker login {self.registry}`"
+        elif response.status_code == 403:
+            hint = "the credentials are valid but not allowed to do this"
+        return RegistryError(f"{summary} ({context})", hint, status=response.status_code, code=code)
+
+    # --- end-1 ---------------------------------------------------------------------
+    def ping(self) -> httpx.Response:
+        """GET /v2/: 200 (no auth needed, or auth accepted) or 401 (auth will be needed)."""
+        return self.request("GET", self.url("/v2/"), ok=(200, 401), context=f"{self.registry}/v2/")
+
+    # --- end-3 / end-7 / end-9 -------------------------------------------------
+    def get_manifest(self, repository: str, reference: str, *, context: str) -> Manifest:
+        url = self.url(f"/v2/{repository}/manifests/{reference}")
+        response = self.request(
+            "GET", url, ok=(200,), context=context, headers={"Accept": mediatypes.accept_header()}, stream=True
+        )
+        try:
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > MANIFEST_LIMIT:
+                raise ManifestError(
+                    f"manifest of {context} is {declared} bytes, more than the 4 MiB limit; refusing it"
+                )
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > MANIFEST_LIMIT:
+                    raise ManifestError(f"manifest of {context} exceeds the 4 MiB limit; refusing it")
+        finally:
+            response.close()
+        media_type = mediatypes.base(response.headers.get("content-type", ""))
+        header_digest = response.headers.get("docker-content-digest")
+        return Manifest(bytes(data), media_type, digests.compute(bytes(data)), header_digest)
+
+    def head_manifest(self, repository: str, reference: str, *, context: str) -> httpx.Response | None:
+        """HEAD a manifest: the response (digest/size/type in headers), or None when it does not exist."""
+        url = self.url(f"/v2/{repository}/manifests/{reference}")
+        response = self.request(
+            "HEAD", url, ok=(200, 404), context=context, headers={"Accept": mediatypes.accept_header()}
+        )
+        return response if response.status_code == 200 else None
+
+    def put_manifest(
+        self, repository: str, reference: str, data: bytes, media_type: str, *, context: str
+    ) -> httpx.Response:
+        url = self.url(f"/v2/{repository}/manifests/{reference}")
+        return self.request(
+            "PUT", url, ok=(201,), context=context, headers={"Content-Type": media_type}, content=data
+        )
+
+    def delete_manifest(self, repository: str, reference: str, *, context: str) -> httpx.Response:
+        return self.request("DELETE", self.url(f"/v2/{repository}/manifests/{reference}"), ok=(202,), context=context)
+
+    # --- end-2 / end-10 --------------------------------------------------------
+    @contextmanager
+    def open_blob(
+        self, repository: str, digest: str, *, context: str, offset: int = 0
+    ) -> Iterator[httpx.Response]:
+        """Stream a blob (following a 307 to storage); with ``offset`` asks for the rest by Range."""
+        digests.validate(digest)
+        extra = {"Range": f"bytes={offset}-"} if offset else None
+        response = self.request(
+            "GET",
+            self.url(f"/v2/{repository}/blobs/{digest}"),
+            ok=(200, 206),
+            context=context,
+            headers=extra,
+            stream=True,
+        )
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def head_blob(self, repository: str, digest: str, *, context: str) -> int | None:
+        """The blob's size when the repository has it, else None."""
+        digests.validate(digest)
+        response = self.request(
+            "HEAD", self.url(f"/v2/{repository}/blobs/{digest}"), ok=(200, 404), context=context
+        )
+        if response.status_code == 404:
+            return None
+        length = response.headers.get("content-length", "")
+        return int(length) if length.isdigit() else -1
+
+    def delete_blob(self, repository: str, digest: str, *, context: str) -> httpx.Response:
+        digests.validate(digest)
+        return self.request("DELETE", self.url(f"/v2/{repository}/blobs/{digest}"), ok=(202,), context=context)
+
+    # --- uploads: end-4a, end-11, end-5, end-6, end-13, end-14 ------------------------
+    def start_upload(
+        self, repository: str, *, context: str, mount: str | None = None, from_repository: str | None = None
+    ) -> UploadSession | None:
+        """POST an upload; returns the session, or None when a cross-repository mount succeeded (201)."""
+        params = [("mount", mount), ("from", from_repository)] if mount and from_repository else None
+        response = self.request(
+            "POST",
+            self.url(f"/v2/{repository}/blobs/uploads/"),
+            ok=(201, 202),
+            context=context,
+            params=params,
+            headers={"Content-Length": "0"},
+        )
+        if response.status_code == 201:
+            return None
+        return self._session(response)
+
+    def _session(self, response: httpx.Response, previous: UploadSession | None = None) -> UploadSession:
+        location = response.headers.get("location")
+        if not location:
+            raise RegistryError(
+                f"the registry answered {response.status_code} to an upload without a Location header",
+                status=response.status_code,
+            )
+        offset = previous.offset if previous else 0
+        rng = response.headers.get("range")
+        if rng:
+            start, end = headers.parse_upload_range(rng)
+            offset = end + 1 if (end > 0 or (previous and previous.offset > 0)) else 0
+        min_chunk = response.headers.get("oci-chunk-min-length")
+        return UploadSession(
+            location=headers.resolve_location(str(response.request.url), location),
+            uuid=response.headers.get("docker-upload-uuid") or (previous.uuid if previous else None),
+            min_chunk=int(min_chunk) if min_chunk and min_chunk.isdigit() else (previous.min_chunk if previous else None),
+            offset=offset,
+        )
+
+    def upload_chunk(
+        self, session: UploadSession, body: Any, start: int, end: int, *, context: str
+    ) -> UploadSession:
+        """PATCH bytes ``start..end`` (inclusive); returns the session at its new Location."""
+        response = self.request(
+            "PATCH",
+            session.location,
+            ok=(202,),
+            context=context,
+            content=body,
+            headers={
+                "Content-Type": mediatypes.OCTET_STREAM,
+                "Content-Range": headers.format_content_range(start, end),
+                "Content-Length": str(end - start + 1),
+            },
+        )
+        new = self._session(response, session)
+        return UploadSession(new.location, new.uuid, new.min_chunk, end + 1)
+
+    def upload_status(self, session: UploadSession, *, context: str) -> UploadSession:
+        response = self.request("GET", session.location, ok=(204,), context=context)
+        return self._session(response, session)
+
+    def finish_upload(
+        self, session: UploadSession, digest: str, *, context: str, body: Any = None, size: int = 0
+    ) -> httpx.Response:
+        """PUT ``?digest=`` (with the whole blob as ``body`` for a monolithic upload)."""
+        digests.validate(digest)
+        url = headers.add_query(session.location, [("digest", digest)])
+        return self.request(
+            "PUT",
+            url,
+            ok=(201,),
+            context=context,
+            content=body if body is not None else b"",
+            headers={"Content-Type": mediatypes.OCTET_STREAM, "Content-Length": str(size)},
+        )
+
+    def cancel_upload(self, session: UploadSession, *, context: str) -> None:
+        try:
+            self.request("DELETE", session.location, ok=(204, 404), context=context)
+        except (RegistryError, TransportError):
+            pass  # servers time sessions out anyway
+
+    # --- end-8 / catalog / end-12 ----------------------------------------------------
+    def list_page(self, url: str, *, context: str) -> tuple[dict[str, Any], str | None]:
+        """One page of tags/list or _catalog: (body, absolute next URL from Link or None)."""
+        response = self.request("GET", url, ok=(200,), context=context)
+        try:
+            body = response.json()
+        except ValueError:
+            raise RegistryError(f"the listing at {context} is not JSON", status=response.status_code) from None
+        link = response.headers.get("link")
+        next_url = None
+        if link:
+            rel = headers.parse_link(link).get("next")
+            if rel:
+                next_url = headers.resolve_location(str(response.request.url), rel)
+        return (body if isinstance(body, dict) else {}), next_url
+
+    def referrers(self, repository: str, digest: str, *, context: str, artifact_type: str | None = None) -> httpx.Response:
+        digests.validate(digest)
+        params = [("artifactType", artifact_type)] if artifact_type else None
+        return self.request(
+            "GET", self.url(f"/v2/{repository}/referrers/{digest}"), ok=(200, 404), context=context, params=params
+        )
+
+
+def _describe_transport_error(exc: httpx.TransportError, url: str) -> str:
+    target = httpx.URL(url)
+    where = f"{target.scheme}://{target.netloc.decode('ascii')}"
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {where}: {text}"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out talking to {where}: {text}"
+    return f"connection to {where} failed: {text}"
+

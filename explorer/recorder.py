@@ -1,0 +1,450 @@
+"""The recording layer: a transport that writes down every HTTP hop as an Exchange.
+
+Rule 1: no protocol logic. The recorder watches, times and writes down what
+goes over the wire; it never decides anything.
+Rule 2: redaction happens here, before an exchange is stored (``redact.py``).
+Rule 3: bodies stream through. A tap counts and hashes every chunk and keeps
+only the first ``text_cap`` bytes of textual bodies; nothing is buffered.
+
+``RecordingTransport`` wraps an inner ``httpx.BaseTransport``. Because httpx
+calls the transport once per wire exchange, the anonymous 401, the token
+request, the retried request and each redirect hop each become one Exchange,
+appended in true start order (ids are given when a request starts).
+
+Step labels come from the flows: ``with recorder.step("fetch layer 2/5"):``
+(thread-local, so concurrent blob transfers keep their own labels). A request
+may carry ``extensions["regexplore.step"]`` to override the label (the auth
+layer labels its token requests ``authenticate``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+
+from explorer import redact
+from explorer.protocol import mediatypes
+from explorer.trace import (
+    Body,
+    Connection,
+    Exchange,
+    RecordedRequest,
+    RecordedResponse,
+    Timings,
+    Trace,
+    iso_time,
+)
+
+__all__ = ["Recorder", "RecordingTransport", "StepHandle", "STEP_EXTENSION", "BODY_TAP_EXTENSION"]
+
+STEP_EXTENSION = "regexplore.step"
+BODY_TAP_EXTENSION = "regexplore.body"  # response extension: the BodyTap that saw the body
+TEXT_CAP = 64 * 1024
+
+
+class StepHandle:
+    """A step label that flows can rename once they know more ("… already present, skipped")."""
+
+    def __init__(self, recorder: Recorder, label: str) -> None:
+        self._recorder = recorder
+        self.label = label
+        self.exchanges: list[Exchange] = []
+
+    def rename(self, label: str) -> None:
+        with self._recorder._lock:
+            self.label = label
+            for ex in self.exchanges:
+                ex.step = label
+
+
+class Recorder:
+    """Collects exchanges into a ``Trace``. Thread-safe; one per traced operation."""
+
+    def __init__(
+        self,
+        trace: Trace | None = None,
+        *,
+        secrets: redact.Secrets | None = None,
+        text_cap: int = TEXT_CAP,
+        binary_cap: int = 0,
+        on_exchange: Callable[[Exchange], None] | None = None,
+    ) -> None:
+        self.trace = trace if trace is not None else Trace()
+        self.secrets = secrets if secrets is not None else redact.Secrets()
+        self.text_cap = text_cap
+        self.binary_cap = binary_cap
+        self.on_exchange = on_exchange
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._next_id = 1 + max((e.id for e in self.trace.exchanges), default=0)
+
+    # --- step labels -------------------------------------------------------
+    @contextmanager
+    def step(self, label: str) -> Iterator[StepHandle]:
+        stack = self._stack()
+        handle = StepHandle(self, label)
+        stack.append(handle)
+        try:
+            yield handle
+        finally:
+            stack.pop()
+
+    def current_step(self) -> StepHandle | None:
+        stack = self._stack()
+        return stack[-1] if stack else None
+
+    def _stack(self) -> list[StepHandle]:
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    # --- exchanges ---------------------------------------------------------
+    def begin(self, request: RecordedRequest, step_override: str | None) -> Exchange:
+        handle = None if step_override else self.current_step()
+        label = step_override or (handle.label if handle else None)
+        with self._lock:
+            exchange = Exchange(
+                id=self._next_id,
+                step=label,
+                started=iso_time(datetime.now(timezone.utc)),
+                duration_ms=0.0,
+                request=request,
+            )
+            self._next_id += 1
+            self.trace.exchanges.append(exchange)
+            if handle is not None:
+                handle.exchanges.append(exchange)
+        return exchange
+
+    def finished(self, exchange: Exchange) -> None:
+        if self.on_exchange is not None:
+            self.on_exchange(exchange)
+
+    def scrub_text(self, text: str, media_type: str | None) -> str:
+        return redact.redact_text(text, media_type, self.secrets)
+
+    def seal(self) -> Trace:
+        """Make the trace consistent for saving: pending exchanges get an error, secrets re-scrubbed.
+
+        Secrets learned late (a token issued after an earlier exchange was
+        stored) are scrubbed from everything once more here.
+        """
+        with self._lock:
+            for ex in self.trace.exchanges:
+                if ex.response is None and ex.error is None:
+                    ex.error = "no response: the operation was interrupted"
+                _rescrub(ex, self.secrets)
+        return self.trace
+
+
+def _rescrub(ex: Exchange, secrets: redact.Secrets) -> None:
+    if not len(secrets):
+        return
+    ex.request.url = secrets.scrub(ex.request.url)
+    ex.request.headers = [(k, secrets.scrub(v)) for k, v in ex.request.headers]
+    for body in (ex.request.body, ex.response.body if ex.response else None):
+        if body is not None and body.text:
+            body.text = secrets.scrub(body.text)
+    if ex.response is not None:
+        ex.response.headers = [(k, secrets.scrub(v)) for k, v in ex.response.headers]
+    if ex.error:
+        ex.error = secrets.scrub(ex.error)
+
+
+class _PhaseClock:
+    """Collects httpcore trace events (``request.extensions["trace"]``) as timestamps."""
+
+    def __init__(self, chained: Callable[[str, dict[str, Any]], None] | None) -> None:
+        self.events: dict[str, float] = {}
+        self.network_stream: Any = None
+        self._chained = chained
+
+    def __call__(self, name: str, info: dict[str, Any]) -> None:
+        self.events.setdefault(name, time.perf_counter())
+        if name.endswith("connect_tcp.complete"):
+            self.network_stream = info.get("return_value")
+        if self._chained is not None:
+            self._chained(name, info)
+
+    def span(self, start: str, end: str) -> float | None:
+        a, b = self._find(start), self._find(end)
+        if a is None or b is None:
+            return None
+        return max(0.0, (b - a) * 1000)
+
+    def _find(self, suffix: str) -> float | None:
+        for name, t in self.events.items():
+            if name.endswith(suffix):
+                return t
+        return None
+
+    def first(self) -> float | None:
+        return min(self.events.values()) if self.events else None
+
+
+class BodyTap:
+    """Counts, hashes and (for text) keeps the head of a body as it streams past."""
+
+    def __init__(self, keep: int) -> None:
+        self.size = 0
+        self._hash = hashlib.sha256()
+        self._keep = keep
+        self._head = bytearray()
+        self.complete = False
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        self._hash.update(chunk)
+        if len(self._head) < self._keep:
+            self._head += chunk[: self._keep - len(self._head)]
+
+    def sha256_hex(self) -> str:
+        return self._hash.hexdigest()
+
+    def body(self, media_type: str | None, recorder: Recorder, *, binary: bool) -> Body:
+        truncated = self.size > len(self._head)
+        text = b64 = None
+        if self._head and not binary:
+            text = recorder.scrub_text(self._head.decode("utf-8", errors="replace"), media_type)
+        elif self._head:
+            b64 = base64.b64encode(bytes(self._head)).decode("ascii")
+        return Body(
+            size=self.size,
+            sha256=self.sha256_hex(),
+            media_type=media_type,
+            text=text,
+            base64=b64,
+            truncated=truncated,
+            complete=self.complete,
+        )
+
+
+class _TappedResponseStream(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, tap: BodyTap, on_close: Callable[[], None]) -> None:
+        self._inner = inner
+        self._tap = tap
+        self._on_close = on_close
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        feed = self._tap.feed
+        for chunk in self._inner:
+            feed(chunk)
+            yield chunk
+        self._tap.complete = True
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._inner.close()
+        finally:
+            self._on_close()
+
+
+class _TappedRequestStream(httpx.SyncByteStream):
+    """Re-iterable: counts the request body each time it is sent (auth retries, 307s resend it)."""
+
+    def __init__(self, inner: Any, tap_factory: Callable[[], BodyTap]) -> None:
+        self._inner = inner
+        self._tap_factory = tap_factory
+        self.tap = tap_factory()
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.tap = tap = self._tap_factory()
+        for chunk in self._inner:
+            tap.feed(chunk)
+            yield chunk
+        tap.complete = True
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """Wraps an inner transport; records every request/response pair into a ``Recorder``.
+
+    Without ``inner``, two lazily created ``httpx.HTTPTransport`` pools are used:
+    one for plain-http URLs (no CA bundle loaded) and one for https, verifying
+    TLS unless ``verify=False``.
+    """
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        inner: httpx.BaseTransport | None = None,
+        *,
+        verify: bool = True,
+        limits: httpx.Limits | None = None,
+    ) -> None:
+        self.recorder = recorder
+        self._inner = inner
+        self._verify = verify
+        self._limits = limits or httpx.Limits(max_connections=32, max_keepalive_connections=16)
+        self._plain: httpx.BaseTransport | None = None
+        self._tls: httpx.BaseTransport | None = None
+        self._lock = threading.Lock()
+
+    def _transport_for(self, url: httpx.URL) -> httpx.BaseTransport:
+        if self._inner is not None:
+            return self._inner
+        with self._lock:
+            if url.scheme == "https":
+                if self._tls is None:
+                    self._tls = httpx.HTTPTransport(verify=self._verify, limits=self._limits)
+                return self._tls
+            if self._plain is None:
+                self._plain = httpx.HTTPTransport(verify=False, limits=self._limits)
+            return self._plain
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        rec = self.recorder
+        secrets = rec.secrets
+        req_media = request.headers.get("content-type")
+        recorded_request = RecordedRequest(
+            method=request.method,
+            url=redact.redact_url(str(request.url), secrets),
+            headers=redact.redact_headers(_raw_headers(request.headers), secrets),
+            body=None,
+        )
+        exchange = rec.begin(recorded_request, request.extensions.get(STEP_EXTENSION))
+        t0 = time.perf_counter()
+
+        # request body: in memory -> describe it now; streamed -> tap it
+        original_stream = request.stream
+        request_tap: _TappedRequestStream | None = None
+        try:
+            content = request.content
+        except httpx.RequestNotRead:
+            content = None
+            keep_req = rec.text_cap if mediatypes.is_textual(req_media) else 0
+            request_tap = _TappedRequestStream(original_stream, lambda: BodyTap(keep_req))
+            request.stream = request_tap
+        if content:
+            tap = BodyTap(rec.text_cap if mediatypes.is_textual(req_media) else rec.binary_cap)
+            tap.feed(content)
+            tap.complete = True
+            recorded_request.body = tap.body(req_media, rec, binary=not mediatypes.is_textual(req_media))
+
+        clock = _PhaseClock(request.extensions.get("trace"))
+        original_extensions = request.extensions
+        request.extensions = {**original_extensions, "trace": clock}
+        try:
+            response = self._transport_for(request.url).handle_request(request)
+        except BaseException as exc:
+            exchange.duration_ms = (time.perf_counter() - t0) * 1000
+            exchange.error = secrets.scrub(f"{type(exc).__name__}: {exc}") or type(exc).__name__
+            exchange.timings = _timings(clock, t0, None)
+            if request_tap is not None:
+                recorded_request.body = request_tap.tap.body(req_media, rec, binary=True)
+            rec.finished(exchange)
+            raise
+        finally:
+            request.extensions = original_extensions
+            if request_tap is not None:
+                request.stream = original_stream
+        t_headers = time.perf_counter()
+        if request_tap is not None:
+            recorded_request.body = request_tap.tap.body(
+                req_media, rec, binary=not mediatypes.is_textual(req_media)
+            )
+
+        media = response.headers.get("content-type")
+        textual = mediatypes.is_textual(media)
+        reason = response.extensions.get("reason_phrase", b"")
+        http_version = response.extensions.get("http_version", b"HTTP/1.1")
+        exchange.response = RecordedResponse(
+            status=response.status_code,
+            reason=reason.decode("ascii", "replace") if isinstance(reason, bytes) else str(reason),
+            http_version=http_version.decode("ascii", "replace")
+            if isinstance(http_version, bytes)
+            else str(http_version),
+            headers=redact.redact_headers(_raw_headers(response.headers), secrets),
+        )
+        exchange.connection = _connection(response, clock)
+        exchange.duration_ms = (t_headers - t0) * 1000
+        tap = BodyTap(rec.text_cap if textual else rec.binary_cap)
+
+        def on_close() -> None:
+            t_end = time.perf_counter()
+            exchange.duration_ms = (t_end - t0) * 1000
+            exchange.timings = _timings(clock, t0, (t_headers, t_end))
+            if request.method == "HEAD" and tap.size == 0:
+                tap.complete = True
+            exchange.response.body = tap.body(media, rec, binary=not textual)  # type: ignore[union-attr]
+            rec.finished(exchange)
+
+        stream = response.stream
+        assert isinstance(stream, httpx.SyncByteStream)
+        # a new Response: the inner one may already hold its content (MockTransport),
+        # and then reading it would bypass the tap
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_TappedResponseStream(stream, tap, on_close),
+            extensions={**response.extensions, BODY_TAP_EXTENSION: tap},
+        )
+
+    def close(self) -> None:
+        for t in (self._inner, self._plain, self._tls):
+            if t is not None:
+                t.close()
+
+
+def _raw_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw]
+
+
+def _timings(clock: _PhaseClock, t0: float, body_span: tuple[float, float] | None) -> Timings:
+    first = clock.first()
+    connect = clock.span("connect_tcp.started", "connect_tcp.complete")
+    tls = clock.span("start_tls.started", "start_tls.complete")
+    receive = clock.span("receive_response_body.started", "receive_response_body.complete")
+    if receive is None and body_span is not None:
+        receive = max(0.0, (body_span[1] - body_span[0]) * 1000)
+    return Timings(
+        blocked=max(0.0, (first - t0) * 1000) if first is not None else None,
+        connect=(connect or 0.0) + (tls or 0.0) if connect is not None else None,
+        tls=tls,
+        send=clock.span("send_request_headers.started", "send_request_body.complete"),
+        wait=clock.span("send_request_body.complete", "receive_response_headers.complete"),
+        receive=receive,
+    )
+
+
+def _connection(response: httpx.Response, clock: _PhaseClock) -> Connection | None:
+    stream = response.extensions.get("network_stream") or clock.network_stream
+    if stream is None:
+        return None
+    reused = clock._find("connect_tcp.started") is None
+    try:
+        local = stream.get_extra_info("client_addr")
+        remote = stream.get_extra_info("server_addr")
+        ssl_object = stream.get_extra_info("ssl_object")
+    except Exception:  # a transport without these extras (mock, WSGI)
+        return None
+    return Connection(
+        local=_addr(local),
+        remote=_addr(remote),
+        reused=reused,
+        tls=ssl_object.version() if ssl_object is not None else None,
+    )
+
+
+def _addr(value: Any) -> str | None:
+    if isinstance(value, tuple) and len(value) >= 2:
+        host, port = value[0], value[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return None

@@ -1,0 +1,145 @@
+"""A traced operation: recorder + clients + the guarantee that the trace is written.
+
+Rule: whatever happens (success, a registry error, a bug, Ctrl-C), the trace of
+everything that went over the wire is sealed and saved before the error goes
+up: a failed operation is exactly when people need its trace.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from explorer import trace as tracefile
+from explorer.client import RegistryClient
+from explorer.credentials import CredentialSource, Credentials
+from explorer.errors import ExplorerError, Interrupted
+from explorer.recorder import Recorder, RecordingTransport
+from explorer.redact import Secrets, redact_argv
+from explorer.trace import Outcome, Trace
+
+__all__ = ["ClientOptions", "TraceSession"]
+
+
+@dataclass
+class ClientOptions:
+    """How to reach registries: credentials, scheme, TLS, retries (shared by every trace command)."""
+
+    credentials: Credentials | None = None
+    plain_http: bool | None = None  # None: http for loopback registries, https elsewhere
+    insecure: bool = False
+    retries: int = 3
+    timeout: float | None = None
+    text_cap: int = 64 * 1024
+    binary_cap: int = 0
+    inner_transport: httpx.BaseTransport | None = None  # tests: a WSGITransport or MockTransport
+    warn: Callable[[str], None] = field(default=lambda message: print(f"warning: {message}", file=sys.stderr))
+
+
+class TraceSession:
+    """Records one operation. ``with session.running(): ...`` saves the trace whatever happens."""
+
+    def __init__(
+        self,
+        operation: str,
+        target: str,
+        output: Path,
+        *,
+        argv: list[str] | None = None,
+        options: ClientOptions | None = None,
+    ) -> None:
+        self.options = options or ClientOptions()
+        self.secrets = Secrets()
+        self.credentials = CredentialSource(self.secrets, self.options.credentials)
+        self.output = output
+        command = ["regexplore", *(argv if argv is not None else sys.argv[1:])]
+        self.trace = Trace(command=redact_argv(command, self.secrets), operation=operation, target=target)
+        self.recorder = Recorder(
+            self.trace, secrets=self.secrets, text_cap=self.options.text_cap, binary_cap=self.options.binary_cap
+        )
+        self.transport = RecordingTransport(
+            self.recorder, self.options.inner_transport, verify=not self.options.insecure
+        )
+        self._clients: list[RegistryClient] = []
+        self.saved: Path | None = None
+
+    def client(self, registry: str) -> RegistryClient:
+        """A client for ``registry`` sharing this session's recorder and connection pools."""
+        timeout = httpx.Timeout(self.options.timeout, read=max(self.options.timeout, 300.0)) if self.options.timeout else None
+        client = RegistryClient(
+            registry,
+            recorder=self.recorder,
+            credentials=self.credentials,
+            plain_http=self.options.plain_http,
+            insecure=self.options.insecure,
+            retries=self.options.retries,
+            timeout=timeout,
+            transport=self.transport,
+            warn=self.options.warn,
+        )
+        self._clients.append(client)
+        return client
+
+    @contextmanager
+    def running(self) -> Iterator[TraceSession]:
+        try:
+            yield self
+        except KeyboardInterrupt:
+            self._finish(Outcome("interrupted", "interrupted by the user (Ctrl-C)"))
+            raise Interrupted(f"interrupted; the trace so far was written to {self.output}") from None
+        except ExplorerError as exc:
+            self._finish(Outcome("failed", self.secrets.scrub(exc.message)))
+            raise
+        except Exception as exc:
+            self._finish(Outcome("failed", self.secrets.scrub(f"{type(exc).__name__}: {exc}")))
+            raise
+        else:
+            self._finish(Outcome("ok", None))
+
+    def fail_without_running(self, exc: ExplorerError) -> None:
+        """Write an empty trace saying why nothing was sent (bad arguments)."""
+        self._finish(Outcome("failed", self.secrets.scrub(exc.message)))
+
+    def _finish(self, outcome: Outcome) -> None:
+        for client in self._clients:
+            client.close()
+        self.transport.close()
+        self.trace.outcome = outcome
+        self.recorder.seal()
+        self.saved = tracefile.save(self.trace, self.output)
+
+    # --- numbers for the summary line -------------------------------------------
+    def summary(self) -> str:
+        exchanges = self.trace.exchanges
+        down = sum(e.response.body.size for e in exchanges if e.response and e.response.body)
+        up = sum(e.request.body.size for e in exchanges if e.request.body)
+        wall = _wall_seconds(self.trace)
+        parts = [f"{len(exchanges)} exchanges", f"{_human(down)} down"]
+        if up:
+            parts.append(f"{_human(up)} up")
+        parts.append(f"{wall:.2f} s")
+        return ", ".join(parts)
+
+
+def _wall_seconds(trace: Trace) -> float:
+    from datetime import datetime
+
+    if not trace.exchanges:
+        return 0.0
+    starts = [datetime.fromisoformat(e.started.replace("Z", "+00:00")).timestamp() for e in trace.exchanges]
+    ends = [s + e.duration_ms / 1000 for s, e in zip(starts, trace.exchanges)]
+    return max(ends) - min(starts)
+
+
+def _human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"

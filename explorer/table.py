@@ -1,0 +1,63 @@
+"""The plain-text exchange table of ``regexplore show``: #, step, method, path, status, size, time.
+
+Rule: reads a Trace, returns text; stdlib only (no httpx, no rich), so it is
+fast and pipes cleanly.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from explorer.trace import Exchange, Trace
+
+__all__ = ["exchange_table"]
+
+_COLUMNS = ("#", "step", "method", "path", "status", "size", "time")
+_MAX_PATH = 90
+
+
+def exchange_table(trace: Trace) -> str:
+    registry = _registry_netloc(trace)
+    rows = [_row(ex, registry) for ex in trace.exchanges]
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(_COLUMNS)]
+    right = {0, 4, 5, 6}
+
+    def fmt(cells: tuple[str, ...]) -> str:
+        out = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        return "  ".join(out).rstrip()
+
+    lines = [fmt(_COLUMNS)] + [fmt(r) for r in rows]
+    head = f"{trace.operation or 'trace'} {trace.target or ''}".rstrip()
+    outcome = trace.outcome.status if trace.outcome.status == "ok" else f"{trace.outcome.status}: {trace.outcome.message}"
+    return f"{head} — {len(trace.exchanges)} exchanges, {outcome}\n" + "\n".join(lines) + "\n"
+
+
+def _registry_netloc(trace: Trace) -> str | None:
+    for ex in trace.exchanges:
+        parts = urlsplit(ex.request.url)
+        if parts.path.startswith("/v2"):
+            return parts.netloc
+    return None
+
+
+def _row(ex: Exchange, registry: str | None) -> tuple[str, ...]:
+    parts = urlsplit(ex.request.url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if parts.netloc != registry:
+        path = f"{parts.netloc}{path}"
+    if len(path) > _MAX_PATH:
+        path = path[: _MAX_PATH - 1] + "…"
+    if ex.response is None:
+        status, size = "ERR", "-"
+    else:
+        status = str(ex.response.status)
+        size = _size(ex.response.body.size) if ex.response.body else "0"
+    return (str(ex.id), ex.step or "", ex.request.method, path, status, size, f"{ex.duration_ms:.1f} ms")
+
+
+def _size(n: int) -> str:
+    if n < 1000:
+        return f"{n} B"
+    if n < 1_000_000:
+        return f"{n / 1000:.1f} KB"
+    return f"{n / 1_000_000:.1f} MB"

@@ -1,0 +1,461 @@
+"""The trace data model and the only code that reads or writes trace files.
+
+Rule 1: a trace holds facts only: what went on the wire (already redacted),
+when, and the step label the flow gave it. Meaning (endpoint ids, roles,
+explanations) is derived later by ``annotate.py``, so a better classifier
+improves old recordings.
+
+Rule 2: stdlib only (plus ``explorer.errors`` and ``explorer.atomic``); no
+httpx. Rendering a saved trace must load no network code.
+
+Format history (bump ``FORMAT_VERSION`` with one line here on every change):
+    1: first format: exchanges with request/response/body/timings/connection,
+       ``outcome`` and ``operation`` at the top level.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from explorer.atomic import write_atomic
+from explorer.errors import TraceFormatError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Body",
+    "Connection",
+    "Exchange",
+    "Outcome",
+    "RecordedRequest",
+    "RecordedResponse",
+    "Timings",
+    "Trace",
+    "dumps",
+    "iso_now",
+    "load",
+    "loads",
+    "save",
+]
+
+FORMAT_VERSION = 1
+
+Headers = list[tuple[str, str]]
+
+
+def iso_now() -> str:
+    """The current UTC time as ISO-8601 with milliseconds and ``Z``."""
+    return iso_time(datetime.now(timezone.utc))
+
+
+def iso_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Body:
+    """What we know of a message body: always its size and sha256; text kept when small."""
+
+    size: int
+    sha256: str  # hex of the bytes as sent/received on the wire
+    media_type: str | None = None
+    text: str | None = None  # kept for JSON/text bodies up to the recorder's cap
+    base64: str | None = None  # kept for small binary bodies (rare)
+    truncated: bool = False  # text/base64 is only the first part of the body
+    complete: bool = True  # False when the body was abandoned or cut before its end
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "sha256": self.sha256,
+            "media_type": self.media_type,
+            "text": self.text,
+            "base64": self.base64,
+            "truncated": self.truncated,
+            "complete": self.complete,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Body | None:
+        if data is None:
+            return None
+        d = _mapping(data, "body")
+        return cls(
+            size=_int(d, "size"),
+            sha256=_str(d, "sha256"),
+            media_type=_opt_str(d, "media_type"),
+            text=_opt_str(d, "text"),
+            base64=_opt_str(d, "base64"),
+            truncated=bool(d.get("truncated", False)),
+            complete=bool(d.get("complete", True)),
+        )
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    url: str
+    headers: Headers = field(default_factory=list)
+    body: Body | None = None
+
+    def header(self, name: str) -> str | None:
+        return _first(self.headers, name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": [list(h) for h in self.headers],
+            "body": self.body.to_dict() if self.body else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RecordedRequest:
+        d = _mapping(data, "request")
+        return cls(
+            method=_str(d, "method"),
+            url=_str(d, "url"),
+            headers=_headers(d.get("headers", [])),
+            body=Body.from_dict(d.get("body")),
+        )
+
+
+@dataclass
+class RecordedResponse:
+    status: int
+    reason: str = ""
+    http_version: str = "HTTP/1.1"
+    headers: Headers = field(default_factory=list)
+    body: Body | None = None
+
+    def header(self, name: str) -> str | None:
+        return _first(self.headers, name)
+
+    def header_list(self, name: str) -> list[str]:
+        lname = name.lower()
+        return [v for k, v in self.headers if k.lower() == lname]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "http_version": self.http_version,
+            "headers": [list(h) for h in self.headers],
+            "body": self.body.to_dict() if self.body else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RecordedResponse | None:
+        if data is None:
+            return None
+        d = _mapping(data, "response")
+        return cls(
+            status=_int(d, "status"),
+            reason=_opt_str(d, "reason") or "",
+            http_version=_opt_str(d, "http_version") or "HTTP/1.1",
+            headers=_headers(d.get("headers", [])),
+            body=Body.from_dict(d.get("body")),
+        )
+
+
+@dataclass
+class Timings:
+    """Connection-level phases in milliseconds (None: not applicable or not observed).
+
+    ``connect`` includes ``tls`` (as in HAR); both are None on a reused connection.
+    """
+
+    blocked: float | None = None
+    connect: float | None = None
+    tls: float | None = None
+    send: float | None = None
+    wait: float | None = None
+    receive: float | None = None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {
+            "blocked": self.blocked,
+            "connect": self.connect,
+            "tls": self.tls,
+            "send": self.send,
+            "wait": self.wait,
+            "receive": self.receive,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Timings:
+        if data is None:
+            return cls()
+        d = _mapping(data, "timings")
+        return cls(**{k: _opt_float(d, k) for k in ("blocked", "connect", "tls", "send", "wait", "receive")})
+
+
+@dataclass
+class Connection:
+    """Which TCP connection carried the exchange (local address = a connection id)."""
+
+    local: str | None = None
+    remote: str | None = None
+    reused: bool = False
+    tls: str | None = None  # e.g. "TLSv1.3"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"local": self.local, "remote": self.remote, "reused": self.reused, "tls": self.tls}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Connection | None:
+        if data is None:
+            return None
+        d = _mapping(data, "connection")
+        return cls(
+            local=_opt_str(d, "local"),
+            remote=_opt_str(d, "remote"),
+            reused=bool(d.get("reused", False)),
+            tls=_opt_str(d, "tls"),
+        )
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and its response (or the error that replaced it): one hop on the wire."""
+
+    id: int
+    step: str | None
+    started: str
+    duration_ms: float
+    request: RecordedRequest
+    response: RecordedResponse | None = None
+    error: str | None = None
+    timings: Timings = field(default_factory=Timings)
+    connection: Connection | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "step": self.step,
+            "started": self.started,
+            "duration_ms": round(self.duration_ms, 3),
+            "request": self.request.to_dict(),
+            "response": self.response.to_dict() if self.response else None,
+            "error": self.error,
+            "timings": self.timings.to_dict(),
+            "connection": self.connection.to_dict() if self.connection else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Exchange:
+        d = _mapping(data, "exchange")
+        response = RecordedResponse.from_dict(d.get("response"))
+        error = _opt_str(d, "error")
+        if response is None and error is None:
+            raise TraceFormatError("an exchange has neither a response nor an error")
+        return cls(
+            id=_int(d, "id"),
+            step=_opt_str(d, "step"),
+            started=_str(d, "started"),
+            duration_ms=float(_number(d, "duration_ms")),
+            request=RecordedRequest.from_dict(d.get("request")),
+            response=response,
+            error=error,
+            timings=Timings.from_dict(d.get("timings")),
+            connection=Connection.from_dict(d.get("connection")),
+        )
+
+
+@dataclass
+class Outcome:
+    """How the traced operation ended: ``ok``, ``failed`` or ``interrupted``, with the message."""
+
+    status: str = "ok"
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Outcome:
+        if data is None:
+            return cls()
+        d = _mapping(data, "outcome")
+        status = _str(d, "status")
+        if status not in ("ok", "failed", "interrupted"):
+            raise TraceFormatError(f"unknown outcome status {status!r}")
+        return cls(status=status, message=_opt_str(d, "message"))
+
+
+@dataclass
+class Trace:
+    """A recorded operation: the command that ran and every exchange, in start order."""
+
+    command: list[str] = field(default_factory=list)
+    operation: str | None = None  # "pull", "push", ... (the flow's verb)
+    target: str | None = None  # the image reference or registry the operation was about
+    created: str = field(default_factory=iso_now)
+    tool: dict[str, str] = field(default_factory=lambda: {"name": "regexplore", "version": _version()})
+    exchanges: list[Exchange] = field(default_factory=list)
+    outcome: Outcome = field(default_factory=Outcome)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "tool": dict(self.tool),
+            "created": self.created,
+            "command": list(self.command),
+            "operation": self.operation,
+            "target": self.target,
+            "outcome": self.outcome.to_dict(),
+            "exchanges": [e.to_dict() for e in self.exchanges],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Trace:
+        d = _mapping(data, "trace")
+        fmt = d.get("format")
+        if not isinstance(fmt, int) or isinstance(fmt, bool):
+            raise TraceFormatError(
+                "not a regexplore trace (no integer 'format' field)",
+                "pass a file written by `regexplore trace ...` or `regexplore import ...`",
+            )
+        if fmt > FORMAT_VERSION:
+            raise TraceFormatError(
+                f"trace format {fmt} is newer than this regexplore understands ({FORMAT_VERSION})",
+                "upgrade regexplore: pip install -U regexplore",
+            )
+        if fmt < 1:
+            raise TraceFormatError(f"unknown trace format {fmt}")
+        tool = d.get("tool") or {}
+        if not isinstance(tool, dict):
+            raise TraceFormatError("'tool' must be an object")
+        command = d.get("command") or []
+        if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
+            raise TraceFormatError("'command' must be a list of strings")
+        exchanges = d.get("exchanges")
+        if not isinstance(exchanges, list):
+            raise TraceFormatError("'exchanges' must be a list")
+        return cls(
+            command=list(command),
+            operation=_opt_str(d, "operation"),
+            target=_opt_str(d, "target"),
+            created=_str(d, "created"),
+            tool={str(k): str(v) for k, v in tool.items()},
+            exchanges=[Exchange.from_dict(e) for e in exchanges],
+            outcome=Outcome.from_dict(d.get("outcome")),
+        )
+
+
+def dumps(trace: Trace) -> str:
+    """The trace as the JSON text written to disk (UTF-8, stable key order, indented)."""
+    return json.dumps(trace.to_dict(), indent=1, ensure_ascii=False) + "\n"
+
+
+def loads(text: str | bytes) -> Trace:
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise TraceFormatError(
+            f"not a JSON trace file ({exc.__class__.__name__}: {exc})",
+            "pass a file written by `regexplore trace ...`",
+        ) from None
+    return Trace.from_dict(data)
+
+
+def load(path: str | os.PathLike[str]) -> Trace:
+    """Read a trace file; raises TraceFormatError (a UsageError) for anything we cannot read."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise TraceFormatError(f"trace file not found: {p}", "check the path") from None
+    except IsADirectoryError:
+        raise TraceFormatError(f"{p} is a directory, not a trace file") from None
+    except OSError as exc:
+        raise TraceFormatError(f"cannot read {p}: {exc.strerror}") from None
+    try:
+        return loads(raw)
+    except TraceFormatError as exc:
+        raise TraceFormatError(f"{p}: {exc.message}", exc.hint) from None
+
+
+def save(trace: Trace, path: str | os.PathLike[str]) -> Path:
+    """Write a trace atomically (temp file + rename)."""
+    return write_atomic(path, dumps(trace))
+
+
+# --- small validating accessors (the loader must raise TraceFormatError, never KeyError) ---
+
+
+def _version() -> str:
+    from explorer import __version__
+
+    return __version__
+
+
+def _first(headers: Headers, name: str) -> str | None:
+    lname = name.lower()
+    for k, v in headers:
+        if k.lower() == lname:
+            return v
+    return None
+
+
+def _mapping(data: Any, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise TraceFormatError(f"{what} must be a JSON object")
+    return data
+
+
+def _str(d: dict[str, Any], key: str) -> str:
+    v = d.get(key)
+    if not isinstance(v, str):
+        raise TraceFormatError(f"field {key!r} must be a string")
+    return v
+
+
+def _opt_str(d: dict[str, Any], key: str) -> str | None:
+    v = d.get(key)
+    if v is not None and not isinstance(v, str):
+        raise TraceFormatError(f"field {key!r} must be a string or null")
+    return v
+
+
+def _number(d: dict[str, Any], key: str) -> float | int:
+    v = d.get(key)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TraceFormatError(f"field {key!r} must be a number")
+    return v
+
+
+def _int(d: dict[str, Any], key: str) -> int:
+    v = d.get(key)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TraceFormatError(f"field {key!r} must be an integer")
+    return v
+
+
+def _opt_float(d: dict[str, Any], key: str) -> float | None:
+    v = d.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TraceFormatError(f"field {key!r} must be a number or null")
+    return float(v)
+
+
+def _headers(data: Any) -> Headers:
+    if not isinstance(data, list):
+        raise TraceFormatError("headers must be a list of [name, value] pairs")
+    out: Headers = []
+    for pair in data:
+        if (
+            not isinstance(pair, (list, tuple))
+            or len(pair) != 2
+            or not isinstance(pair[0], str)
+            or not isinstance(pair[1], str)
+        ):
+            raise TraceFormatError("headers must be a list of [name, value] pairs")
+        out.append((pair[0], pair[1]))
+    return out

@@ -1,0 +1,1 @@
+"""Test infrastructure: real registries, token server, static CDN, external tools."""

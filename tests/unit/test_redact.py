@@ -1,0 +1,93 @@
+"""Redaction keeps the shape and the teaching parameters, hides every secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer import redact
+from explorer.redact import PLACEHOLDER, Secrets
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("Authorization", "Bearer eyJhbGciOi.abc.def", "Bearer <redacted>"),
+        ("authorization", "Basic dXNlcjpwYXNz", "Basic <redacted>"),
+        ("Proxy-Authorization", "Basic Zm9v", "Basic <redacted>"),
+        ("Cookie", "session=abc; theme=dark", "session=<redacted>; theme=<redacted>"),
+        ("Set-Cookie", "sid=xyz; Path=/; HttpOnly", "sid=<redacted>; Path=/; HttpOnly"),
+        (
+            "Location",
+            "http://localhost:5005/docker/blob/data?X-Amz-Algorithm=AWS4&X-Amz-Signature=abc123&X-Amz-Credential=k",
+            "http://localhost:5005/docker/blob/data?X-Amz-Algorithm=AWS4&X-Amz-Signature=<redacted>"
+            "&X-Amz-Credential=<redacted>",
+        ),
+        (
+            "Location",
+            "/v2/a/blobs/uploads/u1?_state=SIGNED&digest=sha256:abc",
+            "/v2/a/blobs/uploads/u1?_state=<redacted>&digest=sha256:abc",
+        ),
+        (
+            "Link",
+            '</v2/a/tags/list?n=2&last=b>; rel="next"',
+            '</v2/a/tags/list?n=2&last=b>; rel="next"',
+        ),
+        ("Content-Type", "application/json", "application/json"),
+    ],
+)
+def test_header_values(name, value, expected):
+    assert redact.redact_header_value(name, value) == expected
+
+
+def test_url_keeps_protocol_parameters_and_hides_the_rest():
+    url = (
+        "https://auth.example/token?service=reg&scope=repository:a/b:pull,push&scope=repository:c:pull"
+        "&account=alice&sig=S3CR3T&Signature=X&token=T"
+    )
+    out = redact.redact_url(url)
+    assert "scope=repository:a/b:pull,push&scope=repository:c:pull" in out
+    assert "account=alice" in out
+    for secret in ("S3CR3T", "=X", "=T"):
+        assert secret not in out
+    assert out.count(PLACEHOLDER) == 3
+
+
+def test_userinfo_password_is_hidden():
+    assert redact.redact_url("https://bob:hunter22@reg.example/v2/") == f"https://bob:{PLACEHOLDER}@reg.example/v2/"
+
+
+def test_token_fields_in_json_bodies():
+    body = '{"token": "abc.def.ghi", "access_token":"abc.def.ghi", "expires_in": 300, "refresh_token": "r\\"x"}'
+    out = redact.redact_text(body, "application/json")
+    assert "abc.def" not in out and 'r\\"x' not in out
+    assert '"expires_in": 300' in out
+    assert out.count(PLACEHOLDER) == 3
+
+
+def test_form_bodies():
+    body = "grant_type=refresh_token&service=reg&client_id=regexplore&refresh_token=RT123&scope=repository%3Aa%3Apull"
+    out = redact.redact_text(body, "application/x-www-form-urlencoded")
+    assert "RT123" not in out
+    assert "grant_type=refresh_token" in out and "scope=repository%3Aa%3Apull" in out
+
+
+def test_known_secrets_are_scrubbed_everywhere_including_encoded_forms():
+    secrets = Secrets()
+    secrets.add_basic("alice", "pa ss/word")
+    secrets.add("tok")  # too short to scrub safely: ignored
+    text = "pw=pa ss/word enc=pa%20ss%2Fword plus=pa+ss%2Fword basic=YWxpY2U6cGEgc3Mvd29yZA== tok"
+    out = secrets.scrub(text)
+    assert "pa ss" not in out and "pa%20" not in out and "pa+ss" not in out and "YWxpY2U6" not in out
+    assert out.endswith("tok")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["trace", "pull", "x", "--password", "pw1"], ["trace", "pull", "x", "--password", PLACEHOLDER]),
+        (["trace", "pull", "--password=pw1", "x"], ["trace", "pull", f"--password={PLACEHOLDER}", "x"]),
+        (["https://u:p@host/x"], [f"https://u:{PLACEHOLDER}@host/x"]),
+    ],
+)
+def test_argv(argv, expected):
+    assert redact.redact_argv(argv) == expected

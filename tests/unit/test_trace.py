@@ -1,0 +1,88 @@
+"""The trace model: round trip, refusal of unknown formats, atomic save."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from explorer import trace as tracefile
+from explorer.errors import TraceFormatError
+from explorer.trace import Body, Exchange, RecordedRequest, RecordedResponse, Timings, Trace
+
+
+def _sample() -> Trace:
+    t = Trace(command=["regexplore", "trace", "pull", "x"], operation="pull", target="127.0.0.1:5000/x:1")
+    t.exchanges.append(
+        Exchange(
+            id=1,
+            step="ping",
+            started="2026-11-27T00:00:00.000Z",
+            duration_ms=1.5,
+            request=RecordedRequest("GET", "http://127.0.0.1:5000/v2/", [("Accept", "*/*")]),
+            response=RecordedResponse(
+                401,
+                "Unauthorized",
+                "HTTP/1.1",
+                [("WWW-Authenticate", 'Bearer realm="http://a/token",service="s"')],
+                Body(size=2, sha256="44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+                     media_type="application/json", text="{}"),
+            ),
+            timings=Timings(connect=0.2, send=0.1, wait=1.0, receive=0.1),
+        )
+    )
+    t.exchanges.append(
+        Exchange(
+            id=2, step="fetch layer 1/1", started="2026-11-27T00:00:00.010Z", duration_ms=3,
+            request=RecordedRequest("GET", "http://127.0.0.1:5000/v2/x/blobs/sha256:" + "a" * 64),
+            error="ConnectError: [Errno 111] Connection refused",
+        )
+    )
+    return t
+
+
+def test_round_trip_is_lossless(tmp_path):
+    original = _sample()
+    path = tracefile.save(original, tmp_path / "t.trace.json")
+    again = tracefile.load(path)
+    assert again.to_dict() == original.to_dict()
+    assert again.exchanges[0].response.header("www-authenticate").startswith("Bearer")
+    assert again.exchanges[1].response is None and "refused" in again.exchanges[1].error
+
+
+def test_headers_are_ordered_pairs_with_repeats(tmp_path):
+    t = _sample()
+    t.exchanges[0].response.headers += [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]
+    data = json.loads(tracefile.dumps(t))
+    headers = data["exchanges"][0]["response"]["headers"]
+    assert headers[-2:] == [["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"format": 2, "exchanges": []}', "newer than this regexplore"),
+        ('{"exchanges": []}', "no integer 'format'"),
+        ("not json", "not a JSON trace"),
+        ('{"format": 1, "created": "x", "exchanges": {}}', "'exchanges' must be a list"),
+        ('{"format": 1, "created": "x", "exchanges": [{"id": 1}]}', "neither a response nor an error"),
+        ('[1, 2]', "must be a JSON object"),
+    ],
+)
+def test_unreadable_traces_raise_trace_format_error(text, message):
+    with pytest.raises(TraceFormatError) as info:
+        tracefile.loads(text)
+    assert message in info.value.message
+    assert info.value.exit_code == 2
+
+
+def test_missing_file_is_a_usage_error(tmp_path):
+    with pytest.raises(TraceFormatError, match="not found"):
+        tracefile.load(tmp_path / "nope.json")
+
+
+def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
+    path = tmp_path / "out" / "t.json"
+    tracefile.save(_sample(), path)
+    tracefile.save(_sample(), path)
+    assert [p.name for p in path.parent.iterdir()] == ["t.json"]
