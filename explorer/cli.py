@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -276,8 +277,45 @@ def show(
     typer.echo(exchange_table(load(trace_file)), nl=False)
 
 
+# --- the built-in registry ------------------------------------------------------------
+@app.command("serve")
+@_handle_errors
+def serve(
+    port: Annotated[int | None, typer.Option("--port", "-p", min=1, max=65535, help="Registry port (default: a free one).")] = None,
+    auth: Annotated[str, typer.Option("--auth", metavar="none|basic|token", help="How clients must authenticate.")] = "none",
+    redirect: Annotated[
+        bool, typer.Option("--redirect", help="Answer blob GETs with 307 to a second origin (a CDN stand-in).")
+    ] = False,
+    storage: Annotated[
+        Path | None, typer.Option("--storage", help="Keep the registry's content in this directory (default: temporary).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print one line per request.")] = False,
+) -> None:
+    """Run the built-in OCI registry on loopback until Ctrl-C, printing the URLs and credentials to use.
+
+    Example: regexplore serve --auth token --redirect
+    """
+    from explorer.sandbox import AUTH_MODES, serve as run_sandbox
+
+    if auth not in AUTH_MODES:
+        raise UsageError(f"unknown --auth {auth!r}; choose from: {', '.join(AUTH_MODES)}")
+    try:
+        run_sandbox(port=port, auth=auth, redirect=redirect, storage=storage, echo=typer.echo, verbose=verbose)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot start the registry{f' on port {port}' if port else ''}: {exc.strerror or exc}",
+            "choose another --port, or leave it out to get a free one",
+        ) from None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: usage errors become one ``error:`` line too (exit 2)."""
+    import signal
+
+    # Ctrl-C must interrupt even when started with SIGINT ignored (a background job of a
+    # non-interactive shell inherits SIG_IGN): the trace commands save what they have.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = app(args=argv, prog_name="regexplore", standalone_mode=False)
     except typer.TyperException as exc:
