@@ -277,6 +277,40 @@ def show(
     typer.echo(exchange_table(load(trace_file)), nl=False)
 
 
+# --- rendering traces ------------------------------------------------------------------
+@app.command("render")
+@_handle_errors
+def render_trace(
+    fmt: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="swimlanes, mermaid, plantuml, svg or html.")
+    ],
+    trace_file: Annotated[Path, TraceArg],
+    output: Annotated[
+        str | None,
+        typer.Option("-o", "--output", help="File to write; '-' for stdout (default: stdout for text, TRACE.<ext> for svg/html)."),
+    ] = None,
+    notes: Annotated[bool, typer.Option("--notes/--no-notes", help="Show endpoint ids and meanings as notes.")] = True,
+    full: Annotated[bool, typer.Option("--full", help="Show every exchange instead of collapsing repetitions.")] = False,
+    timing: Annotated[bool, typer.Option("--timing", help="Add durations to the labels.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Mermaid/PlantUML: wrap in a Markdown code fence.")] = False,
+    link: Annotated[bool, typer.Option("--link", help="swimlanes: print a swimlanes.io link to the diagram.")] = False,
+    title: Annotated[str | None, typer.Option("--title", help="Diagram title (default: from the trace).")] = None,
+) -> None:
+    """Draw a trace as a sequence diagram (text formats print to stdout).
+
+    Example: regexplore render mermaid pull.trace.json --markdown -o pull.md
+    """
+    from explorer import render
+    from explorer.trace import load
+
+    renderer = render.get(fmt)
+    options = render.RenderOptions(notes=notes, full=full, timing=timing, markdown=markdown, link=link, title=title)
+    text = renderer.render(load(trace_file), options)
+    written = render.write_output(text, output or render.default_output(renderer, trace_file))
+    if written is not None:
+        typer.echo(f"wrote {fmt} to {written}", err=True)
+
+
 # --- the built-in registry ------------------------------------------------------------
 @app.command("serve")
 @_handle_errors

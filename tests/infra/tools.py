@@ -20,6 +20,7 @@ _INSTALL = {
     "docker-registry": "apt-get install -y docker-registry",
     "skopeo": "apt-get install -y skopeo",
     "chromium": "apt-get install -y chromium",
+    "plantuml": "apt-get install -y plantuml",
     "mmdc": "npm install --prefix .tools @mermaid-js/mermaid-cli",
     "newman": "npm install --prefix .tools newman",
 }

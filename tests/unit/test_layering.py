@@ -98,3 +98,20 @@ def test_imports_follow_the_layering(module, path):
         else:
             assert top in third, f"{module} may not import third-party {top}"
 
+
+
+def test_rendering_a_saved_trace_loads_no_network_code():
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from explorer import trace\n"
+        "import explorer.render as r\n"
+        "from explorer.render import RenderOptions\n"
+        "t = trace.Trace()\n"
+        "for name in r.RENDERERS:\n"
+        "    r.get(name).render(t, RenderOptions())\n"
+        "leaked = [m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore', 'explorer.recorder')]\n"
+        "assert not leaked, leaked\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=PACKAGE.parent)

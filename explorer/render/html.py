@@ -1,0 +1,102 @@
+"""One self-contained HTML page → ``templates/html.html.j2``: the SVG diagram, a step list, details.
+
+Rule: imports only ``explorer.trace``, ``explorer.annotate``, ``explorer.render``
+and the stdlib. The page loads nothing from anywhere (no CDN, no fonts) and
+works from ``file://``: inline SVG (``svg.layout``), inline CSS, a little
+inline JS, and the exchanges' details as JSON in a ``<script
+type="application/json">`` (Jinja2's ``tojson`` escapes ``<``, ``>``, ``&``).
+The JS only ever sets ``textContent``, so recorded text cannot inject markup.
+
+Clicking an arrow (or ``#x=3`` in the URL) shows that exchange: request line
+and headers, response status and headers, the body preview or description,
+timings, and the annotation with the spec endpoint id. Up/down arrow keys
+move between the exchanges drawn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from explorer.annotate import AnnotatedExchange, annotate, human_duration, human_size
+from explorer.render import svg, view
+from explorer.render.base import RenderOptions, render_template
+from explorer.trace import Body, Trace
+
+__all__ = ["extension", "name", "render"]
+
+name = "html"
+extension = ".html"
+to_file = True  # without -o, write <trace>.html instead of printing
+
+PREVIEW = 4000  # characters of a kept text body shown in the panel
+
+
+def _body(body: Body | None) -> dict[str, Any] | None:
+    if body is None:
+        return None
+    described = {
+        "size": human_size(body.size) + ("" if body.size < 1000 else f" ({body.size:,} bytes)"),
+        "sha256": body.sha256, "media_type": body.media_type or "",
+        "complete": body.complete, "truncated": body.truncated,
+    }
+    if body.text is not None:
+        cut = len(body.text) > PREVIEW
+        described["preview"] = body.text[:PREVIEW] + ("\n…" if cut else "")
+    elif body.base64 is not None:
+        described["preview"] = f"(binary, {len(body.base64)} characters of base64 kept)"
+    return described
+
+
+def _details(a: AnnotatedExchange) -> dict[str, Any]:
+    ex = a.exchange
+    resp = ex.response
+    timings = {k: v for k, v in ex.timings.to_dict().items() if v is not None}
+    return {
+        "number": a.number,
+        "step": ex.step or "",
+        "started": ex.started,
+        "duration": human_duration(ex.duration_ms),
+        "participant": f"{a.participant.role} {a.participant.host}".strip(),
+        "endpoint": f"{a.endpoint_id} · {a.endpoint}" if a.endpoint_id else a.endpoint,
+        "meaning": a.meaning,
+        "why": a.why,
+        "labels": [a.request_label, a.response_label],
+        "errors": [e.line for e in a.errors],
+        "request": {"line": f"{ex.request.method} {ex.request.url}", "headers": ex.request.headers,
+                    "body": _body(ex.request.body)},
+        "response": None if resp is None else {
+            "line": f"{resp.http_version} {resp.status} {resp.reason}".strip(), "headers": resp.headers,
+            "body": _body(resp.body)},
+        "error": ex.error,
+        "timings": {k: f"{v:.1f} ms" for k, v in timings.items()},
+        "connection": ex.connection.to_dict() if ex.connection else None,
+    }
+
+
+def _steps(sequence: view.SequenceView) -> list[dict[str, Any]]:
+    """The side list: every section and loop with the first exchange drawn inside it."""
+    out: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
+    for ev in sequence.events:
+        if ev.kind in ("section", "loop"):
+            item = {"anchor": ev.anchor, "text": ev.text, "depth": ev.depth, "kind": ev.kind, "exchange": 0}
+            out.append(item)
+            pending.append(item)
+        elif ev.kind == "arrow" and ev.arrow is not None:
+            for item in pending:
+                item["exchange"] = ev.arrow.exchange
+            pending = []
+    return out
+
+
+def render(trace: Trace, options: RenderOptions) -> str:
+    annotated = annotate(trace)
+    sequence = view.build(annotated, notes=options.notes, full=options.full, timing=options.timing,
+                          title=options.title)
+    drawing = svg.layout(sequence)
+    shown = sequence.shown
+    return render_template(
+        "html.html.j2", d=drawing, standalone=False, summary=annotated.summary, title=sequence.title,
+        steps=_steps(sequence), details={str(a.number): _details(a) for a in shown},
+        order=[a.number for a in shown], command=" ".join(trace.command), created=trace.created,
+        tool=f"{trace.tool.get('name', 'regexplore')} {trace.tool.get('version', '')}".strip())

@@ -1,0 +1,203 @@
+"""The renderer registry, the shared base (options, templates, write_output) and each format's rules."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from explorer import render
+from explorer.atomic import AtomicFile
+from explorer.errors import UnknownFormat
+from explorer.render import RENDERERS, RenderOptions, base, mermaid, plantuml, swimlanes, write_output
+from tests.render import factory
+
+REPO = Path(__file__).resolve().parents[2]
+ALL_OPTIONS = [RenderOptions(), RenderOptions(full=True, timing=True), RenderOptions(notes=False, markdown=True)]
+
+
+def test_registry_names_and_contract() -> None:
+    assert list(RENDERERS) == ["swimlanes", "mermaid", "plantuml", "svg", "html"]
+    assert render.names() == list(RENDERERS)
+    for name in RENDERERS:
+        module = render.get(name)
+        assert module.name == name
+        assert module.extension.startswith(".")
+        assert callable(module.render)
+        template = REPO / "templates" / f"{name}{module.extension}.j2"
+        assert template.exists(), f"one guess rule: {template}"
+
+
+def test_unknown_format() -> None:
+    with pytest.raises(UnknownFormat) as info:
+        render.get("visio")
+    assert str(info.value) == "unknown format 'visio'; choose from: swimlanes, mermaid, plantuml, svg, html"
+    assert info.value.exit_code == 2
+
+
+def test_render_options_defaults_are_pinned() -> None:
+    assert RenderOptions() == RenderOptions(notes=True, full=False, timing=False, markdown=False, link=False,
+                                            title=None)
+    assert RenderOptions().but(full=True) == RenderOptions(full=True)
+
+
+def test_environment_is_strict_and_escapes_only_html_and_svg() -> None:
+    env = base.environment()
+    assert env.undefined is jinja2.StrictUndefined
+    assert env.keep_trailing_newline
+    for name, escaped in [("html.html.j2", True), ("svg.svg.j2", True), ("mermaid.mmd.j2", False),
+                          ("swimlanes.txt.j2", False), ("plantuml.puml.j2", False)]:
+        assert env.autoescape(name) is escaped, name
+    assert base.template_dirs()[-1] == REPO / "templates"
+
+
+def test_write_output_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert write_output("hello", "-") is None
+    assert write_output("again\n", None) is None
+    assert capsys.readouterr().out == "hello\nagain\n"
+
+
+def test_write_output_creates_parents_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "out.mmd"
+    assert write_output("x\n", target) == target
+    assert target.read_text() == "x\n"
+
+
+def test_write_output_never_leaves_a_half_written_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out.svg"
+    target.write_text("old")
+
+    def broken(self: AtomicFile, data: bytes) -> int:
+        self.file.write(data[:3])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(AtomicFile, "write", broken)
+    with pytest.raises(OSError):
+        write_output("new content", target)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.svg"], "no partial file left behind"
+
+
+@pytest.mark.parametrize("case", list(factory.CASES))
+@pytest.mark.parametrize("options", ALL_OPTIONS)
+def test_mermaid_statements_are_safe(case: str, options: RenderOptions) -> None:
+    text = mermaid.render(factory.CASES[case](), options)
+    assert len(text) < mermaid.MAX_TEXT_SIZE
+    lines = text.splitlines()
+    if options.markdown:
+        assert lines[0] == "```mermaid" and lines[-1] == "```"
+        lines = lines[1:-1]
+    assert lines[0] == "sequenceDiagram"
+    for line in lines[1:]:
+        stripped = line.strip()
+        assert stripped, "no blank lines"
+        without_entities = re.sub(r"#(?:\d+|[a-z]+);", "", stripped)
+        assert ";" not in without_entities and "#" not in without_entities, line
+        assert "<" not in without_entities.replace("<br/>", ""), line
+        if stripped.startswith("participant "):
+            assert re.fullmatch(r"participant [A-Za-z0-9_]+ as .+", stripped)
+        m = re.match(r"([A-Za-z0-9_]+)(->>|-->>|-x)([A-Za-z0-9_]+): (.*)$", stripped)
+        if m:
+            assert not re.search(r"(?<![\w-])end(?![\w-])", m.group(4), re.IGNORECASE)
+
+
+def test_mermaid_escape() -> None:
+    assert mermaid.escape('a#b;c"d<e>f&g`h') == "a#35;b#59;c#quot;d#lt;e#gt;f#amp;g#96;h"
+    assert mermaid.escape("the end of it") == "the #101;nd of it"
+    assert mermaid.escape("end-1 · ends") == "end-1 · ends"
+    assert mermaid.escape("wrap: x").startswith("#119;rap:")
+    assert mermaid.escape("a\nb") == "a b"
+
+
+def test_mermaid_markdown_fence_and_autonumber() -> None:
+    text = mermaid.render(factory.case_pull_token(), RenderOptions(markdown=True))
+    assert text.startswith("```mermaid\nsequenceDiagram\n") and text.endswith("```\n")
+    assert "    autonumber\n" in text
+    assert "    participant Registry as Registry<br/>localhost:5000\n" in text
+
+
+def test_swimlanes_link_matches_the_sites_encoding() -> None:
+    example = "https://swimlanes.io/#K8ksyUm1UgjOzC3ISVVIrUgE01yOCrp2Ck5WCh6pOTn5AA=="
+    assert swimlanes.decode_link(example) == "title: Simple example \nA -> B: Hello"
+    assert swimlanes.encode_link("title: Simple example \nA -> B: Hello") == example
+    trace = factory.case_pull_token()
+    link = swimlanes.render(trace, RenderOptions(link=True)).strip()
+    assert link.startswith(swimlanes.LINK_PREFIX) and "\n" not in link
+    assert swimlanes.decode_link(link) == swimlanes.render(trace, RenderOptions())
+
+
+def test_swimlanes_escape_puts_syntax_in_code_spans() -> None:
+    assert swimlanes.escape("GET /v2/_catalog") == "GET `/v2/_catalog`"
+    assert swimlanes.escape("401 Bearer scope=repository:a:pull") == "401 Bearer `scope=repository:a:pull`"
+    assert swimlanes.escape("Fetch manifest: resolve") == "Fetch manifest: resolve"
+    assert swimlanes.escape("a`b") == "`` a`b ``"
+    assert swimlanes.escape("- not a list") == "`-` not a list"
+
+
+def test_swimlanes_structure() -> None:
+    text = swimlanes.render(factory.case_pull_redirect(), RenderOptions())
+    lines = text.splitlines()
+    assert lines[:3] == ["title: pull `localhost:5000/team/app:1.0`", "order: Client, Registry, Storage", "autonumber"]
+    assert "Client -> Registry: GET `/v2/`" in lines
+    assert "Client <-- Registry: 307 → `localhost:5005`" in lines
+    assert lines.count("group: for each of 4 layers") == 1 and lines.count("end") == 1
+    for line in lines:
+        assert re.match(r"(title|order|note [A-Za-z0-9, ]+|-|group|\.\.\.|[A-Za-z0-9]+ (->|<--|-x) [A-Za-z0-9]+): |"
+                        r"autonumber$|end$", line), line
+
+
+def test_plantuml_escape_and_structure() -> None:
+    assert plantuml.escape("**b** //i// --s-- <b>x</b> a\\nb ~") == \
+        "~**b~** ~//i~// ~--s~-- ~<b>x~</b> a~\\nb ~~"
+    text = plantuml.render(factory.case_pull_multiarch(), RenderOptions())
+    assert text.startswith("@startuml\n") and text.endswith("@enduml\n")
+    assert 'participant "Storage\\nlocalhost:5005" as Storage' in text
+    assert "Client -> Storage : GET /blobs/sha256/" in text and "Storage --> Client : 200 blob" in text
+
+
+def test_render_loads_no_network_code() -> None:
+    code = (
+        "import sys\n"
+        "from explorer import render\n"
+        "from tests.render import factory\n"
+        "for name in render.names():\n"
+        "    render.get(name).render(factory.case_pull_multiarch(), render.RenderOptions())\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore', 'h11', 'anyio')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_importing_the_registry_imports_no_renderer() -> None:
+    code = ("import sys, explorer.render as r; r.RENDERERS; r.RenderOptions(); "
+            "assert not [m for m in sys.modules if m.startswith(('jinja2', 'explorer.render.'))"
+            " and m != 'explorer.render.base'], sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_default_output() -> None:
+    assert render.default_output(render.get("mermaid"), "x/pull.trace.json") == "-"
+    assert render.default_output(render.get("svg"), "x/pull.trace.json") == str(Path("x/pull.svg"))
+    assert render.default_output(render.get("html"), "pull.json") == "pull.html"
+    assert render.default_output(render.get("html"), "odd") == "odd.html"
+
+
+def test_package_api_is_pinned() -> None:
+    assert sorted(render.__all__) == ["RENDERERS", "RenderOptions", "Renderer", "default_output", "get", "names",
+                                      "write_output"]
+
+
+@pytest.mark.parametrize("fmt", list(RENDERERS))
+def test_an_empty_trace_renders(fmt: str) -> None:
+    from explorer.trace import Trace
+
+    text = render.get(fmt).render(Trace(command=["regexplore", "trace", "pull", "x"]), RenderOptions())
+    assert text.strip()
+    if fmt in ("svg",):
+        import xml.dom.minidom
+
+        xml.dom.minidom.parseString(text.encode())
