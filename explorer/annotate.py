@@ -493,10 +493,12 @@ class _Annotator:
         if resp is None:
             return f"✗ {fields['error'] or 'no response'}"
         status = resp.status
+        if status == 401 and resp.header_list("www-authenticate"):
+            return _challenge_label(resp.header_list("www-authenticate"), resp.reason)  # teaches more than the code
         if errors:
             return f"{status} {errors[0].code}" + (f" +{len(errors) - 1}" if len(errors) > 1 else "")
         if status == 401:
-            return _challenge_label(resp.header_list("www-authenticate"), resp.reason)
+            return _challenge_label([], resp.reason)
         if 300 <= status < 400:
             target = urljoin(ex.request.url, resp.header("location") or "")
             same_host = _netloc(target) == _netloc(ex.request.url)
