@@ -14,7 +14,13 @@ Rules:
 - Basic credentials go to a token realm on another host only over https or
   loopback; otherwise a warning and an anonymous token request;
 - tokens are cached per (realm, service) with the scopes they grant and their
-  expiry; ``insufficient_scope`` asks again with the merged scopes (once);
+  expiry (``expires_in``, at least 60 s as the spec says, minus a margin); an
+  expired token is renewed BEFORE the next request that needs it; a token the
+  registry refuses anyway (401, e.g. ``invalid_token`` from a stricter clock) is
+  dropped and a new one asked for; ``insufficient_scope`` asks again with the
+  merged scopes (once);
+- a transient token-server status (429/5xx) raises ``TokenServerUnavailable``,
+  which the client's retry loop treats like a 503 of the registry;
 - every credential and token is registered in ``Secrets`` before any use.
 """
 
@@ -36,11 +42,22 @@ from explorer.protocol.reference import is_loopback
 from explorer.recorder import STEP_EXTENSION
 from explorer.redact import Secrets
 
-__all__ = ["RegistryAuth"]
+__all__ = ["RegistryAuth", "TokenServerUnavailable"]
 
 CLIENT_ID = "regexplore"
 EXPIRY_MARGIN = 10.0  # seconds: refresh a little before the token expires
 MAX_TOKEN_ROUNDS = 2  # first token, then one more for insufficient_scope / expiry
+
+
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})  # the client retries the whole request
+
+
+class TokenServerUnavailable(AuthError):
+    """The token server answered a transient status (503, 429, ...); the request may be retried."""
+
+    def __init__(self, message: str, *, retry_after: str | None = None) -> None:
+        super().__init__(message, "the token server is busy or down; try again later")
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -69,6 +86,7 @@ class RegistryAuth(httpx.Auth):
         self._lock = threading.Lock()
         self._challenges: dict[str, challenges.Challenge] = {}
         self._tokens: dict[tuple[str, str], list[_CachedToken]] = {}
+        self._expired: dict[tuple[str, str], list[_CachedToken]] = {}  # to renew pre-emptively, once
         self._refresh_tokens: dict[str, str] = {}
         self._post_unsupported: set[str] = set()
         self._warned: set[str] = set()
@@ -78,6 +96,11 @@ class RegistryAuth(httpx.Auth):
         host = request.url.netloc.decode("ascii")
         needed = challenges.scopes_for_request(request.method, request.url.path, request.url.query.decode())
         self._attach_known(request, host, needed)
+        renewal = self._renewal(request, host, needed)
+        if renewal is not None:  # the token we held expired: renew it before asking, not after a 401
+            known, scopes = renewal
+            token = yield from self._token_exchange(request, host, known, scopes)
+            request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
 
         rounds = 0
@@ -85,6 +108,7 @@ class RegistryAuth(httpx.Auth):
             chosen = self._choose(response)
             if chosen is None:
                 return
+            self._forget(request.headers.get("authorization", ""))
             with self._lock:
                 self._challenges[host] = chosen
             if chosen.scheme == "basic":
@@ -136,12 +160,40 @@ class RegistryAuth(httpx.Auth):
         key = (known.realm or "", known.service or "")
         now = self._clock()
         with self._lock:
-            entries = [t for t in self._tokens.get(key, []) if t.expires_at > now]
-            self._tokens[key] = entries
-            for entry in reversed(entries):
+            entries = self._tokens.get(key, [])
+            live = [t for t in entries if t.expires_at > now]
+            self._expired.setdefault(key, []).extend(t for t in entries if t.expires_at <= now)
+            self._tokens[key] = live
+            for entry in reversed(live):
                 if not needed or challenges.covers(entry.scopes, needed):
                     return entry.token
         return None
+
+    def _renewal(
+        self, request: httpx.Request, host: str, needed: tuple[str, ...]
+    ) -> tuple[challenges.Challenge, tuple[str, ...]] | None:
+        """(challenge, scopes) when no token is attached but an expired one covered this request."""
+        if "authorization" in request.headers:
+            return None
+        with self._lock:
+            known = self._challenges.get(host)
+            if known is None or known.scheme != "bearer":
+                return None
+            key = (known.realm or "", known.service or "")
+            expired = self._expired.pop(key, [])
+        for entry in reversed(expired):
+            if not needed or challenges.covers(entry.scopes, needed):
+                return known, challenges.merge_scopes([*needed, *entry.scopes])
+        return None
+
+    def _forget(self, authorization: str) -> None:
+        """Drop a cached token the server just refused (expired early, revoked), so no one reuses it."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return
+        with self._lock:
+            for key, entries in self._tokens.items():
+                self._tokens[key] = [t for t in entries if t.token != token]
 
     def _token_exchange(
         self,
@@ -183,6 +235,12 @@ class RegistryAuth(httpx.Auth):
             token_response = yield get
             token_response.read()
 
+        if token_response.status_code in TRANSIENT_STATUSES:
+            raise TokenServerUnavailable(
+                f"token server {_origin(realm)} answered {token_response.status_code} "
+                f"{token_response.reason_phrase} for {host}",
+                retry_after=token_response.headers.get("retry-after"),
+            )
         if token_response.status_code != 200:
             raise self._token_error(token_response, host, creds if send_creds else None)
         try:
@@ -192,6 +250,8 @@ class RegistryAuth(httpx.Auth):
                 f"token server {_origin(realm)} answered 200 with a body that is not JSON",
                 "check the realm in the registry's WWW-Authenticate header",
             ) from None
+        if not isinstance(data, dict):
+            raise AuthError(f"token server {_origin(realm)} answered 200 with JSON that is not an object")
         grant = challenges.parse_token_response(data)
         self.secrets.add(grant.token)
         self.secrets.add(grant.refresh_token)

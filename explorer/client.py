@@ -12,29 +12,37 @@ Rule 3: one place sends requests (``request``): retries with backoff and
 from __future__ import annotations
 
 import json
+import logging
 import random
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
 from explorer import __version__
-from explorer.auth import RegistryAuth
+from explorer.auth import TRANSIENT_STATUSES, RegistryAuth, TokenServerUnavailable
 from explorer.credentials import CredentialSource
-from explorer.errors import ManifestError, RegistryError, TransportError
+from explorer.errors import MalformedHeader, ManifestError, ProtocolViolation, RegistryError, TransportError
 from explorer.protocol import digest as digests
 from explorer.protocol import errorcodes, headers, mediatypes
 from explorer.protocol.reference import is_loopback
 from explorer.recorder import Recorder, RecordingTransport
 
-__all__ = ["Manifest", "RegistryClient", "UploadSession", "MANIFEST_LIMIT"]
+__all__ = ["BodyTooLarge", "Manifest", "RegistryClient", "UploadSession", "MANIFEST_LIMIT", "next_page_url"]
 
 MANIFEST_LIMIT = 4 * 1024 * 1024  # as containerd: larger manifests are refused
 ERROR_BODY_LIMIT = 64 * 1024
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRY_STATUSES = TRANSIENT_STATUSES  # 408, 429, 500, 502, 503, 504: the same for registry and token server
+BACKOFF_BASE = 0.25  # seconds before the first retry; doubles per attempt, plus up to 50 % jitter
+RETRY_AFTER_LIMIT = 60.0  # a Retry-After asking for longer is not waited for: the error is reported
+# connection failures worth another attempt (not: unsupported scheme, a request we built wrong)
+_RETRYABLE = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+log = logging.getLogger(__name__)
 USER_AGENT = f"regexplore/{__version__}"
 
 
@@ -135,44 +143,78 @@ class RegistryClient:
         params: list[tuple[str, str]] | None = None,
         stream: bool = False,
         replayable: bool = True,
+        limit: int | None = None,
     ) -> httpx.Response:
         """Send with retries; return a response whose status is in ``ok``, else raise.
 
-        With ``stream=True`` the caller must close the response.
+        Retried (``self.retries`` times, each attempt its own exchange): statuses
+        408/429/500/502/503/504, a busy token server, and connection failures,
+        also those while reading a non-streamed body (not: a host name that does
+        not resolve, an unparsable redirect Location). The wait doubles from
+        ``BACKOFF_BASE`` with up to 50 % jitter, or is what ``Retry-After`` asks
+        (a wait beyond ``RETRY_AFTER_LIMIT`` is not retried). Without ``stream``
+        the body is read here, at most ``limit`` bytes (``BodyTooLarge`` beyond);
+        with ``stream=True`` the caller must close the response.
         """
         attempt = 0
         while True:
             req = self.http.build_request(method, url, headers=headers, content=content, params=params)
+            retry = attempt < self.retries and replayable
             try:
                 response = self.http.send(req, stream=True)
-            except httpx.TransportError as exc:
-                if attempt < self.retries and replayable:
-                    self._backoff(attempt, None)
+                if response.status_code in ok and not stream:
+                    response = _read_body(response, limit)
+            except _RETRYABLE as exc:
+                if _bad_redirect(exc):
+                    raise MalformedHeader(
+                        f"the redirect for {context} has a Location that is not a URL ({exc})",
+                        "the registry (or a proxy in front of it) is misconfigured",
+                    ) from None
+                if retry and not _unknown_host(exc):
+                    self.pause_before_retry(attempt, None, f"{method} {context}: {type(exc).__name__}")
                     attempt += 1
                     continue
-                raise TransportError(_describe_transport_error(exc, url)) from exc
+                raise TransportError(_describe_transport_error(exc, url, attempt + 1)) from exc
+            except httpx.TransportError as exc:  # unsupported scheme, invalid request: retrying cannot help
+                raise TransportError(_describe_transport_error(exc, url, attempt + 1)) from exc
+            except TokenServerUnavailable as exc:
+                wait = _retry_after_seconds(exc.retry_after)
+                if retry and not (wait is not None and wait > RETRY_AFTER_LIMIT):
+                    self.pause_before_retry(attempt, wait, f"{method} {context}: {exc.message}")
+                    attempt += 1
+                    continue
+                if attempt:
+                    exc.message += f" (after {attempt + 1} attempts)"
+                raise
+            except httpx.TooManyRedirects:
+                raise ProtocolViolation(
+                    f"too many redirects for {context}", "the registry (or its storage) redirects in a loop"
+                ) from None
+            except httpx.DecodingError as exc:
+                raise ProtocolViolation(f"cannot decode the response for {context}: {exc}") from None
             if response.status_code in ok:
-                if not stream:
-                    response.read()
-                    response.close()
                 return response
-            if response.status_code in RETRY_STATUSES and attempt < self.retries and replayable:
-                retry_after = response.headers.get("retry-after")
+            wait = _retry_after_seconds(response.headers.get("retry-after"))
+            too_long = wait is not None and wait > RETRY_AFTER_LIMIT
+            if response.status_code in RETRY_STATUSES and retry and not too_long:
                 response.close()
-                self._backoff(attempt, retry_after)
+                self.pause_before_retry(attempt, wait, f"{method} {context}: {response.status_code}")
                 attempt += 1
                 continue
-            raise self.error(response, context)
+            error = self.error(response, context)
+            if attempt:
+                error.message += f" (after {attempt + 1} attempts)"
+            if too_long and response.status_code in RETRY_STATUSES:
+                error.hint = f"the registry asks to retry after {wait:.0f} s (Retry-After); try again later"
+            raise error
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> None:
-        delay = None
-        if retry_after:
-            from datetime import datetime, timezone
-
-            delay = headers.parse_retry_after(retry_after, datetime.now(timezone.utc))
+    def pause_before_retry(self, attempt: int, retry_after: float | None, why: str) -> None:
+        """Sleep before retry ``attempt + 1``: ``retry_after`` seconds if the server said, else backoff + jitter."""
+        delay = retry_after
         if delay is None:
-            delay = 0.25 * (2**attempt) * (1 + random.random() / 2)
-        self._sleep(min(delay, 60.0))
+            delay = BACKOFF_BASE * (2**attempt) * (1 + random.random() / 2)
+        log.debug("retry %d/%d of %s in %.2f s", attempt + 1, self.retries, why, delay)
+        self._sleep(min(delay, RETRY_AFTER_LIMIT))
 
     def error(self, response: httpx.Response, context: str) -> RegistryError:
         """A typed error from an error response (reads at most 64 KiB of its body, then closes it)."""
@@ -214,25 +256,23 @@ class RegistryClient:
     # --- end-3 / end-7 / end-9 -------------------------------------------------
     def get_manifest(self, repository: str, reference: str, *, context: str) -> Manifest:
         url = self.url(f"/v2/{repository}/manifests/{reference}")
-        response = self.request(
-            "GET", url, ok=(200,), context=context, headers={"Accept": mediatypes.accept_header()}, stream=True
-        )
         try:
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > MANIFEST_LIMIT:
-                raise ManifestError(
-                    f"manifest of {context} is {declared} bytes, more than the 4 MiB limit; refusing it"
-                )
-            data = bytearray()
-            for chunk in response.iter_bytes():
-                data += chunk
-                if len(data) > MANIFEST_LIMIT:
-                    raise ManifestError(f"manifest of {context} exceeds the 4 MiB limit; refusing it")
-        finally:
-            response.close()
+            response = self.request(
+                "GET", url, ok=(200,), context=context, headers={"Accept": mediatypes.accept_header()},
+                limit=MANIFEST_LIMIT,
+            )
+        except BodyTooLarge as exc:
+            size = f"is {exc.size} bytes," if exc.size is not None else "is"
+            raise ManifestError(f"manifest of {context} {size} more than the 4 MiB limit; refusing it") from None
+        data = response.content
         media_type = mediatypes.base(response.headers.get("content-type", ""))
+        if media_type in ("text/html", "application/xhtml+xml"):
+            raise ManifestError(
+                f"{context}: the registry answered with an HTML page (a login or proxy page?) instead of a manifest",
+                "check the registry address; a proxy or single sign-on page may be in the way",
+            )
         header_digest = response.headers.get("docker-content-digest")
-        return Manifest(bytes(data), media_type, digests.compute(bytes(data)), header_digest)
+        return Manifest(data, media_type, digests.compute(data), header_digest)
 
     def head_manifest(self, repository: str, reference: str, *, context: str) -> httpx.Response | None:
         """HEAD a manifest: the response (digest/size/type in headers), or None when it does not exist."""
@@ -379,13 +419,7 @@ class RegistryClient:
             body = response.json()
         except ValueError:
             raise RegistryError(f"the listing at {context} is not JSON", status=response.status_code) from None
-        link = response.headers.get("link")
-        next_url = None
-        if link:
-            rel = headers.parse_link(link).get("next")
-            if rel:
-                next_url = headers.resolve_location(str(response.request.url), rel)
-        return (body if isinstance(body, dict) else {}), next_url
+        return (body if isinstance(body, dict) else {}), next_page_url(response)
 
     def referrers(self, repository: str, digest: str, *, context: str, artifact_type: str | None = None) -> httpx.Response:
         digests.validate(digest)
@@ -395,13 +429,77 @@ class RegistryClient:
         )
 
 
-def _describe_transport_error(exc: httpx.TransportError, url: str) -> str:
+def next_page_url(response: httpx.Response) -> str | None:
+    """The absolute URL of the ``Link: <…>; rel="next"`` of a listing response, or None at the end."""
+    link = response.headers.get("link")
+    if not link:
+        return None
+    target = headers.parse_link(link).get("next")
+    return headers.resolve_location(str(response.request.url), target) if target else None
+
+
+class BodyTooLarge(ProtocolViolation):
+    """A response body beyond the ``limit`` its request allowed; ``size`` is the declared length if any."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__(f"response body of {size if size is not None else 'unknown'} bytes is too large")
+        self.size = size
+
+
+def _read_body(response: httpx.Response, limit: int | None) -> httpx.Response:
+    """The response with its whole body read (at most ``limit`` bytes) and closed."""
+    try:
+        if limit is None:
+            response.read()
+            return response
+        declared = response.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(int(declared))
+        data = bytearray()
+        for chunk in response.iter_bytes():
+            data += chunk
+            if len(data) > limit:
+                raise BodyTooLarge(None)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=bytes(data),
+            request=response.request,
+            extensions=response.extensions,
+            history=response.history,
+        )
+    finally:
+        response.close()
+
+
+def _bad_redirect(exc: httpx.TransportError) -> bool:
+    """httpx reports an unparsable ``Location`` as a RemoteProtocolError; it is not worth a retry."""
+    return isinstance(exc, httpx.RemoteProtocolError) and str(exc).startswith("Invalid URL in location header")
+
+
+def _unknown_host(exc: BaseException) -> bool:
+    """A name that does not resolve (EAI_NONAME) will not resolve on the next attempt either."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror) and seen.errno == socket.EAI_NONAME:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    return headers.parse_retry_after(value, datetime.now(timezone.utc))
+
+
+def _describe_transport_error(exc: httpx.TransportError, url: str, attempts: int = 1) -> str:
     target = httpx.URL(url)
     where = f"{target.scheme}://{target.netloc.decode('ascii')}"
     text = str(exc) or type(exc).__name__
+    tries = f" (after {attempts} attempts)" if attempts > 1 else ""
     if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect to {where}: {text}"
+        return f"cannot connect to {where}: {text}{tries}"
     if isinstance(exc, httpx.TimeoutException):
-        return f"timed out talking to {where}: {text}"
-    return f"connection to {where} failed: {text}"
-
+        return f"timed out talking to {where}: {text}{tries}"
+    return f"connection to {where} failed: {text}{tries}"

@@ -56,9 +56,13 @@ class CredentialSource:
         *,
         env: dict[str, str] | None = None,
         home: Path | None = None,
+        per_host: dict[str, Credentials] | None = None,
     ) -> None:
         self.secrets = secrets
         self._explicit = explicit
+        self._per_host = dict(per_host or {})  # copy's --src-creds/--dest-creds, by API host
+        for creds in self._per_host.values():
+            self._register(creds)
         self._env = dict(os.environ) if env is None else env
         self._home = home or Path.home()
         self._cache: dict[str, Credentials | None] = {}
@@ -66,6 +70,8 @@ class CredentialSource:
             self._register(explicit)
 
     def for_host(self, host: str) -> Credentials | None:
+        if host in self._per_host:
+            return self._per_host[host]
         if self._explicit is not None:
             return self._explicit
         if host not in self._cache:

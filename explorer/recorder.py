@@ -2,7 +2,9 @@
 
 Rule 1: no protocol logic. The recorder watches, times and writes down what
 goes over the wire; it never decides anything.
-Rule 2: redaction happens here, before an exchange is stored (``redact.py``).
+Rule 2: redaction happens here, before an exchange is stored (``redact.py``);
+values hidden structurally (signed query values, cookies) are also registered
+as known secrets, so errors and debug logs lose them too.
 Rule 3: bodies stream through. A tap counts and hashes every chunk and keeps
 only the first ``text_cap`` bytes of textual bodies; nothing is buffered.
 
@@ -27,6 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -48,6 +51,8 @@ __all__ = ["Recorder", "RecordingTransport", "StepHandle", "STEP_EXTENSION", "BO
 STEP_EXTENSION = "regexplore.step"
 BODY_TAP_EXTENSION = "regexplore.body"  # response extension: the BodyTap that saw the body
 TEXT_CAP = 64 * 1024
+LEARNED_QUERY_MIN = 16  # signed query values (X-Amz-Signature, _state, sig) are long
+LEARNED_COOKIE_MIN = 8
 
 
 class StepHandle:
@@ -85,6 +90,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._next_id = 1 + max((e.id for e in self.trace.exchanges), default=0)
+        self._sealed = False
 
     # --- step labels -------------------------------------------------------
     @contextmanager
@@ -120,6 +126,8 @@ class Recorder:
                 request=request,
             )
             self._next_id += 1
+            if self._sealed:  # a straggling thread after Ctrl-C: the saved trace no longer changes
+                return exchange
             self.trace.exchanges.append(exchange)
             if handle is not None:
                 handle.exchanges.append(exchange)
@@ -136,9 +144,11 @@ class Recorder:
         """Make the trace consistent for saving: pending exchanges get an error, secrets re-scrubbed.
 
         Secrets learned late (a token issued after an earlier exchange was
-        stored) are scrubbed from everything once more here.
+        stored) are scrubbed from everything once more here. Exchanges begun
+        after sealing (threads still winding down after Ctrl-C) are not added.
         """
         with self._lock:
+            self._sealed = True
             for ex in self.trace.exchanges:
                 if ex.response is None and ex.error is None:
                     ex.error = "no response: the operation was interrupted"
@@ -156,6 +166,7 @@ def _rescrub(ex: Exchange, secrets: redact.Secrets) -> None:
             body.text = secrets.scrub(body.text)
     if ex.response is not None:
         ex.response.headers = [(k, secrets.scrub(v)) for k, v in ex.response.headers]
+        ex.response.reason = secrets.scrub(ex.response.reason)
     if ex.error:
         ex.error = secrets.scrub(ex.error)
 
@@ -288,8 +299,10 @@ class RecordingTransport(httpx.BaseTransport):
         *,
         verify: bool = True,
         limits: httpx.Limits | None = None,
+        record: bool = True,
     ) -> None:
         self.recorder = recorder
+        self.record = record  # False: a plain pass-through (benchmarks measure the recorder's cost)
         self._inner = inner
         self._verify = verify
         self._limits = limits or httpx.Limits(max_connections=32, max_keepalive_connections=16)
@@ -310,9 +323,12 @@ class RecordingTransport(httpx.BaseTransport):
             return self._plain
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.record:
+            return self._transport_for(request.url).handle_request(request)
         rec = self.recorder
         secrets = rec.secrets
         req_media = request.headers.get("content-type")
+        _learn_hidden_values(secrets, str(request.url), _raw_headers(request.headers))
         recorded_request = RecordedRequest(
             method=request.method,
             url=redact.redact_url(str(request.url), secrets),
@@ -367,11 +383,11 @@ class RecordingTransport(httpx.BaseTransport):
         http_version = response.extensions.get("http_version", b"HTTP/1.1")
         exchange.response = RecordedResponse(
             status=response.status_code,
-            reason=reason.decode("ascii", "replace") if isinstance(reason, bytes) else str(reason),
+            reason=secrets.scrub(reason.decode("ascii", "replace") if isinstance(reason, bytes) else str(reason)),
             http_version=http_version.decode("ascii", "replace")
             if isinstance(http_version, bytes)
             else str(http_version),
-            headers=redact.redact_headers(_raw_headers(response.headers), secrets),
+            headers=redact.redact_headers(_learn_hidden_values(secrets, None, _raw_headers(response.headers)), secrets),
         )
         exchange.connection = _connection(response, clock)
         exchange.duration_ms = (t_headers - t0) * 1000
@@ -401,6 +417,35 @@ class RecordingTransport(httpx.BaseTransport):
         for t in (self._inner, self._plain, self._tls):
             if t is not None:
                 t.close()
+
+
+def _learn_hidden_values(
+    secrets: redact.Secrets, url: str | None, headers: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Register what structural redaction hides (signed query values, cookies) as known secrets.
+
+    Then those values are scrubbed wherever else they turn up too: error
+    messages, ``--debug`` log lines, another exchange. Short values are left
+    alone (they would wreck unrelated text); returns ``headers`` unchanged.
+    """
+    urls = [url] if url else []
+    urls += [v for k, v in headers if k.lower() in ("location", "content-location")]
+    for candidate in urls:
+        try:
+            query = urlsplit(candidate).query
+        except ValueError:  # not a URL (a hostile Location): nothing to learn, redaction still applies
+            continue
+        for key, value in parse_qsl(query):
+            if key.lower() not in redact.QUERY_ALLOWLIST and len(value) >= LEARNED_QUERY_MIN:
+                secrets.add(value)
+    for name, value in headers:
+        if name.lower() in ("cookie", "set-cookie"):
+            pairs = value.split(";") if name.lower() == "cookie" else value.split(";")[:1]
+            for pair in pairs:
+                _key, eq, cookie = pair.strip().partition("=")
+                if eq and len(cookie) >= LEARNED_COOKIE_MIN:
+                    secrets.add(cookie)
+    return headers
 
 
 def _raw_headers(headers: httpx.Headers) -> list[tuple[str, str]]:

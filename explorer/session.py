@@ -1,12 +1,18 @@
 """A traced operation: recorder + clients + the guarantee that the trace is written.
 
-Rule: whatever happens (success, a registry error, a bug, Ctrl-C), the trace of
+Rule 1: whatever happens (success, a registry error, a bug, Ctrl-C), the trace of
 everything that went over the wire is sealed and saved before the error goes
 up: a failed operation is exactly when people need its trace.
+Rule 2: nothing the session lets out carries a secret. The error that goes up
+(message, hint, and every exception chained to it, which ``--debug`` prints)
+and the ``--debug`` log lines are scrubbed like the trace: every secret the
+session knows, and every URL's non-allowlisted query values.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,9 +24,9 @@ import httpx
 from explorer import trace as tracefile
 from explorer.client import RegistryClient
 from explorer.credentials import CredentialSource, Credentials
-from explorer.errors import ExplorerError, Interrupted
+from explorer.errors import ExplorerError, Interrupted, UsageError
 from explorer.recorder import Recorder, RecordingTransport
-from explorer.redact import Secrets, redact_argv
+from explorer.redact import Secrets, redact_argv, redact_url
 from explorer.trace import Outcome, Trace
 
 __all__ = ["ClientOptions", "TraceSession"]
@@ -31,6 +37,7 @@ class ClientOptions:
     """How to reach registries: credentials, scheme, TLS, retries (shared by every trace command)."""
 
     credentials: Credentials | None = None
+    host_credentials: dict[str, Credentials] = field(default_factory=dict)  # by API host; win over the above
     plain_http: bool | None = None  # None: http for loopback registries, https elsewhere
     insecure: bool = False
     retries: int = 3
@@ -38,6 +45,8 @@ class ClientOptions:
     text_cap: int = 64 * 1024
     binary_cap: int = 0
     inner_transport: httpx.BaseTransport | None = None  # tests: a WSGITransport or MockTransport
+    debug_log: bool = False  # --debug: one scrubbed log line per HTTP request and retry, on stderr
+    record: bool = True  # False: exchanges are not recorded (benchmarks: the recorder's cost)
     warn: Callable[[str], None] = field(default=lambda message: print(f"warning: {message}", file=sys.stderr))
 
 
@@ -53,9 +62,15 @@ class TraceSession:
         argv: list[str] | None = None,
         options: ClientOptions | None = None,
     ) -> None:
+        if output.is_dir():
+            raise UsageError(
+                f"the trace output {output} is a directory", "give a file name with -o, e.g. -o pull.trace.json"
+            )
         self.options = options or ClientOptions()
         self.secrets = Secrets()
-        self.credentials = CredentialSource(self.secrets, self.options.credentials)
+        self.credentials = CredentialSource(
+            self.secrets, self.options.credentials, per_host=self.options.host_credentials
+        )
         self.output = output
         command = ["regexplore", *(argv if argv is not None else sys.argv[1:])]
         self.trace = Trace(command=redact_argv(command, self.secrets), operation=operation, target=target)
@@ -63,7 +78,7 @@ class TraceSession:
             self.trace, secrets=self.secrets, text_cap=self.options.text_cap, binary_cap=self.options.binary_cap
         )
         self.transport = RecordingTransport(
-            self.recorder, self.options.inner_transport, verify=not self.options.insecure
+            self.recorder, self.options.inner_transport, verify=not self.options.insecure, record=self.options.record
         )
         self._clients: list[RegistryClient] = []
         self.saved: Path | None = None
@@ -87,19 +102,22 @@ class TraceSession:
 
     @contextmanager
     def running(self) -> Iterator[TraceSession]:
-        try:
-            yield self
-        except KeyboardInterrupt:
-            self._finish(Outcome("interrupted", "interrupted by the user (Ctrl-C)"))
-            raise Interrupted(f"interrupted; the trace so far was written to {self.output}") from None
-        except ExplorerError as exc:
-            self._finish(Outcome("failed", self.secrets.scrub(exc.message)))
-            raise
-        except Exception as exc:
-            self._finish(Outcome("failed", self.secrets.scrub(f"{type(exc).__name__}: {exc}")))
-            raise
-        else:
-            self._finish(Outcome("ok", None))
+        with _debug_log(self.secrets, self.options.debug_log):
+            try:
+                yield self
+            except KeyboardInterrupt:
+                self._finish(Outcome("interrupted", "interrupted by the user (Ctrl-C)"))
+                raise Interrupted(f"interrupted; the trace so far was written to {self.output}") from None
+            except ExplorerError as exc:
+                _scrub_exception(exc, self.secrets)
+                self._finish(Outcome("failed", exc.message))
+                raise
+            except Exception as exc:
+                _scrub_exception(exc, self.secrets)
+                self._finish(Outcome("failed", f"{type(exc).__name__}: {exc}"))
+                raise
+            else:
+                self._finish(Outcome("ok", None))
 
     def fail_without_running(self, exc: ExplorerError) -> None:
         """Write an empty trace saying why nothing was sent (bad arguments)."""
@@ -111,7 +129,15 @@ class TraceSession:
         self.transport.close()
         self.trace.outcome = outcome
         self.recorder.seal()
-        self.saved = tracefile.save(self.trace, self.output)
+        try:
+            self.saved = tracefile.save(self.trace, self.output)
+        except OSError as exc:
+            error = ExplorerError(
+                f"cannot write the trace to {self.output}: {exc.strerror or exc}", "choose another -o path"
+            )
+            if outcome.message:
+                error.add_note(f"the {self.trace.operation or 'operation'} itself: {outcome.message}")
+            raise error from None
 
     # --- numbers for the summary line -------------------------------------------
     def summary(self) -> str:
@@ -143,3 +169,65 @@ def _human(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"
+
+
+# --- keeping secrets out of errors and logs -------------------------------------------------
+_URL = re.compile(r"https?://[^\s'\"<>]+")
+
+
+def _scrub_text(text: str, secrets: Secrets) -> str:
+    """Known secrets replaced, and the query values of every URL in ``text`` as in traces."""
+    return secrets.scrub(_URL.sub(lambda m: redact_url(m.group(), secrets), text))
+
+
+def _scrub_exception(exc: BaseException, secrets: Secrets) -> None:
+    """Scrub ``exc`` and every exception chained to it (what ``--debug`` tracebacks print), in place."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(_scrub_text(a, secrets) if isinstance(a, str) else a for a in current.args)
+        if isinstance(current, ExplorerError):
+            current.message = _scrub_text(current.message, secrets)
+            current.hint = _scrub_text(current.hint, secrets) if current.hint else current.hint
+        current = current.__cause__ or current.__context__
+
+
+class _ScrubbedStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log lines on the CURRENT ``sys.stderr`` (redirected in tests), scrubbed of secrets."""
+
+    def __init__(self, secrets: Secrets) -> None:
+        super().__init__()
+        self.secrets = secrets
+        self.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _scrub_text(super().format(record), self.secrets)
+
+
+@contextmanager
+def _debug_log(secrets: Secrets, enabled: bool) -> Iterator[None]:
+    """With ``enabled``: httpx's request lines and regexplore's debug lines on stderr while the session runs."""
+    if not enabled:
+        yield
+        return
+    handler = _ScrubbedStderr(secrets)
+    loggers = {logging.getLogger("httpx"): logging.INFO, logging.getLogger("explorer"): logging.DEBUG}
+    previous = {logger: logger.level for logger in loggers}
+    for logger, level in loggers.items():
+        logger.addHandler(handler)
+        logger.setLevel(level)
+    try:
+        yield
+    finally:
+        for logger, level in previous.items():
+            logger.removeHandler(handler)
+            logger.setLevel(level)

@@ -39,6 +39,7 @@ __all__ = [
     "iso_now",
     "load",
     "loads",
+    "read_input",
     "save",
 ]
 
@@ -355,7 +356,7 @@ def dumps(trace: Trace) -> str:
 def loads(text: str | bytes) -> Trace:
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise TraceFormatError(
             f"not a JSON trace file ({exc.__class__.__name__}: {exc})",
             "pass a file written by `regexplore trace ...`",
@@ -363,17 +364,23 @@ def loads(text: str | bytes) -> Trace:
     return Trace.from_dict(data)
 
 
+def read_input(path: str | os.PathLike[str], what: str = "trace file") -> bytes:
+    """The bytes of an input file; TraceFormatError (exit 2) saying ``<what> not found: <path>`` etc."""
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise TraceFormatError(f"{what} not found: {p}", "check the path") from None
+    except IsADirectoryError:
+        raise TraceFormatError(f"{p} is a directory, not a {what}") from None
+    except OSError as exc:
+        raise TraceFormatError(f"cannot read {p}: {exc.strerror}") from None
+
+
 def load(path: str | os.PathLike[str]) -> Trace:
     """Read a trace file; raises TraceFormatError (a UsageError) for anything we cannot read."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise TraceFormatError(f"trace file not found: {p}", "check the path") from None
-    except IsADirectoryError:
-        raise TraceFormatError(f"{p} is a directory, not a trace file") from None
-    except OSError as exc:
-        raise TraceFormatError(f"cannot read {p}: {exc.strerror}") from None
+    raw = read_input(p)
     try:
         return loads(raw)
     except TraceFormatError as exc:

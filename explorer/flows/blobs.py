@@ -1,26 +1,57 @@
-"""Verified blob download: stream, count, hash, compare with the descriptor, then keep or discard.
+"""Verified blob download: stream, count, hash, resume after interruptions, keep or discard.
 
-Rule: a blob is accepted only when its size AND digest equal its descriptor's;
-a digest is validated against the grammar before it is used in a URL or a file
-name; a blob that fails verification leaves no file under its final name.
+Rules:
+- a blob is accepted only when its size AND digest equal its descriptor's, the
+  digest computed over every byte, across resumed attempts;
+- a digest is validated against the grammar before it is used in a URL or a file
+  name; a blob that fails verification leaves no file under its final name;
+- an interrupted body (reset, truncated, cut short, timed out) is resumed with
+  ``Range: bytes=<received>-``; only a 206 whose ``Content-Range`` starts exactly
+  there (and agrees on the size) is appended. A 200 (Range ignored) or a 206 with
+  another range is read from byte 0 and the part already held is skipped, never
+  written twice. Interruptions that made no progress count against the client's
+  ``retries`` (with its backoff); one that made progress resumes at once;
+- concurrent transfers (``Transfers.map``) stop together: on Ctrl-C or on the
+  first failure the others are cancelled, their sockets shut down so blocked
+  reads return, and their partial files removed; the caller never waits for a
+  stuck thread longer than ``CANCEL_GRACE``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+import socket
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar
+
+import httpx
 
 from explorer.client import RegistryClient
-from explorer.errors import DigestMismatch, ManifestError
+from explorer.errors import DigestMismatch, ManifestError, MalformedHeader, TransportError
 from explorer.progress import NullProgress, Progress
 from explorer.protocol import digest as digests
+from explorer.protocol import headers
 
-__all__ = ["BlobSink", "Descriptor", "check_descriptor", "fetch_blob", "fetch_blob_bytes"]
+__all__ = [
+    "BlobSink",
+    "Descriptor",
+    "TransferCancelled",
+    "Transfers",
+    "check_descriptor",
+    "fetch_blob",
+    "fetch_blob_bytes",
+]
 
 MAX_BLOB_SIZE = 1 << 40  # 1 TiB: anything above is an absurd descriptor, not an image
 CONFIG_LIMIT = 16 * 1024 * 1024
+CANCEL_GRACE = 2.0  # seconds the caller waits for cancelled transfers to wind down
 
 Descriptor = dict[str, Any]
+T = TypeVar("T")
+# failures of a body that is being read: worth resuming
+_INTERRUPTIONS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
 class BlobSink(Protocol):
@@ -29,9 +60,21 @@ class BlobSink(Protocol):
     def write(self, chunk: bytes) -> Any: ...
 
 
+class TransferCancelled(Exception):
+    """This transfer was stopped because another one failed or the user pressed Ctrl-C."""
+
+
 class _Discard:
     def write(self, chunk: bytes) -> int:
         return len(chunk)
+
+
+class _NoSink:
+    def __enter__(self) -> _Discard:
+        return _Discard()
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def check_descriptor(desc: Any, what: str) -> tuple[str, int]:
@@ -48,6 +91,160 @@ def check_descriptor(desc: Any, what: str) -> tuple[str, int]:
     return digest, size
 
 
+# --- concurrent transfers that stop together ---------------------------------------------------
+class Transfers:
+    """Runs transfers on up to ``jobs`` threads; cancels them all on Ctrl-C or the first failure."""
+
+    def __init__(self, jobs: int = 1) -> None:
+        self.jobs = max(1, jobs)
+        self.cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._responses: set[httpx.Response] = set()
+        self._sinks: set[Any] = set()
+
+    def check(self) -> None:
+        if self.cancelled.is_set():
+            raise TransferCancelled
+
+    def cancel(self) -> None:
+        """Stop every transfer: blocked reads return at once because their sockets are shut down."""
+        self.cancelled.set()
+        with self._lock:
+            responses = list(self._responses)
+        for response in responses:
+            _shutdown_socket(response)
+
+    @contextmanager
+    def watching(self, response: httpx.Response) -> Iterator[None]:
+        with self._lock:
+            self._responses.add(response)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._responses.discard(response)
+
+    @contextmanager
+    def sink(self, opened: Any) -> Iterator[Any]:
+        """Enter a sink context manager, remembering it so a stuck transfer's file can be removed."""
+        writer = opened.__enter__()
+        with self._lock:
+            self._sinks.add(opened)
+        try:
+            yield writer
+        except BaseException as exc:
+            self._close_sink(opened, exc)
+            raise
+        else:
+            self._close_sink(opened, None)
+
+    def _close_sink(self, opened: Any, exc: BaseException | None) -> None:
+        with self._lock:
+            if opened not in self._sinks:
+                return  # already discarded by the canceller
+            self._sinks.discard(opened)
+        if exc is None:
+            opened.__exit__(None, None, None)
+        else:
+            opened.__exit__(type(exc), exc, exc.__traceback__)
+
+    def map(self, fn: Callable[[T], int], items: list[T]) -> list[int]:
+        """``[fn(item) ...]`` on worker threads (in this thread when ``jobs`` is 1); first error wins."""
+        if self.jobs == 1 or len(items) <= 1:
+            return [fn(item) for item in items]
+        results: list[int] = [0] * len(items)
+        errors: list[BaseException] = []
+        queue = deque(enumerate(items))
+
+        def work() -> None:
+            while not self.cancelled.is_set():
+                with self._lock:
+                    if not queue:
+                        return
+                    index, item = queue.popleft()
+                try:
+                    results[index] = fn(item)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                    with self._lock:
+                        errors.append(exc)
+                    self.cancel()
+                    return
+
+        threads = [
+            threading.Thread(target=work, name=f"transfer-{n}", daemon=True)
+            for n in range(min(self.jobs, len(items)))
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.1)  # short waits: Ctrl-C reaches this thread at once
+        except BaseException:
+            self.abandon(threads)
+            raise
+        real = [e for e in errors if not isinstance(e, TransferCancelled)]
+        if real or errors:
+            raise (real or errors)[0]
+        return results
+
+    def abandon(self, threads: list[threading.Thread]) -> None:
+        """Cancel, give the threads ``CANCEL_GRACE`` to stop, then remove whatever files they left open."""
+        self.cancel()
+        for thread in threads:
+            thread.join(CANCEL_GRACE / max(1, len(threads)))
+        with self._lock:
+            leftovers = list(self._sinks)
+            self._sinks.clear()
+        for opened in leftovers:
+            try:
+                opened.__exit__(TransferCancelled, TransferCancelled(), None)
+            except Exception:  # noqa: BLE001 - best effort: the thread may be writing right now
+                pass
+
+
+def _shutdown_socket(response: httpx.Response) -> None:
+    stream = response.extensions.get("network_stream")
+    try:
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+    except (OSError, AttributeError):
+        pass
+
+
+# --- one blob -------------------------------------------------------------------------------
+class _Download:
+    """What has been received of one blob so far: byte count and running hash."""
+
+    def __init__(self, digest: str, size: int, what: str) -> None:
+        self.digest = digest
+        self.size = size
+        self.what = what
+        self.received = 0
+        self.hasher = digests.hasher(digest)
+
+    def take(self, chunk: bytes, sink: BlobSink, progress: Progress) -> None:
+        if self.received + len(chunk) > self.size:
+            raise DigestMismatch(
+                f"{self.what} {digests.short(self.digest)} is larger than its descriptor says ({self.size} bytes)",
+                "the registry's copy is corrupt or the manifest is wrong",
+            )
+        self.received += len(chunk)
+        self.hasher.update(chunk)
+        sink.write(chunk)
+        progress.advance(self.digest, len(chunk))
+
+    def verify(self) -> None:
+        actual = f"{self.digest.split(':', 1)[0]}:{self.hasher.hexdigest()}"
+        if self.received != self.size or actual != self.digest:
+            raise DigestMismatch(
+                f"{self.what} {digests.short(self.digest)}: got {self.received} bytes hashing to "
+                f"{digests.short(actual)}, expected {self.size} bytes with digest {self.digest}",
+                "the registry's copy is corrupt (or was tampered with); nothing was kept",
+            )
+
+
 def fetch_blob(
     client: RegistryClient,
     repository: str,
@@ -57,8 +254,9 @@ def fetch_blob(
     context: str,
     open_sink: Callable[[str, int], Any] | None = None,
     progress: Progress | None = None,
+    transfers: Transfers | None = None,
 ) -> int:
-    """Download one blob, verifying size and digest; returns the byte count.
+    """Download one blob, resuming after interruptions and verifying size and digest; returns the byte count.
 
     ``open_sink(digest, size)`` returns a context manager yielding a writer
     (e.g. ``OciLayoutWriter.blob_writer``); by default bytes are discarded
@@ -66,39 +264,93 @@ def fetch_blob(
     """
     digest, size = check_descriptor(desc, what)
     progress = progress or NullProgress()
-    hasher = digests.hasher(digest)
-    received = 0
+    transfers = transfers or Transfers()
+    transfers.check()
+    download = _Download(digest, size, what)
     progress.start(digest, what, size)
-    sink_cm = open_sink(digest, size) if open_sink else None
-    sink = sink_cm.__enter__() if sink_cm is not None else _Discard()
     try:
-        with client.open_blob(repository, digest, context=context) as response:
-            for chunk in response.iter_bytes():
-                received += len(chunk)
-                if received > size:
-                    raise DigestMismatch(
-                        f"{what} {digests.short(digest)} is larger than its descriptor says ({size} bytes)",
-                        "the registry's copy is corrupt or the manifest is wrong",
-                    )
-                hasher.update(chunk)
-                sink.write(chunk)
-                progress.advance(digest, len(chunk))
-        actual = f"{digest.split(':', 1)[0]}:{hasher.hexdigest()}"
-        if received != size or actual != digest:
-            raise DigestMismatch(
-                f"{what} {digests.short(digest)}: got {received} bytes hashing to {digests.short(actual)}, "
-                f"expected {size} bytes with digest {digest}",
-                "the registry's copy is corrupt (or was tampered with); nothing was kept",
-            )
-    except BaseException as exc:
-        if sink_cm is not None:
-            sink_cm.__exit__(type(exc), exc, exc.__traceback__)
+        with transfers.sink(open_sink(digest, size) if open_sink else _NoSink()) as sink:
+            _receive(client, repository, download, sink, progress, transfers, context)
+            download.verify()
+    except BaseException:
         progress.finish(digest, "failed")
         raise
-    if sink_cm is not None:
-        sink_cm.__exit__(None, None, None)
     progress.finish(digest)
-    return received
+    return download.received
+
+
+def _receive(
+    client: RegistryClient,
+    repository: str,
+    download: _Download,
+    sink: BlobSink,
+    progress: Progress,
+    transfers: Transfers,
+    context: str,
+) -> None:
+    """Read the blob into ``sink``, resuming by Range until every byte arrived or retries ran out."""
+    use_range = True
+    failures = 0
+    while True:
+        before = download.received
+        try:
+            with client.open_blob(
+                repository, download.digest, context=context, offset=before if use_range else 0
+            ) as response, transfers.watching(response):
+                if before and response.status_code == 206 and not _range_matches(response, before, download.size):
+                    use_range = False  # not the range we asked for: read it all again instead
+                    reason = f"unexpected Content-Range {response.headers.get('content-range')!r}"
+                else:
+                    held = 0 if response.status_code == 206 else before  # a 200 starts again at byte 0
+                    _append(response, download, sink, progress, transfers, skip=held)
+                    if download.received >= download.size:
+                        return
+                    reason = f"body ended after {download.received} of {download.size} bytes"
+        except _INTERRUPTIONS as exc:
+            transfers.check()
+            if download.received == download.size:
+                return  # every byte arrived; the body only claimed more (verification decides)
+            reason = f"{type(exc).__name__}: {exc}"
+        failures = 0 if download.received > before else failures + 1
+        if failures > client.retries:
+            raise TransportError(
+                f"{download.what} {digests.short(download.digest)} of {context}: download interrupted "
+                f"{failures} times without progress ({reason}); got {download.received} of {download.size} bytes",
+                "retry later, or raise --retries",
+            )
+        if failures:
+            client.pause_before_retry(failures - 1, None, f"resume of {download.what}: {reason}")
+
+
+def _append(
+    response: httpx.Response,
+    download: _Download,
+    sink: BlobSink,
+    progress: Progress,
+    transfers: Transfers,
+    *,
+    skip: int,
+) -> None:
+    """Feed the body to ``download``, dropping its first ``skip`` bytes (already held from an earlier attempt)."""
+    for chunk in response.iter_bytes():
+        transfers.check()
+        if skip:
+            dropped = min(skip, len(chunk))
+            chunk, skip = chunk[dropped:], skip - dropped
+        if chunk:
+            download.take(chunk, sink, progress)
+
+
+def _range_matches(response: httpx.Response, offset: int, size: int) -> bool:
+    """A 206 answers ``bytes=<offset>-`` only when its Content-Range starts there and agrees on the size."""
+    value = response.headers.get("content-range")
+    if value is None:
+        return False
+    try:
+        first, last, total = headers.parse_content_range(value)
+    except MalformedHeader:
+        return False
+    return first == offset and total in (None, size) and last < size
 
 
 def fetch_blob_bytes(

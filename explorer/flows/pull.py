@@ -8,14 +8,13 @@ when pulling by digest), ``fetch manifest <platform>`` after an index,
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from explorer.client import Manifest, RegistryClient
 from explorer.errors import DigestMismatch, ManifestError, NoMatchingPlatform
-from explorer.flows.blobs import check_descriptor, fetch_blob, fetch_blob_bytes
+from explorer.flows.blobs import Transfers, check_descriptor, fetch_blob, fetch_blob_bytes
 from explorer.ocilayout import OciLayoutWriter
 from explorer.progress import NullProgress, Progress
 from explorer.protocol import digest as digests
@@ -23,7 +22,7 @@ from explorer.protocol import mediatypes
 from explorer.protocol.mediatypes import Platform
 from explorer.protocol.reference import Reference
 
-__all__ = ["PullResult", "pull", "resolve_image", "verify_manifest"]
+__all__ = ["PullResult", "checked_media_type", "pull", "resolve_image", "verify_manifest"]
 
 
 @dataclass
@@ -70,7 +69,8 @@ def verify_manifest(manifest: Manifest, expected: str | None, context: str) -> N
                 )
 
 
-def _media_type(manifest: Manifest, parsed: dict[str, Any], context: str) -> str:
+def checked_media_type(manifest: Manifest, parsed: dict[str, Any], context: str) -> str:
+    """The manifest's media type, refusing a Content-Type/mediaType conflict, schema 1 and non-manifests."""
     declared = parsed.get("mediaType")
     media = manifest.media_type or (declared if isinstance(declared, str) else "")
     if isinstance(declared, str) and declared and manifest.media_type and declared != manifest.media_type:
@@ -95,7 +95,7 @@ def resolve_image(
         top = client.get_manifest(ref.repository, ref.reference, context=context)
     verify_manifest(top, ref.digest, context)
     parsed = top.parsed()
-    media = _media_type(top, parsed, context)
+    media = checked_media_type(top, parsed, context)
     if not mediatypes.is_index(media):
         return ResolvedImage(top, parsed, None, None)
 
@@ -115,7 +115,7 @@ def resolve_image(
         child = client.get_manifest(ref.repository, child_digest, context=f"{context} ({platform})")
     verify_manifest(child, child_digest, f"{context} ({platform})")
     child_parsed = child.parsed()
-    child_media = _media_type(child, child_parsed, context)
+    child_media = checked_media_type(child, child_parsed, context)
     if mediatypes.is_index(child_media):
         raise ManifestError(f"{context}: nested indexes are not supported for pull")
     return ResolvedImage(child, child_parsed, picked, top)
@@ -150,20 +150,18 @@ def pull(
         config = fetch_blob_bytes(client, ref.repository, config_desc, what="config", context=context)
     total = len(config)
 
+    transfers = Transfers(jobs)
+
     def fetch_layer(item: tuple[int, dict[str, Any]]) -> int:
         i, desc = item
         label = f"layer {i}/{len(layers)}"
         with client.step(f"fetch {label}"):
             return fetch_blob(
-                client, ref.repository, desc, what=label, context=context, open_sink=open_sink, progress=progress
+                client, ref.repository, desc, what=label, context=context, open_sink=open_sink, progress=progress,
+                transfers=transfers,
             )
 
-    items = list(enumerate(layers, 1))
-    if jobs > 1 and len(items) > 1:
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="pull") as pool:
-            total += sum(pool.map(fetch_layer, items))
-    else:
-        total += sum(fetch_layer(item) for item in items)
+    total += sum(transfers.map(fetch_layer, list(enumerate(layers, 1))))
 
     if writer is not None:
         writer.write_blob(config, config_desc["digest"])

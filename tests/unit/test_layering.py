@@ -26,6 +26,7 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("explorer.table", (*BASE, "explorer.trace"), ()),
     ("explorer.annotate", (*BASE, "explorer.trace", "explorer.redact"), ()),
     ("explorer.render", (*BASE, "explorer.trace", "explorer.annotate", "explorer.render", "explorer.redact"), ("jinja2", "markupsafe")),
+    ("explorer.importers", (*BASE, "explorer.trace", "explorer.redact", "explorer.importers"), ("yaml",)),
     ("explorer.sandbox", (*BASE, "explorer.sandbox"), ()),
     ("explorer.ocilayout", BASE, ()),
     ("explorer.sample", (*BASE, "explorer.ocilayout"), ()),

@@ -1,0 +1,190 @@
+"""Copy (pull-tag-push): resolve on the source, then push to the destination, blobs streamed across.
+
+Steps as they appear in traces: ``ping`` (source), ``resolve tag`` (or ``fetch
+manifest`` by digest), ``fetch manifest <platform>``; then the push steps of
+``push.py`` with ``copy layer i/n`` / ``copy config`` for the transfers: the
+destination's POST, the source's blob GET and the destination's PUT (or PATCHes)
+whose body is that GET's stream. Within one registry the blobs are mounted
+(``mount layer i/n``, ``from`` = the source repository) and only one client (one
+token with both scopes) is used.
+
+Rules: no blob touches the disk or is held whole in memory; its bytes are
+verified by the destination, which must refuse a ``PUT ?digest=`` they do not
+hash to (and a short source stream is an error here). A body that has to
+be sent again (auth retry, 307, retry after a failure) re-opens the source with
+``Range: bytes=<offset>-``; the POST before the PUT has already obtained the
+destination's push token, so the common case never re-sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+import httpx
+
+from explorer.client import Manifest, RegistryClient
+from explorer.errors import DigestMismatch, ManifestError, MalformedHeader
+from explorer.flows.blobs import Descriptor, check_descriptor
+from explorer.flows.images import plan_push
+from explorer.flows.pull import checked_media_type, resolve_image, verify_manifest
+from explorer.flows.push import PushResult, push_plans
+from explorer.flows.upload import DEFAULT_CHUNK_SIZE, BlobSource
+from explorer.progress import Progress
+from explorer.protocol import digest as digests
+from explorer.protocol import headers, mediatypes
+from explorer.protocol.mediatypes import Platform
+from explorer.protocol.reference import Reference
+
+__all__ = ["CopyResult", "RegistrySource", "copy_image"]
+
+
+@dataclass
+class CopyResult:
+    source: Reference
+    push: PushResult
+    platform: Platform | None
+    mounted_from: str | None
+
+
+class RegistrySource:
+    """A blob streamed from a registry: one GET read in order; a slice elsewhere re-opens with Range."""
+
+    def __init__(self, client: RegistryClient, repository: str, descriptor: Descriptor, context: str) -> None:
+        self.digest, self.size = check_descriptor(descriptor, context)
+        self.client = client
+        self.repository = repository
+        self.context = context
+        self._opened: AbstractContextManager[httpx.Response] | None = None
+        self._chunks: Iterator[bytes] | None = None
+        self._position = 0  # offset of the next byte of _chunks (after _leftover)
+        self._leftover = b""
+
+    def prepare(self) -> None:
+        if self._chunks is None:
+            self._open(0)
+
+    def slice(self, start: int, length: int) -> Iterator[bytes]:
+        if self._chunks is None or self._position != start:
+            self._open(start)
+        assert self._chunks is not None
+        remaining = length
+        while remaining:
+            chunk, self._leftover = (self._leftover or next(self._chunks, b"")), b""
+            if not chunk:
+                raise DigestMismatch(
+                    f"blob {self.digest} of {self.context} ended after {self._position} of {self.size} bytes",
+                    "the source registry's copy is truncated",
+                )
+            piece, self._leftover = chunk[:remaining], chunk[remaining:]
+            self._position += len(piece)
+            remaining -= len(piece)
+            yield piece
+        if self._position >= self.size:
+            self.close()
+
+    def close(self) -> None:
+        opened, self._opened, self._chunks, self._leftover = self._opened, None, None, b""
+        if opened is not None:
+            opened.__exit__(None, None, None)
+
+    def _open(self, offset: int) -> None:
+        self.close()
+        opened = self.client.open_blob(self.repository, self.digest, context=self.context, offset=offset)
+        response = opened.__enter__()
+        self._opened = opened
+        chunks = response.iter_bytes()
+        skip = 0
+        if offset and response.status_code == 200:
+            skip = offset  # the server ignored Range: drop what we already have
+        elif response.status_code == 206:
+            first, _last, _size = headers.parse_content_range(response.headers.get("content-range", ""))
+            if first != offset:
+                raise MalformedHeader(f"asked {self.context} for bytes from {offset}, got a range from {first}")
+        while skip:
+            chunk = next(chunks, b"")
+            if not chunk:
+                break
+            self._leftover = chunk[skip:]
+            skip = max(0, skip - len(chunk))
+        self._chunks = chunks
+        self._position = offset
+
+
+class RemoteImage:
+    """An image whose manifests were fetched (and verified) from a registry; blobs stream on demand."""
+
+    def __init__(
+        self, client: RegistryClient, ref: Reference, root: Descriptor, manifests: dict[str, Manifest]
+    ) -> None:
+        self.client = client
+        self.ref = ref
+        self.name = str(ref)
+        self.root = root
+        self.manifests = manifests
+
+    def manifest_bytes(self, descriptor: Descriptor) -> bytes:
+        return self.manifests[descriptor["digest"]].data
+
+    def blob(self, descriptor: Descriptor) -> BlobSource:
+        return RegistrySource(self.client, self.ref.repository, descriptor, self.name)
+
+
+def copy_image(
+    source_client: RegistryClient,
+    source: Reference,
+    dest_client: RegistryClient,
+    dest: Reference,
+    *,
+    platform: Platform,
+    all_platforms: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    jobs: int = 4,
+    progress: Progress | None = None,
+) -> CopyResult:
+    """Copy ``source`` to ``dest``: every platform of an index with ``all_platforms``, else ``platform``'s."""
+    context = str(source)
+    with source_client.step("ping"):
+        source_client.ping()
+    picked: Platform | None = None
+    if all_platforms:
+        root, manifests = _fetch_all(source_client, source, context)
+    else:
+        image = resolve_image(source_client, source, platform, context=context)
+        media = image.manifest.media_type or str(image.parsed.get("mediaType") or "")
+        root = {"mediaType": media, "digest": image.manifest.digest, "size": len(image.manifest.data)}
+        manifests = {image.manifest.digest: image.manifest}
+        picked = image.platform
+    remote = RemoteImage(source_client, source, root, manifests)
+    plans = plan_push(remote, dest.reference)
+    same_registry = source_client is dest_client
+    mount_from = source.repository if same_registry and source.repository != dest.repository else None
+    result = push_plans(
+        dest_client, dest, remote, plans, verb="copy", chunk_size=chunk_size,
+        mount_from=mount_from, jobs=jobs, progress=progress, ping=not same_registry,
+    )
+    return CopyResult(source, result, picked, mount_from)
+
+
+def _fetch_all(client: RegistryClient, ref: Reference, context: str) -> tuple[Descriptor, dict[str, Manifest]]:
+    """The manifest named by ``ref`` and, for an index, every child (``fetch manifest <platform>``)."""
+    with client.step("resolve tag" if ref.digest is None else "fetch manifest"):
+        top = client.get_manifest(ref.repository, ref.reference, context=context)
+    verify_manifest(top, ref.digest, context)
+    parsed = top.parsed()
+    media = checked_media_type(top, parsed, context)
+    manifests = {top.digest: top}
+    if mediatypes.is_index(media):
+        entries = parsed.get("manifests")
+        if not isinstance(entries, list):
+            raise ManifestError(f"index of {context} has no manifests list")
+        for number, entry in enumerate(entries, 1):
+            digest, _size = check_descriptor(entry, f"manifest {number} of the index of {context}")
+            platform = mediatypes.platform_of(entry)
+            name = str(platform) if platform else digests.short(digest)
+            with client.step(f"fetch manifest {name}"):
+                child = client.get_manifest(ref.repository, digest, context=f"{context} ({name})")
+            verify_manifest(child, digest, f"{context} ({name})")
+            manifests[digest] = child
+    return {"mediaType": media, "digest": top.digest, "size": len(top.data)}, manifests

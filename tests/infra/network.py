@@ -1,0 +1,68 @@
+"""Network helpers for the tests' servers: a self-signed TLS context, a non-loopback address.
+
+Rules: test infrastructure; standard library plus ``cryptography`` (imported
+only when a certificate is made).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import ssl
+import tempfile
+from pathlib import Path
+
+__all__ = ["non_loopback_address", "self_signed_context"]
+
+
+def self_signed_context(host_name: str, bind: str) -> ssl.SSLContext:
+    """A server context with a fresh self-signed certificate for ``host_name``, 127.0.0.1 and ``bind``."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host_name)])
+    now = dt.datetime.now(dt.timezone.utc)
+    alt: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    for value in {host_name, bind}:
+        try:
+            alt.append(x509.IPAddress(ipaddress.ip_address(value)))
+        except ValueError:
+            alt.append(x509.DNSName(value))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        cert_path, key_path = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_path, key_path)
+    return context
+
+
+def non_loopback_address() -> str | None:
+    """An IPv4 address of this machine that is not loopback (no packet is sent), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else str(address)

@@ -1,0 +1,43 @@
+"""Shared by the push/copy/API integration tests: run a traced command, read its trace back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from explorer import trace as tracefile
+from explorer.trace import Trace
+from tests.infra.runner import Run, run_cli
+from tests.infra.schemas import validate_trace
+from tests.infra.traces import signature
+
+__all__ = ["core_signature", "cred_args", "traced", "user_pass"]
+
+
+def cred_args(registry) -> tuple[list[str], str]:
+    """(--username/--password-stdin args, stdin) for a registry variant; nothing for anonymous."""
+    if registry.username:
+        return ["--username", registry.username, "--password-stdin"], registry.password + "\n"
+    return [], ""
+
+
+def user_pass(registry) -> list[str]:
+    """``--dest-creds USER:PASS`` style value list for copy, or nothing for anonymous."""
+    return [f"{registry.username}:{registry.password}"] if registry.username else []
+
+
+def traced(registry, tmp_path: Path, *args: str, name: str, creds: bool = True) -> tuple[Run, Trace]:
+    """Run ``regexplore trace <args> -o tmp_path/name`` with the registry's credentials; the trace validated."""
+    extra, stdin = cred_args(registry) if creds and registry is not None else ([], "")
+    out = tmp_path / name
+    run = run_cli("trace", *args, "-o", str(out), *extra, stdin=stdin)
+    validate_trace(out)
+    return run, tracefile.load(out)
+
+
+def core_signature(trace: Trace) -> list[tuple[str, str, int | None]]:
+    """``signature`` without the auth dance (401s and token hops) and redirect hops: the same in every variant."""
+    return [
+        (method, kind, status)
+        for method, kind, status in signature(trace)
+        if status not in (401, 307) and kind != "token" and kind != "storage"
+    ]

@@ -1,0 +1,126 @@
+"""Fixtures for the reliability tests: fault proxies in front of the real registries, and a bigger image.
+
+``front(registry, cdn=False, token=False)`` starts a ``FaultProxy`` in front of
+the registry (plus, when asked, one in front of its CDN as ``localhost`` and one
+in front of its token server), wired so every Location / realm leads back
+through the proxies; all are stopped after the test.
+
+``big_image`` (``BIG`` = ``reliability/big:1.0``) has layers of 512, 256 and
+128 KiB: big enough to be cut mid-body and resumed. ``seed_big(registry)``
+pushes it once per registry variant. ``test/*`` images are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from explorer.sample import SampleImage, build_image
+from tests.infra.fault_proxy import FaultProxy
+from tests.infra.registry import RunningRegistry, seed
+from tests.infra.runner import Run, run_cli
+
+BIG = "reliability/big:1.0"
+SMALL = "test/small:1.0"
+MULTI = "test/multi:1.0"
+_seeded: set[tuple[str, str]] = set()
+
+
+@cache
+def _big_image() -> SampleImage:
+    return build_image([512 * 1024, 256 * 1024, 128 * 1024], seed="regexplore-reliability")
+
+
+@pytest.fixture(scope="session")
+def big_image() -> SampleImage:
+    return _big_image()
+
+
+@pytest.fixture
+def seed_big() -> Callable[[RunningRegistry], SampleImage]:
+    def seed_once(registry: RunningRegistry) -> SampleImage:
+        key = (registry.variant, registry.host)
+        if key not in _seeded:
+            seed(registry, _big_image(), *BIG.split(":"))
+            _seeded.add(key)
+        return _big_image()
+
+    return seed_once
+
+
+@dataclass
+class Fronted:
+    """A registry behind fault proxies: talk to ``host``; add rules to ``registry``/``cdn``/``token``."""
+
+    upstream: RunningRegistry
+    registry: FaultProxy
+    cdn: FaultProxy | None = None
+    token: FaultProxy | None = None
+
+    @property
+    def host(self) -> str:
+        return self.registry.host
+
+
+@pytest.fixture
+def proxies() -> Iterator[Callable[..., FaultProxy]]:
+    """``proxies(upstream_url, **options)``: a started FaultProxy, stopped after the test."""
+    started: list[FaultProxy] = []
+
+    def make(upstream: str, **options: Any) -> FaultProxy:
+        proxy = FaultProxy(upstream, **options).start()
+        started.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in reversed(started):
+        proxy.stop()
+    bugs = [bug for proxy in started for bug in proxy.bugs]
+    assert not bugs, "the fault proxy failed:\n" + "\n".join(bugs)
+
+
+@pytest.fixture
+def front(proxies: Callable[..., FaultProxy]) -> Callable[..., Fronted]:
+    def make(registry: RunningRegistry, *, cdn: bool = False, token: bool = False, **options: Any) -> Fronted:
+        rewrites: dict[str, str] = dict(options.pop("rewrites", {}))
+        cdn_proxy = token_proxy = None
+        if cdn:
+            assert registry.cdn is not None, f"the {registry.variant} registry has no CDN"
+            cdn_proxy = proxies(registry.cdn.url, host_name="localhost")
+            rewrites[registry.cdn.url] = cdn_proxy.url
+        if token:
+            assert registry.token_server is not None, f"the {registry.variant} registry has no token server"
+            origin = registry.token_server.realm.rsplit("/", 1)[0]
+            token_proxy = proxies(origin)
+            rewrites[origin] = token_proxy.url
+        return Fronted(registry, proxies(registry.url, rewrites=rewrites, **options), cdn_proxy, token_proxy)
+
+    return make
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backoff of 10 ms instead of 250 ms, for tests where the timing is not the point."""
+    monkeypatch.setattr("explorer.client.BACKOFF_BASE", 0.01)
+
+
+def partial_files(root: Path) -> list[Path]:
+    """Temporary files of unfinished atomic writes (``.NAME.XXXX.part``) anywhere below ``root``."""
+    return [p for p in root.rglob("*.part")] if root.exists() else []
+
+
+def credential_args(registry: RunningRegistry) -> tuple[list[str], str]:
+    if registry.username and registry.password:
+        return ["--username", registry.username, "--password-stdin"], registry.password + "\n"
+    return [], ""
+
+
+def pull_via(host: str, registry: RunningRegistry, out: Path, image: str = SMALL, *extra: str) -> Run:
+    """``regexplore trace pull HOST/IMAGE -o OUT`` with the registry's credentials on stdin."""
+    args, stdin = credential_args(registry)
+    return run_cli("trace", "pull", f"{host}/{image}", "-o", str(out), *args, *extra, stdin=stdin)

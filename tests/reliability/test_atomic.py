@@ -1,0 +1,117 @@
+"""Every file `trace pull` writes appears atomically: a temporary file in the same directory, then a rename.
+
+Checked with Python's audit hooks (``open``, ``os.rename``): no file under the
+output directories is ever opened for writing under its final name, and every
+final file got there by a rename. An existing output survives a failed write
+and a failed pull byte for byte.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from explorer.atomic import AtomicFile
+from tests.infra.faults import Rewrite, Rule
+from tests.infra.runner import run_cli
+from tests.reliability.conftest import SMALL, partial_files, pull_via
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_watch: dict[str, object] = {"root": None, "opened": [], "renamed": []}
+
+
+def _audit(event: str, args: tuple) -> None:
+    root = _watch["root"]
+    if root is None:
+        return
+    if event == "open" and isinstance(args[0], (str, os.PathLike)):
+        path, mode, flags = str(args[0]), args[1], args[2]
+        writing = (mode is not None and any(c in str(mode) for c in "wax+")) or (
+            mode is None and isinstance(flags, int) and flags & _WRITE_FLAGS
+        )
+        if writing and path.startswith(str(root)):
+            _watch["opened"].append(path)  # type: ignore[union-attr]
+    elif event == "os.rename" and str(args[1]).startswith(str(root)):
+        _watch["renamed"].append((str(args[0]), str(args[1])))  # type: ignore[union-attr]
+
+
+sys.addaudithook(_audit)  # hooks cannot be removed; this one only acts while `watching` is active
+
+
+@contextmanager
+def watching(root: Path) -> Iterator[dict[str, list]]:
+    _watch.update(root=root.resolve(), opened=[], renamed=[])
+    try:
+        yield _watch  # type: ignore[misc]
+    finally:
+        _watch["root"] = None
+
+
+def test_every_file_of_a_pull_is_written_to_a_temp_file_then_renamed(registry_anonymous, tmp_path):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with watching(out_dir) as seen:
+        run = pull_via(registry_anonymous.host, registry_anonymous, out_dir / "t.json", SMALL,
+                       "--oci-layout", str(out_dir / "layout"))
+    assert run.code == 0, run.output
+    finals = sorted(str(p) for p in out_dir.rglob("*") if p.is_file())
+    assert finals, "nothing written"
+    assert all(Path(p).name.endswith(".part") and Path(p).name.startswith(".") for p in seen["opened"]), seen["opened"]
+    renamed_to = {dst for _src, dst in seen["renamed"]}
+    assert set(finals) <= renamed_to, set(finals) - renamed_to
+    assert str(out_dir / "t.json") in renamed_to and str(out_dir / "layout" / "index.json") in renamed_to
+
+
+def test_a_failed_trace_write_leaves_the_old_file_whole(registry_anonymous, tmp_path, monkeypatch):
+    out = tmp_path / "t.json"
+    out.write_text("the previous trace\n")
+
+    def disk_full(self: AtomicFile, data: bytes) -> int:
+        self.file.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(AtomicFile, "write", disk_full)
+    run = pull_via(registry_anonymous.host, registry_anonymous, out)
+    assert run.code == 1
+    assert run.stderr.splitlines()[0] == f"error: cannot write the trace to {out}: No space left on device"
+    assert out.read_text() == "the previous trace\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.json"]
+
+
+def test_an_existing_layout_survives_a_failed_pull_and_is_extended_by_a_good_one(
+    registry_anonymous, front, seeded_images, tmp_path
+):
+    layout = tmp_path / "layout"
+    first = pull_via(registry_anonymous.host, registry_anonymous, tmp_path / "a.json", SMALL,
+                     "--oci-layout", str(layout))
+    assert first.code == 0, first.output
+    index_before = (layout / "index.json").read_bytes()
+    files_before = sorted(p.relative_to(layout) for p in layout.rglob("*"))
+
+    fronted = front(registry_anonymous)
+    layer = seeded_images["test/multi:1.0"].manifest(
+        seeded_images["test/multi:1.0"].platforms["linux/amd64"])["layers"][0]
+    fronted.registry.add(Rule(Rewrite(body=b"x" * layer["size"]), path=layer["digest"]))
+    failed = pull_via(fronted.host, registry_anonymous, tmp_path / "b.json", "test/multi:1.0",
+                      "--oci-layout", str(layout), "--platform", "linux/amd64")
+    assert failed.code == 1
+    assert (layout / "index.json").read_bytes() == index_before
+    assert not (layout / "blobs" / "sha256" / layer["digest"].split(":", 1)[1]).exists()
+    assert partial_files(layout) == []
+
+    inode = (layout / "index.json").stat().st_ino
+    good = pull_via(registry_anonymous.host, registry_anonymous, tmp_path / "c.json", "test/multi:1.0",
+                    "--oci-layout", str(layout), "--platform", "linux/amd64")
+    assert good.code == 0, good.output
+    assert (layout / "index.json").stat().st_ino != inode  # replaced by a rename, not rewritten in place
+    assert set(files_before) <= {p.relative_to(layout) for p in layout.rglob("*")}
+
+
+def test_a_directory_as_trace_output_is_refused_before_any_request(registry_anonymous, tmp_path):
+    run = run_cli("trace", "pull", f"{registry_anonymous.host}/{SMALL}", "-o", str(tmp_path))
+    assert run.code == 2
+    assert run.stderr.splitlines()[0] == f"error: the trace output {tmp_path} is a directory"
