@@ -42,6 +42,12 @@ RENDERERS: dict[str, str] = {
     "plantuml": "explorer.render.plantuml",
     "svg": "explorer.render.svg",
     "html": "explorer.render.html",
+    "markdown": "explorer.render.markdown",
+    "postman": "explorer.render.postman",
+    "har": "explorer.render.har",
+    "curl": "explorer.render.curl",
+    "python": "explorer.render.python",
+    "cassette": "explorer.render.cassette",
 }
 
 

@@ -81,22 +81,25 @@ def scrub(text: str) -> str:
     return text
 
 
-def compare(name: str, actual: str) -> None:
-    """Assert ``actual`` (scrubbed) equals ``golden/<name>``; with REGEXPLORE_REGOLD=1, rewrite it."""
-    expected_path = GOLDEN / name
+def compare(name: str, actual: str, directory: Path = GOLDEN) -> None:
+    """Assert ``actual`` (scrubbed) equals ``<directory>/<name>``; with REGEXPLORE_REGOLD=1, rewrite it.
+
+    ``directory`` defaults to ``tests/render/golden``; other suites keep their own (``tests/exports/golden``).
+    """
+    expected_path = directory / name
     actual = scrub(actual)
     if REGOLD:
         expected_path.write_text(actual, encoding="utf-8")
         return
     if not expected_path.exists():
         raise AssertionError(f"no golden file {expected_path}; create it with "
-                             "REGEXPLORE_REGOLD=1 .venv/bin/python -m pytest tests/render")
+                             f"REGEXPLORE_REGOLD=1 .venv/bin/python -m pytest {directory.parent.relative_to(REPO)}")
     expected = expected_path.read_text(encoding="utf-8")
     if actual != expected:
         ACTUAL.mkdir(parents=True, exist_ok=True)
         (ACTUAL / name).write_text(actual, encoding="utf-8")
         diff = "".join(list(difflib.unified_diff(
             expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-            f"golden/{name}", f"actual/{name}"))[:80])
+            f"{directory.name}/{name}", f"actual/{name}"))[:80])
         raise AssertionError(f"{name} differs from its golden file (actual output in {ACTUAL / name}; "
                              f"if the change is intended, regenerate: see tests/render/golden/README.md)\n{diff}")

@@ -1,0 +1,183 @@
+"""Turn foreign request/response records into redacted trace exchanges, as the recorder would.
+
+Rule 1: pure; imports ``explorer.redact``, ``explorer.trace``, ``explorer.protocol`` and the
+standard library.
+
+Rule 2: two passes. :meth:`CaptureRedactor.learn` first reads EVERY record of the
+capture for secrets (the credential part of ``Authorization``/``Proxy-Authorization``,
+the password inside a Basic credential, cookie values, token fields of JSON bodies,
+password and token fields of forms, passwords in URLs); then :meth:`exchange` builds
+each exchange with the recorder's structural redaction plus those secrets scrubbed
+from every string. A token that a response issued and a later request carried in a
+query string or another header is therefore gone everywhere, not just where it
+was recognised.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
+
+from explorer import redact
+from explorer.protocol import mediatypes
+from explorer.trace import Body, Connection, Exchange, RecordedRequest, RecordedResponse, Timings
+
+__all__ = ["TEXT_CAP", "CaptureRedactor", "Message", "Record"]
+
+TEXT_CAP = 64 * 1024  # the recorder's default: text bodies beyond it are kept truncated
+_TOKEN_FIELDS = re.compile(
+    r'"(?:token|access_token|refresh_token|id_token|identity_token|identitytoken|password|secret|client_secret|auth)"'
+    r'\s*:\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE)
+_FORM_SECRETS = {"password", "refresh_token", "access_token", "token", "client_secret", "code", "id_token"}
+
+
+@dataclass
+class Message:
+    """One side of a foreign record: headers in order and the body bytes, when the capture had them."""
+
+    headers: list[tuple[str, str]]
+    content: bytes | None = None  # None: the capture did not include the body
+    size: int | None = None  # the body size the capture states (defaults to len(content))
+    media_type: str | None = None
+    sha256: str | None = None  # hex, when the capture states it (our own HAR's _sha256)
+    truncated: bool | None = None  # when the capture states whether the text is the whole body
+
+
+@dataclass
+class Record:
+    """One foreign exchange, before redaction."""
+
+    method: str
+    url: str
+    request: Message
+    status: int | None  # None: no response (error says why)
+    reason: str = ""
+    http_version: str = "HTTP/1.1"
+    response: Message = field(default_factory=lambda: Message([]))
+    error: str | None = None
+    started: str = ""
+    duration_ms: float = 0.0
+    step: str | None = None
+    timings: Timings = field(default_factory=Timings)
+    connection: Connection | None = None
+
+
+class CaptureRedactor:
+    def __init__(self, binary_cap: int = 0, text_cap: int = TEXT_CAP) -> None:
+        self.secrets = redact.Secrets()
+        self.binary_cap = binary_cap
+        self.text_cap = text_cap
+
+    # --- pass 1 -----------------------------------------------------------------------------
+    def learn(self, records: Iterable[Record]) -> None:
+        for record in records:
+            self._learn_url(record.url)
+            for message in (record.request, record.response):
+                for name, value in message.headers:
+                    self._learn_header(name, value)
+                text = _as_text(message)
+                if text is not None:  # textual, or a token body mislabelled as binary
+                    self._learn_text(text, message.media_type)
+
+    def _learn_url(self, url: str) -> None:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return
+        if parts.password:
+            self.secrets.add(parts.password)
+
+    def _learn_header(self, name: str, value: str) -> None:
+        lname = name.lower()
+        if lname in ("authorization", "proxy-authorization"):
+            scheme, _, credential = value.strip().partition(" ")
+            credential = credential.strip() or scheme
+            self.secrets.add(credential)
+            if scheme.lower() == "basic":
+                try:
+                    user, _, password = base64.b64decode(credential, validate=True).decode("utf-8").partition(":")
+                except (binascii.Error, UnicodeDecodeError, ValueError):
+                    return
+                self.secrets.add_basic(user, password)
+        elif lname in ("cookie", "set-cookie"):
+            pairs = value.split(";") if lname == "cookie" else value.split(";")[:1]
+            for pair in pairs:
+                self.secrets.add(pair.partition("=")[2].strip())
+        elif lname in ("x-registry-auth", "x-auth-token", "x-api-key", "x-amz-security-token"):
+            self.secrets.add(value.strip())
+
+    def _learn_text(self, text: str, media_type: str | None) -> None:
+        for match in _TOKEN_FIELDS.finditer(text):
+            self.secrets.add(match.group(1))
+        if media_type and "x-www-form-urlencoded" in media_type.lower():
+            for key, value in parse_qsl(text, keep_blank_values=True):
+                if key.lower() in _FORM_SECRETS:
+                    self.secrets.add(value)
+
+    # --- pass 2 -----------------------------------------------------------------------------
+    def body(self, message: Message) -> Body | None:
+        content, size = message.content, message.size
+        if not content and not size:
+            return None
+        media = message.media_type
+        if content is None:  # described only: keep what the capture says
+            sha = message.sha256 or hashlib.sha256(b"").hexdigest()
+            return Body(size=size or 0, sha256=sha, media_type=media, truncated=True)
+        # a stated hash (our own HAR's _sha256) is of the bytes on the wire, before redaction
+        sha = message.sha256 or hashlib.sha256(content).hexdigest()
+        textual = mediatypes.is_textual(media)
+        cap = self.text_cap if textual else self.binary_cap
+        head = content[:cap]
+        text = b64 = None
+        if head and textual:
+            text = redact.redact_text(head.decode("utf-8", "replace"), media, self.secrets)
+        elif head and self.secrets.scrub(head.decode("latin-1")) == head.decode("latin-1"):
+            b64 = base64.b64encode(head).decode("ascii")  # kept only when no known secret is inside
+        total = size if size is not None and size >= len(content) else len(content)
+        truncated = message.truncated if message.truncated is not None else total > len(head)
+        dropped = text is None and b64 is None and total > 0  # not kept: described only
+        return Body(size=total, sha256=sha, media_type=media, text=text, base64=b64,
+                    truncated=truncated or dropped or len(content) > len(head))
+
+    def exchange(self, number: int, record: Record) -> Exchange:
+        s = self.secrets
+        request = RecordedRequest(
+            method=record.method.upper(),
+            url=redact.redact_url(record.url, s),
+            headers=redact.redact_headers(_clean(record.request.headers), s),
+            body=self.body(record.request),
+        )
+        response = None
+        if record.status is not None:
+            response = RecordedResponse(
+                status=record.status, reason=s.scrub(record.reason), http_version=record.http_version,
+                headers=redact.redact_headers(_clean(record.response.headers), s), body=self.body(record.response))
+        return Exchange(
+            id=number, step=s.scrub(record.step) if record.step else None, started=record.started,
+            duration_ms=max(record.duration_ms, 0.0), request=request, response=response,
+            error=s.scrub(record.error or "no response") if response is None else None,
+            timings=record.timings, connection=record.connection)
+
+
+def _as_text(message: Message) -> str | None:
+    """The body as text when it is textual or decodes as UTF-8 (small bodies only), else None."""
+    if message.content is None:
+        return None
+    if mediatypes.is_textual(message.media_type):
+        return message.content.decode("utf-8", "replace")
+    if len(message.content) > TEXT_CAP:
+        return None
+    try:
+        return message.content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _clean(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Drop HTTP/2 pseudo-headers (``:authority``, …) that browsers put into HARs."""
+    return [(k, v) for k, v in headers if not k.startswith(":")]

@@ -1,0 +1,179 @@
+"""Postman collections: valid v2.1.0, parameterised, credential-free, and passing under newman for real.
+
+newman runs once per module, batched in one node process (tests/infra/newman.py): the
+collection exported from a real pull in each of the four registry variants, the
+``--all-endpoints`` tour against the anonymous, basic and token variants (each on a
+fresh repository), and a tampered collection that must FAIL (so a silent harness
+cannot pass the others).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from explorer import trace as tracefile
+from explorer.protocol.endpoints import ENDPOINTS
+from explorer.render import RenderOptions, postman
+from tests.infra.newman import NewmanRun, run_collections
+from tests.infra.runner import run_cli
+from tests.infra.schemas import validate_postman
+from tests.render import factory
+
+VARIANTS = ("anonymous", "basic", "token", "redirect")
+TOUR_VARIANTS = ("anonymous", "basic", "token")
+
+
+def items(node: dict) -> list[dict]:
+    """Every request item of a collection or folder, depth first."""
+    out = []
+    for item in node.get("item", []):
+        out += items(item) if "item" in item else [item]
+    return out
+
+
+def exported(pull_trace: Callable[..., Path], variant: str, tmp_path: Path) -> tuple[Path, dict]:
+    out = tmp_path / f"pull-{variant}.postman_collection.json"
+    run = run_cli("export", "postman", str(pull_trace(variant)), "-o", str(out))
+    assert run.code == 0, run.output
+    return out, json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_collection_of_a_real_pull_is_valid_and_parameterised(variant, pull_trace, live, tmp_path):
+    path, data = exported(pull_trace, variant, tmp_path)
+    validate_postman(data)
+    registry = live(variant)
+    text = path.read_text()
+    if registry.password:
+        assert registry.password not in text
+    variables = {v["key"]: v["value"] for v in data["variable"]}
+    assert variables["registry"].startswith("http://127.0.0.1:")
+    assert variables["repository"] == "test/small" and variables["reference"] == "1.0"
+    assert variables["username"] == variables["password"] == variables["token"] == ""
+    assert {"manifestDigest", "configDigest", "layer1Digest", "layer3Digest"} <= variables.keys()
+    requests = items(data)
+    urls = [r["request"]["url"]["raw"] for r in requests]
+    assert all(u.startswith(("{{registry}}", "{{realm}}", "{{blobLocation}}")) for u in urls), urls
+    assert "{{registry}}/v2/{{repository}}/manifests/{{reference}}" in urls
+    assert "{{registry}}/v2/{{repository}}/blobs/{{layer2Digest}}" in urls
+    for r in requests:  # every request tests the status the trace saw, and says what it is
+        assert any("pm.response.to.have.status(" in line for line in r["event"][-1]["script"]["exec"])
+        assert r["request"]["description"]
+    manifest = [r for r in requests if r["request"]["url"]["raw"].endswith("/manifests/{{reference}}")][-1]
+    assert "end-3" in manifest["request"]["description"]
+    assert any("Docker-Content-Digest" in line for line in manifest["event"][-1]["script"]["exec"])
+    expected_auth = {"anonymous": "noauth", "basic": "basic", "token": "bearer", "redirect": "bearer"}[variant]
+    assert data["auth"]["type"] == expected_auth
+    if variant in ("token", "redirect"):
+        token = next(r for r in requests if r["request"]["url"]["raw"].startswith("{{realm}}"))
+        assert token["request"]["auth"]["type"] == "basic"  # the trace sent Basic to the token server
+        assert 'pm.collectionVariables.set("token"' in "\n".join(token["event"][-1]["script"]["exec"])
+        first = requests[0]
+        assert first["request"]["auth"] == {"type": "noauth"}  # the anonymous 401 that starts the dance
+    if variant == "redirect":
+        redirects = [r for r in requests if r.get("protocolProfileBehavior") == {"followRedirects": False}]
+        assert len(redirects) == 4
+        assert sum(r["request"]["url"]["raw"] == "{{blobLocation}}" for r in requests) == 4
+
+
+def test_all_endpoints_is_valid_and_covers_every_endpoint(tmp_path):
+    out = tmp_path / "api.json"
+    run = run_cli("export", "postman", "--all-endpoints", "-o", str(out))
+    assert run.code == 0, run.output
+    data = validate_postman(out)
+    names = " ".join(i["name"] for i in items(data))
+    for endpoint in ENDPOINTS:
+        assert f"{endpoint.id} " in names, f"{endpoint.id} missing from the tour"
+    variables = {v["key"]: v["value"] for v in data["variable"]}
+    assert variables["username"] == variables["password"] == ""
+    for item in items(data):
+        assert len(item["request"]["description"]) > 60, item["name"]  # it teaches something
+        assert item["event"][-1]["listen"] == "test"
+
+
+def test_push_collection_chains_upload_locations_and_names_blob_files():
+    data = postman.collection(factory.case_push_chunked(), RenderOptions())
+    validate_postman(data)
+    requests = items(data)
+    posts = [r for r in requests if r["request"]["method"] == "POST"]
+    assert all('pm.collectionVariables.set("uploadLocation"' in "\n".join(r["event"][-1]["script"]["exec"])
+               for r in posts)
+    patches = [r for r in requests if r["request"]["method"] == "PATCH"]
+    assert len(patches) == 8
+    assert all(r["request"]["url"]["raw"] == "{{uploadLocation}}" for r in patches)
+    assert all(r["request"]["body"]["mode"] == "file" for r in patches)
+    assert "blobs/sha256/" in patches[0]["request"]["body"]["file"]["src"]
+    assert "cannot be embedded" in patches[0]["request"]["description"]
+    manifest_put = next(r for r in requests if r["request"]["method"] == "PUT" and "manifests" in r["request"]["url"]["raw"])
+    assert manifest_put["request"]["body"]["mode"] == "raw"
+
+
+def test_url_objects_agree_with_raw():
+    assert postman.url_object("{{registry}}/v2/{{repository}}/tags/list?n=2&last=a") == {
+        "raw": "{{registry}}/v2/{{repository}}/tags/list?n=2&last=a", "host": ["{{registry}}"],
+        "path": ["v2", "{{repository}}", "tags", "list"],
+        "query": [{"key": "n", "value": "2"}, {"key": "last", "value": "a"}]}
+    assert postman.url_object("http://localhost:5005/x/y") == {
+        "raw": "http://localhost:5005/x/y", "protocol": "http", "host": ["localhost"], "port": "5005",
+        "path": ["x", "y"]}
+    assert "path" not in postman.url_object("{{realm}}?service=s")  # no trailing slash added by Postman
+
+
+def test_every_synthetic_case_exports_a_valid_collection():
+    for name, case in factory.CASES.items():
+        if name != "big":
+            validate_postman(postman.collection(case(), RenderOptions()))
+
+
+# --- newman, against the live registries -------------------------------------------------------
+
+
+def _variables(registry) -> dict[str, str]:
+    env = {"registry": registry.url}
+    if registry.username:
+        env |= {"username": registry.username, "password": registry.password}
+    return env
+
+
+@pytest.fixture(scope="module")
+def newman_runs(pull_trace, live, tmp_path_factory) -> dict[str, NewmanRun]:
+    work = tmp_path_factory.mktemp("newman")
+    jobs: list[tuple[str, Path, dict[str, str]]] = []
+    for variant in VARIANTS:
+        path = work / f"pull-{variant}.json"
+        path.write_text(postman.render(tracefile.load(pull_trace(variant)), RenderOptions()))
+        jobs.append((f"pull-{variant}", path, _variables(live(variant))))
+    tour = work / "api.json"
+    tour.write_text(postman.all_endpoints())
+    for variant in TOUR_VARIANTS:
+        repository = f"tour/{variant}-{secrets.token_hex(4)}"  # an empty repository every run
+        jobs.append((f"all-endpoints-{variant}", tour, _variables(live(variant)) | {"repository": repository}))
+    control = json.loads((work / "pull-anonymous.json").read_text())
+    broken = copy.deepcopy(control)
+    first = items(broken)[0]
+    first["event"][-1]["script"]["exec"][0] = first["event"][-1]["script"]["exec"][0].replace("(200)", "(418)")
+    (work / "control.json").write_text(json.dumps(broken))
+    jobs.append(("control", work / "control.json", _variables(live("anonymous"))))
+    return run_collections(jobs, work)
+
+
+@pytest.mark.parametrize("name", [f"pull-{v}" for v in VARIANTS] + [f"all-endpoints-{v}" for v in TOUR_VARIANTS])
+def test_newman_passes_with_zero_failures(newman_runs, name):
+    run = newman_runs[name]
+    assert run.error is None, run.error
+    assert run.failed == 0, str(run)
+    assert run.requests >= 6 and run.assertions >= run.requests, str(run)
+    if name.startswith("all-endpoints"):
+        assert run.requests >= 36
+
+
+def test_newman_reports_a_broken_collection(newman_runs):
+    run = newman_runs["control"]
+    assert run.failed >= 1 and "418" in " ".join(run.failures), str(run)
+

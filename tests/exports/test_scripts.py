@@ -1,0 +1,144 @@
+"""The curl and Python scripts do again what a trace did, against the live registries.
+
+Pull: each script runs against each variant and must download and verify the same
+digests the trace fetched (files under OUT/blobs/sha256/). Push: a real push trace is
+replayed into a fresh repository from an OCI layout (SOURCE), and a pull proves the
+image arrived. Credentials only ever come from REGISTRY_USERNAME/REGISTRY_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from explorer import trace as tracefile
+from explorer.render import RenderOptions, curl, python
+from tests.exports.conftest import SMALL, credentials, script_env
+from tests.infra.runner import run_cli
+from tests.infra.tools import require_tool
+
+VARIANTS = ("anonymous", "basic", "token", "redirect")
+LANGUAGES = {"python": (".py", lambda path: [sys.executable, str(path)]),
+             "curl": (".sh", lambda path: [require_tool("bash"), str(path)])}
+
+
+def run_script(language: str, trace: Path, args: list[str], env: dict[str, str], tmp_path: Path):
+    extension, command = LANGUAGES[language]
+    script = tmp_path / f"replay{extension}"
+    run = run_cli("export", language, str(trace), "-o", str(script))
+    assert run.code == 0, run.output
+    assert os.access(script, os.X_OK)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRY", "REPOSITORY", "REFERENCE"))}
+    return subprocess.run([*command(script), *args], capture_output=True, text=True, timeout=120,
+                          env={**clean, "OUT": str(tmp_path / "out"), **env}, cwd=tmp_path)
+
+
+def fetched(out: Path) -> set[str]:
+    return {f"sha256:{p.name}" for p in (out / "blobs" / "sha256").iterdir() if not p.name.endswith(".partial")}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_script_reproduces_a_pull(variant, language, pull_trace, live, seeded_images, tmp_path):
+    registry, recorded = live(variant), pull_trace(variant)
+    if registry.cdn is not None:
+        registry.cdn.requests.clear()
+    done = run_script(language, recorded, [registry.url], script_env(registry), tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    trace = tracefile.load(pull_trace(variant))
+    manifest = next(ex.response.header("docker-content-digest") for ex in trace.exchanges
+                    if ex.response.status == 200 and "/manifests/" in ex.request.url)
+    blobs = {ex.request.url.rsplit("/", 1)[1] for ex in trace.exchanges if "/v2/test/small/blobs/" in ex.request.url}
+    assert manifest == seeded_images[SMALL].digest and len(blobs) == 4
+    assert fetched(tmp_path / "out") == blobs | {manifest}
+    assert done.stdout.count("verified") == 4 and done.stdout.rstrip().endswith("done")
+    if variant == "redirect":  # the CDN served the bytes and never saw the registry's token
+        served = [r for r in registry.cdn.requests if r.method == "GET"]
+        assert len(served) == 4 and all(r.header("authorization") is None for r in served)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_wrong_credentials_fail_with_one_line(language, pull_trace, live, tmp_path):
+    registry = live("token")
+    env = {"REGISTRY_USERNAME": registry.username, "REGISTRY_PASSWORD": "wrong"}
+    done = run_script(language, pull_trace("token"), [registry.url], env, tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("error: the token server refused"), done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_scripts_hold_no_credentials(pull_trace, live):
+    registry = live("basic")
+    trace = tracefile.load(pull_trace("basic"))
+    for module in (curl, python):
+        text = module.render(trace, RenderOptions())
+        assert registry.password not in text and "REGISTRY_PASSWORD" in text
+        assert registry.url in text  # the default registry: the traced one
+
+
+@pytest.fixture(scope="module")
+def push_trace(live, seeded_images, tmp_path_factory) -> tuple[Path, Path]:
+    """A real chunked push of test/small's content to a new repository, and its OCI layout."""
+    registry = live("token")
+    work = tmp_path_factory.mktemp("push")
+    layout = work / "layout"
+    seeded_images[SMALL].write_layout(layout, "1.0")
+    out = work / "push.trace.json"
+    args, stdin = credentials(registry)
+    run = run_cli("trace", "push", f"{layout}:1.0", f"{registry.host}/exports/pushed:1.0", "--chunk-size", "4KiB",
+                  "-o", str(out), "-q", "--jobs", "1", *args, stdin=stdin)
+    assert run.code == 0, run.output
+    return out, layout
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("variant", ["anonymous", "basic", "token"])
+def test_script_reproduces_a_push(variant, language, push_trace, live, seeded_images, tmp_path):
+    trace_path, layout = push_trace
+    registry = live(variant)
+    repository = f"exports/{language}-{secrets.token_hex(3)}"
+    env = {**script_env(registry), "REPOSITORY": repository, "SOURCE": str(layout)}
+    done = run_script(language, trace_path, [registry.url], env, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("uploaded") == 4, done.stdout
+    image = seeded_images[SMALL]
+    args, stdin = credentials(registry)
+    check = run_cli("trace", "pull", f"{registry.host}/{repository}:1.0", "-o", str(tmp_path / "check.trace.json"),
+                    *args, stdin=stdin)
+    assert check.code == 0 and image.digest in check.stdout, check.output
+    again = run_script(language, trace_path, [registry.url], env, tmp_path)  # second push: every blob skipped
+    assert again.returncode == 0 and again.stdout.count("upload skipped") == 4, again.stdout + again.stderr
+
+
+def test_the_push_trace_uploaded_in_chunks(push_trace):
+    trace = tracefile.load(push_trace[0])
+    assert sum(ex.request.method == "PATCH" for ex in trace.exchanges) >= 6
+    text = curl.render(trace, RenderOptions())
+    assert "push_blob" in text and " 4096 4096 " in text
+
+
+@pytest.fixture(scope="module")
+def copy_trace(live, tmp_path_factory) -> Path:
+    """A real copy within one registry: every blob mounted from the source repository."""
+    registry = live("anonymous")
+    out = tmp_path_factory.mktemp("copy") / "copy.trace.json"
+    run = run_cli("trace", "copy", f"{registry.host}/{SMALL}", f"{registry.host}/exports/copied:1.0",
+                  "-o", str(out), "-q", "--jobs", "1")
+    assert run.code == 0, run.output
+    return out
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_script_reproduces_a_copy(language, copy_trace, live, seeded_images, tmp_path):
+    registry = live("anonymous")
+    target = f"exports/copy-{language}-{secrets.token_hex(3)}"
+    done = run_script(language, copy_trace, [registry.url], {"REPOSITORY_2": target}, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("mounted from test/small") == 4, done.stdout
+    check = run_cli("trace", "pull", f"{registry.host}/{target}:1.0", "-o", str(tmp_path / "check.trace.json"))
+    assert check.code == 0 and seeded_images[SMALL].digest in check.stdout, check.output

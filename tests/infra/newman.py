@@ -1,0 +1,80 @@
+"""Run Postman collections with newman (Postman's own runner), several in ONE node process.
+
+Rules: test infrastructure; stdlib plus ``tests.infra.tools``. Starting node and loading
+newman costs about half a second, so :func:`run_collections` runs a batch through
+newman's library API (``require("newman").run``) one after the other and returns one
+:class:`NewmanRun` per collection: the same numbers ``newman run`` prints in its table.
+Variables are passed as ``--env-var`` would pass them (environment scope).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.infra.tools import require_tool
+
+__all__ = ["NewmanRun", "run_collections"]
+
+_RUNNER = r"""
+const newman = require("newman");
+const jobs = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const results = [];
+function next(i) {
+  if (i === jobs.length) { process.stdout.write(JSON.stringify(results)); return; }
+  const job = jobs[i];
+  newman.run({collection: job.collection, reporters: [], timeout: 60000,
+              envVar: Object.entries(job.env).map(([key, value]) => ({key, value}))}, (err, summary) => {
+    const run = summary ? summary.run : {stats: {}, failures: []};
+    const stat = (name) => (run.stats[name] || {total: 0, failed: 0});
+    results.push({
+      name: job.name, error: err ? String(err) : null,
+      requests: stat("requests").total, requests_failed: stat("requests").failed,
+      assertions: stat("assertions").total, assertions_failed: stat("assertions").failed,
+      scripts_failed: stat("testScripts").failed + stat("prerequestScripts").failed,
+      failures: run.failures.map((f) => (f.source && f.source.name ? f.source.name + ": " : "") +
+                                         (f.error ? (f.error.test || f.error.name) + ": " + f.error.message : "?")),
+    });
+    next(i + 1);
+  });
+}
+next(0);
+"""
+
+
+@dataclass
+class NewmanRun:
+    name: str
+    error: str | None
+    requests: int
+    requests_failed: int
+    assertions: int
+    assertions_failed: int
+    scripts_failed: int
+    failures: list[str]
+
+    @property
+    def failed(self) -> int:
+        """Everything newman counts as a failure (its exit code is non-zero when this is)."""
+        return len(self.failures) + self.requests_failed + self.assertions_failed + self.scripts_failed
+
+    def __str__(self) -> str:
+        return (f"{self.name}: {self.requests} requests, {self.assertions} assertions, {self.failed} failures"
+                + "".join(f"\n  - {f}" for f in self.failures))
+
+
+def run_collections(jobs: list[tuple[str, Path, dict[str, str]]], workdir: Path) -> dict[str, NewmanRun]:
+    """Run each ``(name, collection file, variables)`` with newman; results by name."""
+    newman_bin = Path(require_tool("newman")).resolve()  # …/node_modules/newman/bin/newman.js
+    modules = newman_bin.parents[2]
+    node = require_tool("node")
+    spec = workdir / "newman-jobs.json"
+    spec.write_text(json.dumps([{"name": n, "collection": str(c), "env": env} for n, c, env in jobs]))
+    done = subprocess.run([node, "-e", _RUNNER, str(spec)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "NODE_PATH": str(modules)}, cwd=workdir)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise AssertionError(f"newman batch failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return {r["name"]: NewmanRun(**r) for r in json.loads(done.stdout)}
