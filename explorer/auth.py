@@ -29,7 +29,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 
 import httpx
@@ -47,6 +47,7 @@ __all__ = ["RegistryAuth", "TokenServerUnavailable"]
 CLIENT_ID = "regexplore"
 EXPIRY_MARGIN = 10.0  # seconds: refresh a little before the token expires
 MAX_TOKEN_ROUNDS = 2  # first token, then one more for insufficient_scope / expiry
+PROBE_WAIT = 60.0  # seconds a request waits for another thread's token fetch of the same scope
 
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})  # the client retries the whole request
@@ -90,17 +91,39 @@ class RegistryAuth(httpx.Auth):
         self._refresh_tokens: dict[str, str] = {}
         self._post_unsupported: set[str] = set()
         self._warned: set[str] = set()
+        self._hints: dict[str, tuple[str, ...]] = {}  # host -> scopes the operation will need
+        self._probes: dict[tuple[str, tuple[str, ...]], threading.Event] = {}  # token fetches in flight
+
+    def expect_scopes(self, host: str, scopes: Iterable[str]) -> None:
+        """Ask for ``scopes`` too in the next token request to ``host`` (a push wants ``pull,push``
+        from its first challenge on, as docker does, instead of a second 401 at its first POST)."""
+        with self._lock:
+            self._hints[host] = challenges.merge_scopes([*self._hints.get(host, ()), *scopes])
 
     # --- the flow ------------------------------------------------------------
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         host = request.url.netloc.decode("ascii")
         needed = challenges.scopes_for_request(request.method, request.url.path, request.url.query.decode())
         self._attach_known(request, host, needed)
+        probe = self._join_probe(request, host, needed)
+        try:
+            yield from self._flow(request, host, needed, probe)
+        finally:
+            self._end_probe(probe)
+
+    def _flow(
+        self,
+        request: httpx.Request,
+        host: str,
+        needed: tuple[str, ...],
+        probe: tuple[tuple[str, tuple[str, ...]], threading.Event] | None,
+    ) -> Generator[httpx.Request, httpx.Response, None]:
         renewal = self._renewal(request, host, needed)
         if renewal is not None:  # the token we held expired: renew it before asking, not after a 401
             known, scopes = renewal
             token = yield from self._token_exchange(request, host, known, scopes)
             request.headers["Authorization"] = f"Bearer {token}"
+            self._end_probe(probe)
         response = yield request
 
         rounds = 0
@@ -121,11 +144,48 @@ class RegistryAuth(httpx.Auth):
                 rounds += 1
                 continue
             # Bearer: new scopes first ("some registries only look at the first scope")
-            wanted = challenges.merge_scopes([*chosen.scopes, *needed])
+            with self._lock:
+                hints = self._hints.get(host, ())
+            wanted = challenges.merge_scopes([*chosen.scopes, *needed, *hints])
             token = yield from self._token_exchange(request, host, chosen, wanted)
             request.headers["Authorization"] = f"Bearer {token}"
+            self._end_probe(probe)  # requests waiting for this scope can use the token now
             response = yield request
             rounds += 1
+
+    def _join_probe(
+        self, request: httpx.Request, host: str, needed: tuple[str, ...]
+    ) -> tuple[tuple[str, tuple[str, ...]], threading.Event] | None:
+        """One token fetch per scope at a time: concurrent requests needing the same scope wait for it.
+
+        Without this, four parallel blob HEADs each get a 401 and each fetch the
+        same token. Only hosts known to use Bearer tokens are coordinated, so
+        anonymous and Basic registries keep full concurrency. Returns the probe
+        this request owns (it goes first), or None.
+        """
+        if "authorization" in request.headers:
+            return None
+        key = (host, needed)
+        with self._lock:
+            known = self._challenges.get(host)
+            if known is None or known.scheme != "bearer":
+                return None
+            event = self._probes.get(key)
+            if event is None:
+                event = self._probes[key] = threading.Event()
+                return key, event
+        event.wait(PROBE_WAIT)
+        self._attach_known(request, host, needed)
+        return None
+
+    def _end_probe(self, probe: tuple[tuple[str, tuple[str, ...]], threading.Event] | None) -> None:
+        if probe is None:
+            return
+        key, event = probe
+        with self._lock:
+            if self._probes.get(key) is event:
+                del self._probes[key]
+        event.set()
 
     # --- helpers ---------------------------------------------------------------
     def _choose(self, response: httpx.Response) -> challenges.Challenge | None:

@@ -131,6 +131,10 @@ class RegistryClient:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def expect_scopes(self, *scopes: str) -> None:
+        """Scopes the operation will need on this registry, asked for at the first token request."""
+        self.auth.expect_scopes(self.registry, scopes)
+
     def request(
         self,
         method: str,

@@ -80,6 +80,10 @@ def push_plans(
     if ping:
         with client.step("ping"):
             client.ping()
+    # one token for the whole push (as docker asks), instead of a pull token then a second 401
+    client.expect_scopes(
+        f"repository:{ref.repository}:pull,push", *([f"repository:{mount_from}:pull"] if mount_from else [])
+    )
     for plan in plans:
         result.blobs.update(Transfers(jobs).map(transfer, plan.blobs))  # type: ignore[arg-type]
         pushed, referrers_tag = push_manifest(client, ref, plan, context=context)

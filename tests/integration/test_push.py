@@ -187,3 +187,17 @@ def test_pushing_an_artifact_maintains_the_referrers_fallback_tag(registry, tmp_
     args = ["referrers", f"{repo}@{subject}", "--artifact-type", "text/other"]
     run, _ = traced(registry, tmp_path, *args, name="filtered.json")
     assert run.code == 0 and "0 referrers" in run.stdout
+
+
+def test_a_push_asks_for_one_push_token_even_with_parallel_uploads(registry_token, tmp_path):
+    dest = f"{registry_token.host}/push/onetoken:1"
+    run, trace = traced(registry_token, tmp_path, "push", "--sample", dest, "--jobs", "4", name="one.json")
+    assert run.code == 0, run.output
+    token_scopes = [
+        parse_qs(urlsplit(ex.request.url).query).get("scope", []) for ex in trace.exchanges if ex.step == "authenticate"
+    ]
+    # the ping's token (no scope), then ONE token for the whole push: no duplicate fetches by parallel checks
+    assert token_scopes == [[], ["repository:push/onetoken:pull,push"]]
+    unauthorized = [(ex.request.method, ex.step) for ex in trace.exchanges if ex.response.status == 401]
+    assert len(unauthorized) == 2  # the ping and the first blob check; no POST or PUT ever meets a 401
+    assert all(method in ("GET", "HEAD") for method, _ in unauthorized)

@@ -150,3 +150,44 @@ def test_credentials_are_not_sent_to_a_plain_http_realm_on_another_host():
     assert "authorization" not in token_request.headers
     assert "account" not in token_request.url.params
     assert warnings and "auth.example" in warnings[0]
+
+
+def test_concurrent_requests_for_the_same_scope_wait_for_one_token_fetch():
+    import threading
+
+    auth = _auth()
+    # the host is known to use Bearer tokens (as after the ping)
+    ping = auth.auth_flow(httpx.Request("GET", f"{REG}/v2/"))
+    first = next(ping)
+    token_request = ping.send(_respond(first, 401, headers={"WWW-Authenticate": f'Bearer realm="{REALM}",service="reg"'}))
+    retried = ping.send(_respond(token_request, 200, json={"token": "PING-TOKEN"}))
+    with pytest.raises(StopIteration):
+        ping.send(_respond(retried, 200))
+
+    blob = f"{REG}/v2/team/app/blobs/sha256:" + "b" * 64
+    owner = auth.auth_flow(httpx.Request("HEAD", blob))
+    probe = next(owner)  # goes first, anonymously for this scope
+    assert "authorization" not in probe.headers
+    seen = {}
+
+    def second() -> None:
+        waiter = auth.auth_flow(httpx.Request("HEAD", blob))
+        seen["request"] = next(waiter)  # blocks until the owner has a token
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(0.2)
+    assert thread.is_alive(), "the second request did not wait for the token fetch in flight"
+    token_request = owner.send(_respond(probe, 401, headers={"WWW-Authenticate": BEARER.replace("team/app", "team/app")}))
+    owner.send(_respond(token_request, 200, json={"token": "SCOPED-TOKEN"}))
+    thread.join(5)
+    assert seen["request"].headers["authorization"] == "Bearer SCOPED-TOKEN"
+
+
+def test_expected_scopes_are_asked_for_at_the_first_challenge():
+    auth = _auth(Credentials("alice", "pw-secret"))
+    auth.expect_scopes("127.0.0.1:5000", ["repository:team/app:pull,push", "repository:team/base:pull"])
+    flow = auth.auth_flow(httpx.Request("HEAD", f"{REG}/v2/team/app/blobs/sha256:" + "c" * 64))
+    first = next(flow)
+    token_request = flow.send(_respond(first, 401, headers={"WWW-Authenticate": BEARER}))
+    assert token_request.url.params.get_list("scope") == ["repository:team/app:pull,push", "repository:team/base:pull"]
