@@ -31,7 +31,7 @@ from explorer.errors import MalformedHeader, ManifestError, ProtocolViolation, R
 from explorer.protocol import digest as digests
 from explorer.protocol import errorcodes, headers, mediatypes
 from explorer.protocol.reference import is_loopback
-from explorer.recorder import Recorder, RecordingTransport
+from explorer.recorder import BODY_TAP_EXTENSION, BodyTap, Recorder, RecordingTransport
 
 __all__ = ["BodyTooLarge", "Manifest", "RegistryClient", "UploadSession", "MANIFEST_LIMIT", "next_page_url"]
 
@@ -130,6 +130,19 @@ class RegistryClient:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    @staticmethod
+    def recorded_body(response: httpx.Response) -> BodyTap | None:
+        """The recorder's tap of ``response`` when it hashes exactly the content bytes, else None.
+
+        A download can then verify its digest with the recorder's sha256 instead
+        of hashing every byte a second time (no tap when recording is off, and
+        none to trust when the body came content-encoded).
+        """
+        tap = response.extensions.get(BODY_TAP_EXTENSION)
+        if not isinstance(tap, BodyTap) or response.headers.get("content-encoding", "identity") != "identity":
+            return None
+        return tap
 
     def expect_scopes(self, *scopes: str) -> None:
         """Scopes the operation will need on this registry, asked for at the first token request."""

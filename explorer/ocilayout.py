@@ -75,15 +75,19 @@ class BlobWriter:
     the block removes the temporary file. When ``exists`` is true the blob is
     already in the layout: callers may skip writing, and an exit without writes
     keeps the existing file.
+
+    ``verify=False`` is for callers that verify the digest themselves before
+    leaving the block (a verified download): the bytes are then hashed once,
+    not twice; the size is still checked.
     """
 
-    def __init__(self, path: Path, digest: str, size: int | None) -> None:
+    def __init__(self, path: Path, digest: str, size: int | None, *, verify: bool = True) -> None:
         self.path = path
         self.digest = digest
         self.size = size
         self.exists = path.is_file()
         self.written = 0
-        self._hash = digests.hasher(digest)
+        self._hash = digests.hasher(digest) if verify else None
         self._file: AtomicFile | None = None
 
     def write(self, chunk: bytes) -> None:
@@ -92,7 +96,8 @@ class BlobWriter:
         self.written += len(chunk)
         if self.size is not None and self.written > self.size:
             self._fail(f"expected {self.size} bytes, got more")
-        self._hash.update(chunk)
+        if self._hash is not None:
+            self._hash.update(chunk)
         self._file.write(chunk)
 
     def __enter__(self) -> BlobWriter:
@@ -118,6 +123,8 @@ class BlobWriter:
     def _verify(self) -> None:
         if self.size is not None and self.written != self.size:
             self._fail(f"expected {self.size} bytes, got {self.written}")
+        if self._hash is None:
+            return
         actual = f"{self.digest.split(':', 1)[0]}:{self._hash.hexdigest()}"
         if actual != self.digest:
             self._fail(f"expected digest {self.digest}, got {actual}")
@@ -168,10 +175,10 @@ class OciLayoutWriter:
     def has_blob(self, digest: str) -> bool:
         return self.blob_path(digest).is_file()
 
-    def blob_writer(self, digest: str, size: int | None = None) -> BlobWriter:
+    def blob_writer(self, digest: str, size: int | None = None, *, verify: bool = True) -> BlobWriter:
         path = self.blob_path(digest)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return BlobWriter(path, digest, size)
+        return BlobWriter(path, digest, size, verify=verify)
 
     def write_blob(self, data: bytes, digest: str | None = None) -> str:
         """Store ``data`` (verified against ``digest`` when given); return its digest."""

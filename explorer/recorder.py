@@ -221,6 +221,10 @@ class BodyTap:
     def sha256_hex(self) -> str:
         return self._hash.hexdigest()
 
+    def hasher_copy(self) -> Any:
+        """The running sha256 of every byte fed so far (a copy: the tap keeps hashing its own)."""
+        return self._hash.copy()
+
     def body(self, media_type: str | None, recorder: Recorder, *, binary: bool) -> Body:
         truncated = self.size > len(self._head)
         text = b64 = None

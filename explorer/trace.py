@@ -349,8 +349,18 @@ class Trace:
 
 
 def dumps(trace: Trace) -> str:
-    """The trace as the JSON text written to disk (UTF-8, stable key order, indented)."""
-    return json.dumps(trace.to_dict(), indent=1, ensure_ascii=False) + "\n"
+    """The trace as the JSON text written to disk: UTF-8, stable key order, one exchange per line.
+
+    One line per exchange keeps diffs of recordings readable, and lets json use
+    its C encoder (``indent`` would force the pure-Python one: 10x slower).
+    """
+    data = trace.to_dict()
+    exchanges = data.pop("exchanges")
+    head = json.dumps(data, ensure_ascii=False)[:-1]
+    if not exchanges:
+        return head + ', "exchanges": []}\n'
+    lines = ",\n".join(json.dumps(e, ensure_ascii=False) for e in exchanges)
+    return f'{head}, "exchanges": [\n{lines}\n]}}\n'
 
 
 def loads(text: str | bytes) -> Trace:

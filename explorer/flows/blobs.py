@@ -33,6 +33,7 @@ from explorer.errors import DigestMismatch, ManifestError, MalformedHeader, Tran
 from explorer.progress import NullProgress, Progress
 from explorer.protocol import digest as digests
 from explorer.protocol import headers
+from explorer.recorder import BodyTap
 
 __all__ = [
     "BlobSink",
@@ -215,14 +216,30 @@ def _shutdown_socket(response: httpx.Response) -> None:
 
 # --- one blob -------------------------------------------------------------------------------
 class _Download:
-    """What has been received of one blob so far: byte count and running hash."""
+    """What has been received of one blob so far: byte count and running hash.
+
+    Every byte is hashed exactly once: while the recorder's tap hashes the very
+    bytes of a sha256 blob's first response, the download borrows that hash
+    instead of computing its own; a resumed attempt continues from a copy of it.
+    """
 
     def __init__(self, digest: str, size: int, what: str) -> None:
         self.digest = digest
         self.size = size
         self.what = what
         self.received = 0
-        self.hasher = digests.hasher(digest)
+        self.hasher: Any = None
+        self._tap: BodyTap | None = None
+
+    def start(self, tap: BodyTap | None, skip: int) -> None:
+        """Before reading a response: borrow its tap's hash, or make sure we hash ourselves."""
+        if tap is not None and self.received == 0 and skip == 0 and self.hasher is None and self.digest.startswith("sha256:"):
+            self._tap = tap
+            return
+        if self._tap is not None:  # the tap saw exactly what we took so far: continue from its state
+            self.hasher, self._tap = self._tap.hasher_copy(), None
+        elif self.hasher is None:
+            self.hasher = digests.hasher(self.digest)
 
     def take(self, chunk: bytes, sink: BlobSink, progress: Progress) -> None:
         if self.received + len(chunk) > self.size:
@@ -231,12 +248,18 @@ class _Download:
                 "the registry's copy is corrupt or the manifest is wrong",
             )
         self.received += len(chunk)
-        self.hasher.update(chunk)
+        if self._tap is None:
+            self.hasher.update(chunk)
         sink.write(chunk)
         progress.advance(self.digest, len(chunk))
 
+    def hexdigest(self) -> str:
+        if self._tap is not None:
+            return self._tap.sha256_hex()
+        return (self.hasher or digests.hasher(self.digest)).hexdigest()
+
     def verify(self) -> None:
-        actual = f"{self.digest.split(':', 1)[0]}:{self.hasher.hexdigest()}"
+        actual = f"{self.digest.split(':', 1)[0]}:{self.hexdigest()}"
         if self.received != self.size or actual != self.digest:
             raise DigestMismatch(
                 f"{self.what} {digests.short(self.digest)}: got {self.received} bytes hashing to "
@@ -302,6 +325,7 @@ def _receive(
                     reason = f"unexpected Content-Range {response.headers.get('content-range')!r}"
                 else:
                     held = 0 if response.status_code == 206 else before  # a 200 starts again at byte 0
+                    download.start(client.recorded_body(response), held)
                     _append(response, download, sink, progress, transfers, skip=held)
                     if download.received >= download.size:
                         return

@@ -9,6 +9,7 @@ when pulling by digest), ``fetch manifest <platform>`` after an index,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,8 @@ def pull(
         check_descriptor(layer, f"layer {i}/{len(layers)}")
 
     writer = OciLayoutWriter(layout) if layout is not None else None
-    open_sink = writer.blob_writer if writer is not None else None
+    # fetch_blob verifies every digest before the writer commits: hash once, not twice
+    open_sink = partial(writer.blob_writer, verify=False) if writer is not None else None
     with client.step("fetch config"):
         config = fetch_blob_bytes(client, ref.repository, config_desc, what="config", context=context)
     total = len(config)

@@ -85,8 +85,16 @@ def test_sandbox_tokens_really_expire_and_are_renewed(big_image, proxies, tmp_pa
     validate_trace(tmp_path / "t.json")
     trace = tracefile.load(tmp_path / "t.json")
     statuses = signature(trace)
-    layer_two = [s for ex, s in zip(trace.exchanges, statuses) if ex.step == "fetch layer 2/3"]
-    assert layer_two[0] == ("GET", "end-2", 401) and layer_two[-1] == ("GET", "end-2", 200), statuses
+    # which blob first meets the expired token depends on timing (a loaded machine is slower):
+    # some blob step must show 401 (token expired) → a new token → the same blob 200
+    renewed = []
+    for step in {ex.step for ex in trace.exchanges if ex.step and ex.step.startswith("fetch ")}:
+        hops = [s for ex, s in zip(trace.exchanges, statuses) if ex.step == step]
+        if hops[0] == ("GET", "end-2", 401) and hops[-1] == ("GET", "end-2", 200):
+            renewed.append(step)
+    assert renewed, statuses
+    first_blob = next(i for i, hop in enumerate(statuses) if hop[1] == "end-2")
+    assert ("GET", "token", 200) in statuses[first_blob:], statuses  # a token fetched mid-pull
 
 
 class _Account:

@@ -1,0 +1,80 @@
+"""Run a command and measure it: wall time, CPU time (user + system) and peak RSS of the child.
+
+Rule: stdlib only; ``os.wait4`` gives the child's own rusage, so nothing of the
+benchmark driver is counted.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    rss_mib: float
+
+
+@dataclass
+class Series:
+    samples: list[Sample] = field(default_factory=list)
+
+    def add(self, sample: Sample) -> None:
+        self.samples.append(sample)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(s.wall for s in self.samples)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(s.cpu for s in self.samples)
+
+    @property
+    def rss_mib(self) -> float:
+        return max(s.rss_mib for s in self.samples)
+
+
+class CommandFailed(RuntimeError):
+    pass
+
+
+def run(argv: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None) -> Sample:
+    """Run ``argv`` to completion (output discarded unless it fails) and measure it.
+
+    Peak RSS is the child's ``VmHWM`` polled from /proc every 2 ms: ``ru_maxrss`` of a
+    forked child also counts the parent's pages it shared before ``exec``.
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    peak_kib = 0
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        peak_kib = max(peak_kib, _vm_hwm_kib(proc.pid))
+        time.sleep(0.002)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise CommandFailed(f"{' '.join(argv)} exited {proc.returncode}: {err.strip()[-500:]}")
+    return Sample(wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mib=peak_kib / 1024)
+
+
+def _vm_hwm_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
