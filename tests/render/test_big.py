@@ -1,9 +1,12 @@
-"""A 5,000-exchange trace renders in every format quickly, and Mermaid stays under its size limit."""
+"""A 5,000-exchange trace renders in every format, collapsed and small, and Mermaid stays under its size limit.
+
+How fast is measured by the benchmark (``python -m benchmarks.run``: every render of this
+trace, targets in docs/performance.md), not asserted here: timing assertions flake on busy CI.
+"""
 
 from __future__ import annotations
 
 import itertools
-import time
 from functools import lru_cache
 
 import pytest
@@ -13,8 +16,7 @@ from explorer.render import RenderOptions, mermaid
 from explorer.trace import Trace
 from tests.render import factory
 
-SECONDS = 1.5  # "about a second" with room for a slow CI machine (typically 0.25 s here)
-# exports (postman, har, …) write every exchange by design; they are timed in tests/exports
+# exports (postman, har, …) write every exchange by design: they do not collapse
 COLLAPSING = [name for name in render.names() if not getattr(render.get(name), "export", False)]
 
 
@@ -26,21 +28,17 @@ def big() -> Trace:
 
 
 @pytest.mark.parametrize("fmt", COLLAPSING)
-def test_collapsed_render_is_fast_and_small(fmt: str) -> None:
-    started = time.perf_counter()
+def test_collapsed_render_is_small(fmt: str) -> None:
     text = render.get(fmt).render(big(), RenderOptions())
-    took = time.perf_counter() - started
-    assert took < SECONDS, f"{fmt} took {took:.2f} s"
     assert len(text) < 200_000, "collapsed output stays small"
     assert "2496 more layers like this" in text
     assert "503" in text, "the unusual exchange inside the run is drawn"
 
 
 @pytest.mark.parametrize("fmt", COLLAPSING)
-def test_full_render_finishes(fmt: str) -> None:
-    started = time.perf_counter()
-    render.get(fmt).render(big(), RenderOptions(full=True))
-    assert time.perf_counter() - started < 10 * SECONDS
+def test_full_render_draws_every_exchange(fmt: str) -> None:
+    text = render.get(fmt).render(big(), RenderOptions(full=True))
+    assert "more layers like this" not in text
 
 
 @pytest.mark.parametrize(("notes", "full", "timing", "markdown"), [(n, f, f, f) for n, f in itertools.product([True, False], repeat=2)])

@@ -1,0 +1,54 @@
+"""The regexplore command line: a thin Typer shell over the library.
+
+Rule 1: parse arguments, call the library, print. No protocol logic here.
+Rule 2: heavy modules (httpx, flows, renderers) are imported inside the
+commands, so ``regexplore --help`` and ``regexplore render`` start fast.
+Rule 3: errors users see are one line (``error: ...``) plus an optional
+``hint: ...``; exit 2 for bad input, 1 for a failed operation, 130 for Ctrl-C;
+tracebacks only with ``--debug``.
+
+Where each command lives ("one guess"):
+
+    trace pull|push|copy                                   cli/trace_transfer.py
+    trace tags|catalog|manifest|tag|delete|referrers       cli/trace_api.py
+    show, render, export, import, explain                  cli/outputs.py
+    serve, demo                                            cli/builtin.py
+    shared options / apps, errors, the trace-command shape cli/options.py, cli/base.py
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import typer
+
+from explorer.cli import outputs, builtin, trace_transfer, trace_api  # noqa: F401, I001 - they register their commands, in help order
+from explorer.cli.base import app
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: usage errors become one ``error:`` line too (exit 2)."""
+    import signal
+
+    # Ctrl-C must interrupt even when started with SIGINT ignored (a background job of a
+    # non-interactive shell inherits SIG_IGN): the trace commands save what they have.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = app(args=argv, prog_name="regexplore", standalone_mode=False)
+    except typer.TyperException as exc:
+        if isinstance(exc, typer.Abort):
+            typer.echo("error: interrupted", err=True)
+            sys.exit(130)
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "regexplore"
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        typer.echo(f"hint: see `{where} --help`", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,122 @@
+"""Command-line options declared once, and the parsing of the values they carry.
+
+Rule: option types and argument parsing only; no command here.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from explorer.errors import UsageError
+
+# --- shared options, declared once ------------------------------------------------
+OutputOpt = Annotated[
+    Path | None, typer.Option("-o", "--output", help="Trace file to write (default: <verb>-<repo>-<tag>.trace.json).")
+]
+UsernameOpt = Annotated[str | None, typer.Option("--username", "-u", help="Registry user name.")]
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password (or token) from standard input.")
+]
+PasswordOpt = Annotated[
+    str | None, typer.Option("--password", help="Password on the command line (insecure: prefer --password-stdin).")
+]
+PlainHttpOpt = Annotated[
+    bool, typer.Option("--plain-http", help="Use http:// (default: https, http only for loopback registries).")
+]
+InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+RetriesOpt = Annotated[int, typer.Option("--retries", min=0, max=10, help="Retries of transient failures.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, max=32, help="Concurrent blob transfers.")]
+TraceArg = typer.Argument(metavar="TRACE", help="A trace file written by `regexplore trace ...`.")
+PlatformOpt = Annotated[
+    str | None, typer.Option("--platform", help="os/arch[/variant] to pick from an index (default: this host's).")
+]
+ChunkSizeOpt = Annotated[
+    str,
+    typer.Option(
+        "--chunk-size",
+        help="Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size "
+        "(e.g. 16MiB, 512KiB, 4096).",
+    ),
+]
+PageSizeOpt = Annotated[
+    int | None,
+    typer.Option("-n", "--page-size", min=0, help="Entries per page (n=); the registry's default otherwise."),
+]
+KeepBodiesOpt = Annotated[
+    str | None,
+    typer.Option("--keep-bodies", metavar="SIZE", help="Keep bodies up to SIZE (e.g. 10MiB) in the trace, blobs "
+                 "included, so `export cassette` can replay them (default: text bodies only)."),
+]
+
+
+TextOutputOpt = Annotated[str | None, typer.Option("-o", "--output", help="File to write; '-' for stdout (the default).")]
+TitleOpt = Annotated[str | None, typer.Option("--title", help="Title (default: from the trace).")]
+
+
+def credentials_from_flags(username: str | None, password: str | None, password_stdin: bool) -> Any:
+    from explorer.credentials import Credentials
+
+    if password is not None and password_stdin:
+        raise UsageError("--password and --password-stdin exclude each other", "use --password-stdin")
+    if password_stdin:
+        if username is None:
+            raise UsageError("--password-stdin needs --username", "add --username USER")
+        secret = sys.stdin.readline().rstrip("\r\n")
+        if not secret:
+            raise UsageError("no password on standard input", "pipe it in: echo \"$PW\" | regexplore ... --password-stdin")
+        return Credentials(username=username, password=secret)
+    if password is not None:
+        if username is None:
+            raise UsageError("--password needs --username", "add --username USER")
+        typer.echo("warning: a password on the command line is insecure; use --password-stdin", err=True)
+        return Credentials(username=username, password=password)
+    if username is not None:
+        raise UsageError("--username needs a password", "add --password-stdin and pipe the password in")
+    return None
+
+
+def default_output(verb: str, repository: str, tag: str | None, digest: str | None) -> Path:
+    label = tag or (digest.replace(":", "-")[:19] if digest else "latest")
+    return Path(f"{verb}-{repository.replace('/', '_')}-{label}.trace.json")
+
+
+def named_output(verb: str, name: str) -> Path:
+    return Path(f"{verb}-{name.replace('/', '_').replace(':', '_')}.trace.json")
+
+
+def parse_size(text: str) -> int:
+    """``16MiB``, ``512KiB``, ``1M``, ``4096`` → bytes (binary units)."""
+    found = re.fullmatch(r"\s*([0-9]{1,15})\s*([KMG]?)(i?B)?\s*", text, re.IGNORECASE)
+    if found is None or int(found.group(1)) == 0:
+        raise UsageError(f"--chunk-size {text!r} is not a size", "give bytes or a size like 512KiB, 16MiB")
+    return int(found.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[found.group(2).upper()]
+
+
+def body_cap(text: str) -> int:
+    try:
+        return parse_size(text)
+    except UsageError:
+        raise UsageError(f"--keep-bodies {text!r} is not a size", "give bytes or a size like 512KiB, 10MiB") from None
+
+
+def user_pass(value: str, option: str) -> Any:
+    from explorer.credentials import Credentials
+
+    username, colon, password = value.partition(":")
+    if not colon or not username or not password:
+        raise UsageError(f"{option} takes USER:PASSWORD", f"e.g. {option} alice:\"$PW\", or use `docker login`")
+    return Credentials(username=username, password=password, source=option)
+
+
+def host_platform() -> Any:
+    import platform as host
+
+    from explorer.protocol import mediatypes
+
+    return mediatypes.host_platform(host.system(), host.machine())
