@@ -56,6 +56,9 @@ Deliberate differences from distribution 2.8.2 (measured against it), all within
 - An upload URL without ``_state``, or with a stale one, is 404 ``BLOB_UPLOAD_INVALID``
   as in 2.8, but the session is not cancelled (2.8 cancels it). PATCH bodies of any ``Content-Type`` are accepted (2.8: 500 unless
   ``application/octet-stream``).
+- A failed closing PUT ends the session (400 ``DIGEST_INVALID``, then a DELETE of it is
+  404 ``BLOB_UPLOAD_UNKNOWN``); 2.8 fails to cancel its committed writer, keeps the
+  session, and calls the client's now-stale ``_state`` 404 ``BLOB_UPLOAD_INVALID``.
 - Token auth: HS256 JWTs from our own token server (distribution needs RS256 +
   certificates); no clock-skew leeway on ``exp``. Basic auth: read-only accounts get
   403 ``DENIED`` for push/delete (htpasswd users are all-powerful in 2.8).

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.infra.tools import require_tool
@@ -37,6 +37,8 @@ function next(i) {
       scripts_failed: stat("testScripts").failed + stat("prerequestScripts").failed,
       failures: run.failures.map((f) => (f.source && f.source.name ? f.source.name + ": " : "") +
                                          (f.error ? (f.error.test || f.error.name) + ": " + f.error.message : "?")),
+      answers: (run.executions || []).filter((e) => e.response)
+                                      .map((e) => [e.item.name, e.response.code]),
     });
     next(i + 1);
   });
@@ -55,6 +57,7 @@ class NewmanRun:
     assertions_failed: int
     scripts_failed: int
     failures: list[str]
+    answers: list[tuple[str, int]] = field(default_factory=list)  # (request name, status) of each request sent
 
     @property
     def failed(self) -> int:
@@ -77,4 +80,5 @@ def run_collections(jobs: list[tuple[str, Path, dict[str, str]]], workdir: Path)
                           env={**os.environ, "NODE_PATH": str(modules)}, cwd=workdir)
     if done.returncode != 0 or not done.stdout.strip():
         raise AssertionError(f"newman batch failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return {r["name"]: NewmanRun(**r) for r in json.loads(done.stdout)}
+    runs = [{**r, "answers": [tuple(a) for a in r["answers"]]} for r in json.loads(done.stdout)]
+    return {r["name"]: NewmanRun(**r) for r in runs}
