@@ -32,3 +32,18 @@ def test_cli_reference_is_current_and_covers_every_command():
     for path in gen.commands():
         assert f"## regexplore {' '.join(path)}\n" in page, f"docs/cli.md misses `regexplore {' '.join(path)}`"
     assert page == gen.cli_page(), "docs/cli.md is out of date: run .venv/bin/python scripts/gen_docs.py"
+
+
+def test_gallery_is_current_for_every_recording():
+    gen = _gen_docs()
+    pages = gen.gallery_pages()
+    entries = __import__("json").loads((REPO / "recordings" / "index.json").read_text())
+    assert len([n for n in pages if n.endswith(".md") and n != "README.md"]) == len(entries) >= 10
+    gallery = REPO / "docs" / "gallery"
+    assert sorted(p.name for p in gallery.iterdir()) == sorted(pages)
+    for name, text in pages.items():
+        assert (gallery / name).read_text(encoding="utf-8") == text, (
+            f"docs/gallery/{name} is out of date: run .venv/bin/python scripts/gen_docs.py")
+    for entry in entries:  # each page shows the Mermaid diagram and links our SVG
+        stem = entry["path"].removesuffix(".trace.json").replace("/", "-")
+        assert "```mermaid" in pages[f"{stem}.md"] and f"]({stem}.svg)" in pages[f"{stem}.md"]

@@ -1,7 +1,7 @@
 """Golden-file machinery: which traces, which outputs, how they are scrubbed and compared.
 
 Cases are the synthetic traces of ``factory.CASES`` plus every
-``recordings/**/*.trace.json`` (named by file stem), so real recordings get
+``recordings/**/*.trace.json`` (named ``rec-<dir>-<stem>``), so real recordings get
 goldens as soon as they are committed. Expected outputs live in
 ``tests/render/golden/<case>.<variant><extension>``; see ``golden/README.md``.
 """
@@ -54,7 +54,8 @@ def cases() -> dict[str, Callable[[], Trace]]:
     """Every golden case: synthetic ones, then each committed recording."""
     found: dict[str, Callable[[], Trace]] = dict(factory.CASES)
     for path in sorted(RECORDINGS.rglob("*.trace.json")):
-        found[path.name.removesuffix(".trace.json")] = lambda path=path: trace_io.load(path)
+        name = "rec-" + str(path.relative_to(RECORDINGS)).removesuffix(".trace.json").replace("/", "-")
+        found[name] = lambda path=path: trace_io.load(path)
     return found
 
 

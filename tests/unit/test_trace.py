@@ -86,3 +86,18 @@ def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
     tracefile.save(_sample(), path)
     tracefile.save(_sample(), path)
     assert [p.name for p in path.parent.iterdir()] == ["t.json"]
+
+
+def test_every_recording_is_a_valid_trace_with_provenance():
+    import json
+    from pathlib import Path
+
+    from tests.infra.schemas import validate_trace
+
+    recordings = Path(__file__).resolve().parents[2] / "recordings"
+    listed = {e["path"] for e in json.loads((recordings / "index.json").read_text())}
+    found = {str(p.relative_to(recordings)) for p in recordings.rglob("*.trace.json")}
+    assert found == listed and len(found) >= 10
+    for path in found:
+        data = validate_trace(recordings / path)
+        assert data["command"][0] == "regexplore" and data["exchanges"]
