@@ -13,7 +13,7 @@ from explorer.trace import Exchange, Trace
 __all__ = ["exchange_table"]
 
 _COLUMNS = ("#", "step", "method", "path", "status", "size", "time")
-_MAX_PATH = 90
+_MAX_PATH = 64
 
 
 def exchange_table(trace: Trace) -> str:
