@@ -175,13 +175,15 @@ def machine() -> list[str]:
 
 
 def report(results: dict[str, dict[str, Series]], side: list[tuple[str, float]], rounds: int) -> str:
-    lines = ["| case | client | median wall | median CPU | peak RSS | wall / skopeo |", "|---|---|---:|---:|---:|---:|"]
+    lines = ["| case | client | median wall | median CPU | peak RSS | wall / skopeo | CPU / skopeo |",
+             "|---|---|---:|---:|---:|---:|---:|"]
     for case, by_client in results.items():
         base = by_client.get("skopeo")
         for client, series in by_client.items():
             ratio = f"{series.wall / base.wall:.2f}" if base and base.samples else "–"
+            cpu_ratio = f"{series.cpu / base.cpu:.2f}" if base and base.samples and base.cpu else "–"
             lines.append(f"| {case} | {client} | {series.wall:.3f} s | {series.cpu:.3f} s | "
-                         f"{series.rss_mib:.0f} MiB | {ratio} |")
+                         f"{series.rss_mib:.0f} MiB | {ratio} | {cpu_ratio} |")
     verdicts = ["", "| target | reached | measured |", "|---|---|---|"]
     for case, (client, limit) in TARGETS.items():
         by_client = results.get(case, {})
@@ -192,7 +194,9 @@ def report(results: dict[str, dict[str, Series]], side: list[tuple[str, float]],
         by_client = results.get(case, {})
         if "regexplore" in by_client and "regexplore-norec" in by_client:
             ratio = by_client["regexplore"].wall / by_client["regexplore-norec"].wall
-            verdicts.append(f"| {case}: recording on / off ≤ 1.05 | {'yes' if ratio <= 1.05 else 'NO'} | {ratio:.2f} |")
+            cpu = by_client["regexplore"].cpu / by_client["regexplore-norec"].cpu
+            verdicts.append(f"| {case}: recording on / off ≤ 1.05 | {'yes' if ratio <= 1.05 else 'NO'} | "
+                            f"{ratio:.2f} wall, {cpu:.2f} CPU |")
     for case in ("pull-big", "push-big"):
         series = results.get(case, {}).get("regexplore")
         if series:

@@ -5,44 +5,36 @@ error bodies); the *order* of calls belongs to ``flows/``.
 Rule 2: every non-success status becomes a typed error here
 (``RegistryError`` with the registry's error code and message), with the
 image or repository it concerned, so flows and the CLI never look at statuses.
-Rule 3: one place sends requests (``request``): retries with backoff and
-``Retry-After`` live there, and every attempt is its own exchange in the trace.
+Rule 3: one place sends requests (``Sending.request`` in ``explorer/sending.py``):
+retries with backoff and ``Retry-After`` live there, and every attempt is its
+own exchange in the trace.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import random
-import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
 from explorer import __version__
-from explorer.auth import TRANSIENT_STATUSES, RegistryAuth, TokenServerUnavailable
+from explorer.auth import RegistryAuth
 from explorer.credentials import CredentialSource
-from explorer.errors import MalformedHeader, ManifestError, ProtocolViolation, RegistryError, TransportError
+from explorer.errors import ManifestError, RegistryError, TransportError
 from explorer.protocol import digest as digests
-from explorer.protocol import errorcodes, headers, mediatypes
+from explorer.protocol import headers, mediatypes
 from explorer.protocol.reference import is_loopback
-from explorer.recorder import BODY_TAP_EXTENSION, BodyTap, Recorder, RecordingTransport
+from explorer.recorder import BODY_TAP_EXTENSION, Recorder, RecordingTransport
+from explorer.taps import BodyTap
+from explorer.sending import BodyTooLarge, Sending
 
 __all__ = ["BodyTooLarge", "Manifest", "RegistryClient", "UploadSession", "MANIFEST_LIMIT", "next_page_url"]
 
 MANIFEST_LIMIT = 4 * 1024 * 1024  # as containerd: larger manifests are refused
-ERROR_BODY_LIMIT = 64 * 1024
-RETRY_STATUSES = TRANSIENT_STATUSES  # 408, 429, 500, 502, 503, 504: the same for registry and token server
-BACKOFF_BASE = 0.25  # seconds before the first retry; doubles per attempt, plus up to 50 % jitter
-RETRY_AFTER_LIMIT = 60.0  # a Retry-After asking for longer is not waited for: the error is reported
-# connection failures worth another attempt (not: unsupported scheme, a request we built wrong)
-_RETRYABLE = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-log = logging.getLogger(__name__)
 USER_AGENT = f"regexplore/{__version__}"
 
 
@@ -75,8 +67,11 @@ class UploadSession:
     offset: int = 0  # bytes the registry has received
 
 
-class RegistryClient:
-    """Talks to one registry. Use as a context manager; ``step`` labels the exchanges that follow."""
+class RegistryClient(Sending):
+    """Talks to one registry. Use as a context manager; ``step`` labels the exchanges that follow.
+
+    Every method ends in ``request`` (from ``explorer.sending``): retries and typed errors live there.
+    """
 
     def __init__(
         self,
@@ -147,123 +142,6 @@ class RegistryClient:
     def expect_scopes(self, *scopes: str) -> None:
         """Scopes the operation will need on this registry, asked for at the first token request."""
         self.auth.expect_scopes(self.registry, scopes)
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        ok: tuple[int, ...],
-        context: str,
-        headers: dict[str, str] | None = None,
-        content: Any = None,
-        params: list[tuple[str, str]] | None = None,
-        stream: bool = False,
-        replayable: bool = True,
-        limit: int | None = None,
-    ) -> httpx.Response:
-        """Send with retries; return a response whose status is in ``ok``, else raise.
-
-        Retried (``self.retries`` times, each attempt its own exchange): statuses
-        408/429/500/502/503/504, a busy token server, and connection failures,
-        also those while reading a non-streamed body (not: a host name that does
-        not resolve, an unparsable redirect Location). The wait doubles from
-        ``BACKOFF_BASE`` with up to 50 % jitter, or is what ``Retry-After`` asks
-        (a wait beyond ``RETRY_AFTER_LIMIT`` is not retried). Without ``stream``
-        the body is read here, at most ``limit`` bytes (``BodyTooLarge`` beyond);
-        with ``stream=True`` the caller must close the response.
-        """
-        attempt = 0
-        while True:
-            req = self.http.build_request(method, url, headers=headers, content=content, params=params)
-            retry = attempt < self.retries and replayable
-            try:
-                response = self.http.send(req, stream=True)
-                if response.status_code in ok and not stream:
-                    response = _read_body(response, limit)
-            except _RETRYABLE as exc:
-                if _bad_redirect(exc):
-                    raise MalformedHeader(
-                        f"the redirect for {context} has a Location that is not a URL ({exc})",
-                        "the registry (or a proxy in front of it) is misconfigured",
-                    ) from None
-                if retry and not _unknown_host(exc):
-                    self.pause_before_retry(attempt, None, f"{method} {context}: {type(exc).__name__}")
-                    attempt += 1
-                    continue
-                raise TransportError(_describe_transport_error(exc, url, attempt + 1)) from exc
-            except httpx.TransportError as exc:  # unsupported scheme, invalid request: retrying cannot help
-                raise TransportError(_describe_transport_error(exc, url, attempt + 1)) from exc
-            except TokenServerUnavailable as exc:
-                wait = _retry_after_seconds(exc.retry_after)
-                if retry and not (wait is not None and wait > RETRY_AFTER_LIMIT):
-                    self.pause_before_retry(attempt, wait, f"{method} {context}: {exc.message}")
-                    attempt += 1
-                    continue
-                if attempt:
-                    exc.message += f" (after {attempt + 1} attempts)"
-                raise
-            except httpx.TooManyRedirects:
-                raise ProtocolViolation(
-                    f"too many redirects for {context}", "the registry (or its storage) redirects in a loop"
-                ) from None
-            except httpx.DecodingError as exc:
-                raise ProtocolViolation(f"cannot decode the response for {context}: {exc}") from None
-            if response.status_code in ok:
-                return response
-            wait = _retry_after_seconds(response.headers.get("retry-after"))
-            too_long = wait is not None and wait > RETRY_AFTER_LIMIT
-            if response.status_code in RETRY_STATUSES and retry and not too_long:
-                response.close()
-                self.pause_before_retry(attempt, wait, f"{method} {context}: {response.status_code}")
-                attempt += 1
-                continue
-            error = self.error(response, context)
-            if attempt:
-                error.message += f" (after {attempt + 1} attempts)"
-            if too_long and response.status_code in RETRY_STATUSES:
-                error.hint = f"the registry asks to retry after {wait:.0f} s (Retry-After); try again later"
-            raise error
-
-    def pause_before_retry(self, attempt: int, retry_after: float | None, why: str) -> None:
-        """Sleep before retry ``attempt + 1``: ``retry_after`` seconds if the server said, else backoff + jitter."""
-        delay = retry_after
-        if delay is None:
-            delay = BACKOFF_BASE * (2**attempt) * (1 + random.random() / 2)
-        log.debug("retry %d/%d of %s in %.2f s", attempt + 1, self.retries, why, delay)
-        self._sleep(min(delay, RETRY_AFTER_LIMIT))
-
-    def error(self, response: httpx.Response, context: str) -> RegistryError:
-        """A typed error from an error response (reads at most 64 KiB of its body, then closes it)."""
-        body = bytearray()
-        try:
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) >= ERROR_BODY_LIMIT:
-                    break
-        except httpx.HTTPError:
-            pass
-        finally:
-            response.close()
-        errors = errorcodes.parse_error_body(bytes(body), response.headers.get("content-type"))
-        summary = errorcodes.summarize(errors, response.status_code, response.reason_phrase)
-        code = errors[0].code if errors else None
-        hint = None
-        sent = response.request.headers.get("authorization", "")
-        if response.status_code == 401:
-            creds = self.credentials.for_host(self.registry)
-            if creds is not None and sent:
-                who = creds.username or "(identity token)"
-                return RegistryError(
-                    f"registry {self.registry} refused the credentials of user {who!r}: {summary} ({context})",
-                    f"check the password ({creds.source})",
-                    status=401,
-                    code=code,
-                )
-            hint = f"log in: --username USER --password-stdin, or `docker login {self.registry}`"
-        elif response.status_code == 403:
-            hint = "the credentials are valid but not allowed to do this"
-        return RegistryError(f"{summary} ({context})", hint, status=response.status_code, code=code)
 
     # --- end-1 ---------------------------------------------------------------------
     def ping(self) -> httpx.Response:
@@ -453,70 +331,3 @@ def next_page_url(response: httpx.Response) -> str | None:
         return None
     target = headers.parse_link(link).get("next")
     return headers.resolve_location(str(response.request.url), target) if target else None
-
-
-class BodyTooLarge(ProtocolViolation):
-    """A response body beyond the ``limit`` its request allowed; ``size`` is the declared length if any."""
-
-    def __init__(self, size: int | None) -> None:
-        super().__init__(f"response body of {size if size is not None else 'unknown'} bytes is too large")
-        self.size = size
-
-
-def _read_body(response: httpx.Response, limit: int | None) -> httpx.Response:
-    """The response with its whole body read (at most ``limit`` bytes) and closed."""
-    try:
-        if limit is None:
-            response.read()
-            return response
-        declared = response.headers.get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge(int(declared))
-        data = bytearray()
-        for chunk in response.iter_bytes():
-            data += chunk
-            if len(data) > limit:
-                raise BodyTooLarge(None)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=bytes(data),
-            request=response.request,
-            extensions=response.extensions,
-            history=response.history,
-        )
-    finally:
-        response.close()
-
-
-def _bad_redirect(exc: httpx.TransportError) -> bool:
-    """httpx reports an unparsable ``Location`` as a RemoteProtocolError; it is not worth a retry."""
-    return isinstance(exc, httpx.RemoteProtocolError) and str(exc).startswith("Invalid URL in location header")
-
-
-def _unknown_host(exc: BaseException) -> bool:
-    """A name that does not resolve (EAI_NONAME) will not resolve on the next attempt either."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, socket.gaierror) and seen.errno == socket.EAI_NONAME:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    return headers.parse_retry_after(value, datetime.now(timezone.utc))
-
-
-def _describe_transport_error(exc: httpx.TransportError, url: str, attempts: int = 1) -> str:
-    target = httpx.URL(url)
-    where = f"{target.scheme}://{target.netloc.decode('ascii')}"
-    text = str(exc) or type(exc).__name__
-    tries = f" (after {attempts} attempts)" if attempts > 1 else ""
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect to {where}: {text}{tries}"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out talking to {where}: {text}{tries}"
-    return f"connection to {where} failed: {text}{tries}"

@@ -21,32 +21,22 @@ layer labels its token requests ``authenticate``).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from explorer import redact
+from explorer.phases import PhaseClock, connection, timings
 from explorer.protocol import mediatypes
-from explorer.trace import (
-    Body,
-    Connection,
-    Exchange,
-    RecordedRequest,
-    RecordedResponse,
-    Timings,
-    Trace,
-    iso_time,
-)
+from explorer.taps import BodyTap, TappedRequestStream, TappedResponseStream
+from explorer.trace import Exchange, RecordedRequest, RecordedResponse, Trace, iso_time
 
-__all__ = ["Recorder", "RecordingTransport", "StepHandle", "STEP_EXTENSION", "BODY_TAP_EXTENSION"]
+__all__ = ["BODY_TAP_EXTENSION", "BodyTap", "Recorder", "RecordingTransport", "STEP_EXTENSION", "StepHandle"]
 
 STEP_EXTENSION = "regexplore.step"
 BODY_TAP_EXTENSION = "regexplore.body"  # response extension: the BodyTap that saw the body
@@ -171,123 +161,6 @@ def _rescrub(ex: Exchange, secrets: redact.Secrets) -> None:
         ex.error = secrets.scrub(ex.error)
 
 
-class _PhaseClock:
-    """Collects httpcore trace events (``request.extensions["trace"]``) as timestamps."""
-
-    def __init__(self, chained: Callable[[str, dict[str, Any]], None] | None) -> None:
-        self.events: dict[str, float] = {}
-        self.network_stream: Any = None
-        self._chained = chained
-
-    def __call__(self, name: str, info: dict[str, Any]) -> None:
-        self.events.setdefault(name, time.perf_counter())
-        if name.endswith("connect_tcp.complete"):
-            self.network_stream = info.get("return_value")
-        if self._chained is not None:
-            self._chained(name, info)
-
-    def span(self, start: str, end: str) -> float | None:
-        a, b = self._find(start), self._find(end)
-        if a is None or b is None:
-            return None
-        return max(0.0, (b - a) * 1000)
-
-    def _find(self, suffix: str) -> float | None:
-        for name, t in self.events.items():
-            if name.endswith(suffix):
-                return t
-        return None
-
-    def first(self) -> float | None:
-        return min(self.events.values()) if self.events else None
-
-
-class BodyTap:
-    """Counts, hashes and (for text) keeps the head of a body as it streams past."""
-
-    def __init__(self, keep: int) -> None:
-        self.size = 0
-        self._hash = hashlib.sha256()
-        self._keep = keep
-        self._head = bytearray()
-        self.complete = False
-
-    def feed(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        self._hash.update(chunk)
-        if len(self._head) < self._keep:
-            self._head += chunk[: self._keep - len(self._head)]
-
-    def sha256_hex(self) -> str:
-        return self._hash.hexdigest()
-
-    def hasher_copy(self) -> Any:
-        """The running sha256 of every byte fed so far (a copy: the tap keeps hashing its own)."""
-        return self._hash.copy()
-
-    def body(self, media_type: str | None, recorder: Recorder, *, binary: bool) -> Body:
-        truncated = self.size > len(self._head)
-        text = b64 = None
-        if self._head and not binary:
-            text = recorder.scrub_text(self._head.decode("utf-8", errors="replace"), media_type)
-        elif self._head:
-            b64 = base64.b64encode(bytes(self._head)).decode("ascii")
-        return Body(
-            size=self.size,
-            sha256=self.sha256_hex(),
-            media_type=media_type,
-            text=text,
-            base64=b64,
-            truncated=truncated,
-            complete=self.complete,
-        )
-
-
-class _TappedResponseStream(httpx.SyncByteStream):
-    def __init__(self, inner: httpx.SyncByteStream, tap: BodyTap, on_close: Callable[[], None]) -> None:
-        self._inner = inner
-        self._tap = tap
-        self._on_close = on_close
-        self._closed = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        feed = self._tap.feed
-        for chunk in self._inner:
-            feed(chunk)
-            yield chunk
-        self._tap.complete = True
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._inner.close()
-        finally:
-            self._on_close()
-
-
-class _TappedRequestStream(httpx.SyncByteStream):
-    """Re-iterable: counts the request body each time it is sent (auth retries, 307s resend it)."""
-
-    def __init__(self, inner: Any, tap_factory: Callable[[], BodyTap]) -> None:
-        self._inner = inner
-        self._tap_factory = tap_factory
-        self.tap = tap_factory()
-
-    def __iter__(self) -> Iterator[bytes]:
-        self.tap = tap = self._tap_factory()
-        for chunk in self._inner:
-            tap.feed(chunk)
-            yield chunk
-        tap.complete = True
-
-    def close(self) -> None:
-        close = getattr(self._inner, "close", None)
-        if close is not None:
-            close()
-
-
 class RecordingTransport(httpx.BaseTransport):
     """Wraps an inner transport; records every request/response pair into a ``Recorder``.
 
@@ -344,21 +217,21 @@ class RecordingTransport(httpx.BaseTransport):
 
         # request body: in memory -> describe it now; streamed -> tap it
         original_stream = request.stream
-        request_tap: _TappedRequestStream | None = None
+        request_tap: TappedRequestStream | None = None
         try:
             content = request.content
         except httpx.RequestNotRead:
             content = None
             keep_req = rec.text_cap if mediatypes.is_textual(req_media) else 0
-            request_tap = _TappedRequestStream(original_stream, lambda: BodyTap(keep_req))
+            request_tap = TappedRequestStream(original_stream, lambda: BodyTap(keep_req))
             request.stream = request_tap
         if content:
             tap = BodyTap(rec.text_cap if mediatypes.is_textual(req_media) else rec.binary_cap)
             tap.feed(content)
             tap.complete = True
-            recorded_request.body = tap.body(req_media, rec, binary=not mediatypes.is_textual(req_media))
+            recorded_request.body = tap.body(req_media, rec.scrub_text, binary=not mediatypes.is_textual(req_media))
 
-        clock = _PhaseClock(request.extensions.get("trace"))
+        clock = PhaseClock(request.extensions.get("trace"))
         original_extensions = request.extensions
         request.extensions = {**original_extensions, "trace": clock}
         try:
@@ -366,9 +239,9 @@ class RecordingTransport(httpx.BaseTransport):
         except BaseException as exc:
             exchange.duration_ms = (time.perf_counter() - t0) * 1000
             exchange.error = secrets.scrub(f"{type(exc).__name__}: {exc}") or type(exc).__name__
-            exchange.timings = _timings(clock, t0, None)
+            exchange.timings = timings(clock, t0, None)
             if request_tap is not None:
-                recorded_request.body = request_tap.tap.body(req_media, rec, binary=True)
+                recorded_request.body = request_tap.tap.body(req_media, rec.scrub_text, binary=True)
             rec.finished(exchange)
             raise
         finally:
@@ -378,7 +251,7 @@ class RecordingTransport(httpx.BaseTransport):
         t_headers = time.perf_counter()
         if request_tap is not None:
             recorded_request.body = request_tap.tap.body(
-                req_media, rec, binary=not mediatypes.is_textual(req_media)
+                req_media, rec.scrub_text, binary=not mediatypes.is_textual(req_media)
             )
 
         media = response.headers.get("content-type")
@@ -393,17 +266,17 @@ class RecordingTransport(httpx.BaseTransport):
             else str(http_version),
             headers=redact.redact_headers(_learn_hidden_values(secrets, None, _raw_headers(response.headers)), secrets),
         )
-        exchange.connection = _connection(response, clock)
+        exchange.connection = connection(response, clock)
         exchange.duration_ms = (t_headers - t0) * 1000
         tap = BodyTap(rec.text_cap if textual else rec.binary_cap)
 
         def on_close() -> None:
             t_end = time.perf_counter()
             exchange.duration_ms = (t_end - t0) * 1000
-            exchange.timings = _timings(clock, t0, (t_headers, t_end))
+            exchange.timings = timings(clock, t0, (t_headers, t_end))
             if request.method == "HEAD" and tap.size == 0:
                 tap.complete = True
-            exchange.response.body = tap.body(media, rec, binary=not textual)  # type: ignore[union-attr]
+            exchange.response.body = tap.body(media, rec.scrub_text, binary=not textual)  # type: ignore[union-attr]
             rec.finished(exchange)
 
         stream = response.stream
@@ -413,7 +286,7 @@ class RecordingTransport(httpx.BaseTransport):
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
-            stream=_TappedResponseStream(stream, tap, on_close),
+            stream=TappedResponseStream(stream, tap, on_close),
             extensions={**response.extensions, BODY_TAP_EXTENSION: tap},
         )
 
@@ -454,46 +327,3 @@ def _learn_hidden_values(
 
 def _raw_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw]
-
-
-def _timings(clock: _PhaseClock, t0: float, body_span: tuple[float, float] | None) -> Timings:
-    first = clock.first()
-    connect = clock.span("connect_tcp.started", "connect_tcp.complete")
-    tls = clock.span("start_tls.started", "start_tls.complete")
-    receive = clock.span("receive_response_body.started", "receive_response_body.complete")
-    if receive is None and body_span is not None:
-        receive = max(0.0, (body_span[1] - body_span[0]) * 1000)
-    return Timings(
-        blocked=max(0.0, (first - t0) * 1000) if first is not None else None,
-        connect=(connect or 0.0) + (tls or 0.0) if connect is not None else None,
-        tls=tls,
-        send=clock.span("send_request_headers.started", "send_request_body.complete"),
-        wait=clock.span("send_request_body.complete", "receive_response_headers.complete"),
-        receive=receive,
-    )
-
-
-def _connection(response: httpx.Response, clock: _PhaseClock) -> Connection | None:
-    stream = response.extensions.get("network_stream") or clock.network_stream
-    if stream is None:
-        return None
-    reused = clock._find("connect_tcp.started") is None
-    try:
-        local = stream.get_extra_info("client_addr")
-        remote = stream.get_extra_info("server_addr")
-        ssl_object = stream.get_extra_info("ssl_object")
-    except Exception:  # a transport without these extras (mock, WSGI)
-        return None
-    return Connection(
-        local=_addr(local),
-        remote=_addr(remote),
-        reused=reused,
-        tls=ssl_object.version() if ssl_object is not None else None,
-    )
-
-
-def _addr(value: Any) -> str | None:
-    if isinstance(value, tuple) and len(value) >= 2:
-        host, port = value[0], value[1]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-    return None

@@ -33,7 +33,7 @@ from explorer.errors import DigestMismatch, ManifestError, MalformedHeader, Tran
 from explorer.progress import NullProgress, Progress
 from explorer.protocol import digest as digests
 from explorer.protocol import headers
-from explorer.recorder import BodyTap
+from explorer.taps import BodyTap
 
 __all__ = [
     "BlobSink",

@@ -106,7 +106,7 @@ def front(proxies: Callable[..., FaultProxy]) -> Callable[..., Fronted]:
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff of 10 ms instead of 250 ms, for tests where the timing is not the point."""
-    monkeypatch.setattr("explorer.client.BACKOFF_BASE", 0.01)
+    monkeypatch.setattr("explorer.sending.BACKOFF_BASE", 0.01)
 
 
 def partial_files(root: Path) -> list[Path]:

@@ -31,8 +31,11 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("explorer.ocilayout", BASE, ()),
     ("explorer.sample", (*BASE, "explorer.ocilayout"), ()),
     ("explorer.credentials", (*BASE, "explorer.redact"), ()),
-    ("explorer.recorder", (*BASE, "explorer.trace", "explorer.redact"), ("httpx",)),
+    ("explorer.taps", (*BASE, "explorer.trace"), ("httpx",)),
+    ("explorer.phases", (*BASE, "explorer.trace"), ("httpx",)),
+    ("explorer.recorder", (*BASE, "explorer.trace", "explorer.redact", "explorer.taps", "explorer.phases"), ("httpx",)),
     ("explorer.auth", (*BASE, "explorer.trace", "explorer.redact", "explorer.recorder", "explorer.credentials"), ("httpx",)),
+    ("explorer.sending", (*BASE, "explorer.auth", "explorer.credentials"), ("httpx",)),
 ]
 NOBODY_IMPORTS = ("explorer.cli",)
 

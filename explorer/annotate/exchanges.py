@@ -1,0 +1,258 @@
+"""The meaning of one exchange: endpoint, situation, labels, why, errors.
+
+Rule: pure; reads only the exchange (and the roles derived from the whole
+trace); every label and note is one printable line.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urljoin, urlsplit
+
+from explorer.annotate.model import AnnotatedExchange, ErrorInfo, Participant
+from explorer.annotate.roles import Roles, netloc_of, query_params
+from explorer.annotate.texts import (
+    COUNTED,
+    REQUEST_LABELS,
+    RESPONSE_LABELS,
+    WHY,
+    human_size,
+    one_line,
+    shorten_digests,
+    step_counter,
+    step_family,
+)
+from explorer.protocol import challenge, digest, endpoints, errorcodes, mediatypes
+from explorer.trace import Exchange, Trace
+
+
+_PUSH_WORDS = ("check", "skip", "upload", "push", "mount", "present")
+
+
+def _is_push_context(trace: Trace, step: str | None) -> bool:
+    if step:
+        return any(w in step.lower() for w in _PUSH_WORDS)
+    return trace.operation == "push"
+
+
+class Annotator:
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.roles = Roles(trace.exchanges)
+        self.challenged: dict[tuple[str, str], int] = {}  # (method, url) → number of its 401
+
+    def participant(self, ex: Exchange) -> Participant:
+        return self.roles(ex)
+
+    def one(self, number: int, ex: Exchange) -> AnnotatedExchange:
+        req, resp = ex.request, ex.response
+        who = self.participant(ex)
+        match = endpoints.classify(req.method, req.url) if who.role.startswith("Registry") else None
+        if match is not None:
+            eid, title, meaning = match.endpoint.id, match.endpoint.title, match.endpoint.meaning
+        elif who.role.startswith("Auth"):
+            eid, title, meaning = None, "Token request", ("Docker token auth: the realm from the 401 challenge"
+                                                          " issues a Bearer token for the scopes asked.")
+        elif who.role.startswith("Storage"):
+            eid, title, meaning = None, "Redirect to storage", ("The host a registry 307 pointed to serves the"
+                                                                " blob bytes; it gets no registry token.")
+        else:
+            eid, title, meaning = None, "Request", ""
+        errors = self._errors(ex)
+        key = (req.method, req.url)
+        retry_of = self.challenged.get(key) if req.header("authorization") else None
+        if resp is not None and resp.status == 401:
+            self.challenged[key] = number
+        situation, fields = self._situation(ex, who, eid, match, errors)
+        if retry_of is not None and situation not in ("failed", "insufficient scope", "error"):
+            why = WHY["retry"] + " " + WHY[situation].format(**fields)
+        else:
+            why = WHY[situation].format(**fields)
+        failed = resp is None
+        expected_4xx = situation in ("ping 401", "challenge", "basic 401", "blob missing")
+        unusual = failed or situation == "mount refused" or situation == "storage leak" or (
+            resp is not None and resp.status >= 400 and not expected_4xx)
+        status = "x" if resp is None else str(resp.status)
+        return AnnotatedExchange(
+            exchange=ex, number=number, participant=who, endpoint_id=eid, endpoint=title,
+            meaning=one_line(meaning), request_label=one_line(self._request_label(ex, eid, match), 160),
+            response_label=one_line(self._response_label(ex, situation, fields, errors), 160),
+            why=one_line(why, 400), errors=errors, step=ex.step, family=step_family(ex.step),
+            counter=step_counter(ex.step), kind=f"{req.method} {eid or title} {who.id} {status}",
+            failed=failed, unusual=unusual, retry_of=retry_of,
+            bytes_down=(resp.body.size if resp is not None and resp.body else 0),
+            bytes_up=(req.body.size if req.body else 0),
+        )
+
+    # which row of WHY applies, and the fields it needs
+    def _situation(self, ex: Exchange, who: Participant, eid: str | None,
+                   match: endpoints.Match | None, errors: tuple[ErrorInfo, ...]) -> tuple[str, dict[str, str]]:
+        req, resp = ex.request, ex.response
+        q = query_params(req.url)
+        fields = {
+            "error": one_line(ex.error or ""), "host": who.host, "method": req.method, "status": "",
+            "scope": " ".join(q.get("scope", [])) or "no scope", "ref": getattr(match, "reference", None) or "it",
+            "source": (q.get("from") or ["another repository"])[0], "retry_after": "",
+            "errors": "; ".join(e.line for e in errors),
+        }
+        if resp is None:
+            return "failed", fields
+        status, family = resp.status, (eid or "").rstrip("abc")
+        fields["status"] = str(status)
+        if status == 401:
+            chs = challenge.parse_challenges(resp.header_list("www-authenticate"))
+            if any(c.scheme.lower() == "basic" for c in chs) and not any(c.scheme.lower() == "bearer" for c in chs):
+                return "basic 401", fields
+            if any(c.error == "insufficient_scope" for c in chs):
+                return "insufficient scope", fields
+            if who.role.startswith("Auth"):
+                return "token failed", fields
+            return ("ping 401" if family == "end-1" else "challenge"), fields
+        if status == 429:
+            after = resp.header("retry-after")
+            fields["retry_after"] = f" (Retry-After: {after})" if after else ""
+            return "rate limited", fields
+        if status >= 500:
+            return "server error", fields
+        if who.role.startswith("Auth"):
+            return ("token" if status < 400 else "token failed"), fields
+        if who.role.startswith("Storage"):
+            return ("storage leak" if req.header("authorization") else "storage"), fields
+        if family == "end-2" and req.method == "HEAD":
+            push = _is_push_context(self.trace, ex.step)
+            if status == 200:
+                return ("blob exists" if push else "blob head"), fields
+            if status == 404 and push:
+                return "blob missing", fields
+        if status >= 400:
+            return "error", fields
+        if family == "end-1":
+            return "ping", fields
+        if 300 <= status < 400:
+            fields["host"] = netloc_of(urljoin(req.url, resp.header("location") or "")) or who.host
+            return "blob redirect", fields
+        simple = {"end-2": "blob get", "end-5": "upload chunk", "end-6": "upload close", "end-8": "tags",
+                  "end-12": "referrers", "end-13": "upload status", "end-14": "upload cancel",
+                  "end-9": "delete", "end-10": "delete", "catalog": "catalog"}
+        if family == "end-3":
+            if req.method == "HEAD":
+                return "manifest head", fields
+            return ("manifest index" if mediatypes.is_index(_content_type(ex)) else "manifest image"), fields
+        if family == "end-7":
+            return "manifest put", fields
+        if family == "end-11":
+            return ("mounted" if status == 201 else "mount refused"), fields
+        if family == "end-4":
+            return ("upload monolithic" if status == 201 else "upload opened"), fields
+        return simple.get(family, "other"), fields
+
+    def _request_label(self, ex: Exchange, eid: str | None, match: endpoints.Match | None) -> str:
+        req = ex.request
+        parts, q = urlsplit(req.url), query_params(req.url)
+        is_auth = eid is None and self.participant(ex).role.startswith("Auth")
+        query = "?" + "&".join(f"{k}={v}" for k, vs in q.items() for v in vs) if q else ""
+        scopes = " ".join(q.get("scope", []))
+        facts = {
+            "method": req.method, "path": shorten_digests(parts.path), "raw_path": parts.path,
+            "query": "?…" if eid is None and query else shorten_digests(query),
+            "ref": digest.short(getattr(match, "reference", None) or ""),
+            "digest": digest.short((q.get("digest") or [""])[0]), "mount": digest.short((q.get("mount") or [""])[0]),
+            "source": (q.get("from") or ["?"])[0], "scope": f" scope={scopes}" if scopes else "",
+            "range": f" {req.header('content-range')}" if req.header("content-range") else "",
+            "size": f" ({human_size(req.body.size)})" if req.body and req.body.size else "",
+        }
+        template = REQUEST_LABELS.get("token" if is_auth else (eid or ""), "{method} {path}{query}")
+        return template.format(**facts).replace("  ", " ").rstrip()
+
+    def _response_label(self, ex: Exchange, situation: str, fields: dict[str, str],
+                        errors: tuple[ErrorInfo, ...]) -> str:
+        resp = ex.response
+        if resp is None:
+            return f"✗ {fields['error'] or 'no response'}"
+        status = resp.status
+        if status == 401 and resp.header_list("www-authenticate"):
+            return _challenge_label(resp.header_list("www-authenticate"), resp.reason)  # teaches more than the code
+        if errors:
+            return f"{status} {errors[0].code}" + (f" +{len(errors) - 1}" if len(errors) > 1 else "")
+        if status == 401:
+            return _challenge_label([], resp.reason)
+        if 300 <= status < 400:
+            target = urljoin(ex.request.url, resp.header("location") or "")
+            same_host = netloc_of(target) == netloc_of(ex.request.url)
+            return f"{status} → {urlsplit(target).path if same_host else netloc_of(target)}"
+        api, got, rng = (resp.header(h) for h in ("docker-distribution-api-version", "docker-content-digest", "range"))
+        facts = {
+            "status": status, "reason": resp.reason or "", "size": _size(ex), "expires": _expires(ex),
+            "api": f" ({api})" if api else "", "created": f" {digest.short(got)}" if got else "",
+            "range": rng or "", "kind": mediatypes.describe(_content_type(ex)) or "manifest",
+            "count": _count(ex, *COUNTED[situation]) if situation in COUNTED else "",
+            "more": ", more →" if 'rel="next"' in (resp.header("link") or "") else "",
+        }
+        if situation in ("upload chunk", "upload status") and not rng:
+            situation = "other"
+        return RESPONSE_LABELS.get(situation, "{status} {reason}").format(**facts).rstrip()
+
+    def _errors(self, ex: Exchange) -> tuple[ErrorInfo, ...]:
+        resp = ex.response
+        if resp is None or resp.status < 400 or resp.body is None or resp.body.text is None:
+            return ()
+        out = []
+        for detail in errorcodes.parse_error_body(resp.body.text, resp.header("content-type")):
+            known = errorcodes.lookup(detail.code)
+            out.append(ErrorInfo(
+                code=one_line(detail.code, 60), message=one_line(detail.message or "", 200),
+                meaning=one_line(known.meaning if known else "unknown error code"),
+                oci_id=known.oci_id if known else None))
+        return tuple(out)
+
+
+def _content_type(ex: Exchange) -> str | None:
+    resp = ex.response
+    if resp is None:
+        return None
+    return resp.header("content-type") or (resp.body.media_type if resp.body else None)
+
+
+def _size(ex: Exchange) -> str:
+    resp = ex.response
+    if resp is not None and resp.body is not None and resp.body.size:
+        return human_size(resp.body.size)
+    length = resp.header("content-length") if resp is not None else None
+    return human_size(int(length)) if length and length.isdigit() else "empty"
+
+
+def _json_body(ex: Exchange) -> object:
+    resp = ex.response
+    if resp is None or resp.body is None or resp.body.text is None or resp.body.truncated:
+        return None
+    try:
+        return json.loads(resp.body.text)
+    except ValueError:
+        return None
+
+
+def _expires(ex: Exchange) -> str:
+    data = _json_body(ex)
+    if isinstance(data, dict) and isinstance(data.get("expires_in"), int):
+        return f" (expires in {data['expires_in']} s)"
+    return ""
+
+
+def _count(ex: Exchange, field: str, singular: str, plural: str) -> str:
+    data = _json_body(ex)
+    items = data.get(field) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return plural
+    return f"{len(items)} {singular if len(items) == 1 else plural}"
+
+
+def _challenge_label(values: list[str], reason: str) -> str:
+    for ch in challenge.parse_challenges(values):
+        if ch.scheme.lower() == "bearer":
+            err = f" {ch.error}" if ch.error else ""
+            if ch.scopes:
+                return f"401 Bearer{err} scope={' '.join(ch.scopes)}"
+            return f"401 Bearer{err} realm={netloc_of(ch.realm or '')}"
+        if ch.scheme.lower() == "basic":
+            return "401 Basic credentials needed"
+    return f"401 {reason or 'Unauthorized'}"

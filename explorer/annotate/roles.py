@@ -1,0 +1,76 @@
+"""Which lane each request goes to: Registry, Auth, Storage or Other, with its host.
+
+Rule: pure; derived from the trace alone (hosts of ``/v2/`` requests, Bearer
+realms seen in challenges, 3xx ``Location`` targets), so old recordings get
+the same lanes.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+from explorer.annotate.model import Participant
+from explorer.protocol import challenge
+from explorer.trace import Exchange
+
+def netloc_of(url: str) -> str:
+    netloc = urlsplit(url).netloc.lower()
+    return netloc.rpartition("@")[2]
+
+
+def is_registry_path(path: str) -> bool:
+    return path == "/v2" or path.startswith("/v2/")
+
+
+def query_params(url: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        out.setdefault(k, []).append(v)
+    return out
+
+
+# --- participants -------------------------------------------------------------------------
+
+
+class Roles:
+    """Which lane each request goes to: a role kind plus the host (see the module docstring)."""
+
+    KINDS = ("Registry", "Auth", "Storage", "Other")
+
+    def __init__(self, exchanges: list[Exchange]) -> None:
+        self.realms: set[str] = set()  # token realm URLs without query
+        self.storage: set[str] = set()
+        self.registry: set[str] = set()
+        for ex in exchanges:
+            url, resp = ex.request.url, ex.response
+            if is_registry_path(urlsplit(url).path):
+                self.registry.add(netloc_of(url))
+            if resp is None:
+                continue
+            for ch in challenge.parse_challenges(resp.header_list("www-authenticate")):
+                if ch.scheme.lower() == "bearer" and ch.realm:
+                    self.realms.add(ch.realm.split("?")[0])
+            location = resp.header("location")
+            if 300 <= resp.status < 400 and location and is_registry_path(urlsplit(url).path):
+                self.storage.add(netloc_of(urljoin(url, location)))
+        self.lanes: dict[tuple[str, str], Participant] = {}
+        keys = list(dict.fromkeys(self.key(ex) for ex in exchanges))
+        for kind in self.KINDS:
+            hosts = [host for k, host in keys if k == kind]
+            for n, host in enumerate(hosts, start=1):
+                role = kind if n == 1 else f"{kind} {n}"
+                self.lanes[(kind, host)] = Participant(role.replace(" ", ""), role, host)
+
+    def key(self, ex: Exchange) -> tuple[str, str]:
+        url = ex.request.url
+        host, path = netloc_of(url), urlsplit(url).path
+        if is_registry_path(path):
+            return "Registry", host
+        if url.split("?")[0] in self.realms or {"service", "scope"} & query_params(url).keys():
+            return "Auth", host  # a token request, even when the realm is on the registry's host
+        if host in self.storage and host not in self.registry:
+            return "Storage", host
+        return ("Registry" if host in self.registry else "Other"), host
+
+    def __call__(self, ex: Exchange) -> Participant:
+        return self.lanes[self.key(ex)]

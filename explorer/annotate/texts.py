@@ -1,0 +1,161 @@
+"""Words of the annotations: one-line texts, human units, step counters, and the teaching tables.
+
+Rule: pure data and string functions (stdlib only). ``WHY`` says why an
+exchange happened, ``REQUEST_LABELS``/``RESPONSE_LABELS`` give the arrows'
+short labels; they are keyed by endpoint id or by a *situation* string
+(``"blob exists"``, ``"mount refused"``, …) that ``exchanges.py`` works out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StepCounter:
+    """The ``i/n`` (or trailing ``i``) counter of a step label: ``fetch layer 2/5``."""
+
+    index: int
+    total: int | None
+    noun: str  # the word before the counter: "layer", "page"; "" when there is none
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+_COUNTER = re.compile(r"(?:(\w+)\s+)?\b(\d+)/(\d+)\b")
+
+
+_TRAILING = re.compile(r"(?:(\w+)\s+)?\b(\d+)$")
+
+
+_HEX64 = re.compile(r"(sha256|sha512)?([:/])?\b([a-f0-9]{64,128})\b")
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` as one printable line (control characters → space), cut to ``limit`` with "…"."""
+    flat = _CONTROL.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def human_size(n: int | None) -> str:
+    """Decimal units as registries and Docker print them: ``532 B``, ``1.2 KB``, ``34 MB``."""
+    if n is None:
+        return "?"
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            if unit == "B":
+                return f"{int(value)} B"
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def human_duration(ms: float) -> str:
+    if ms < 1:
+        return f"{ms:.2f} ms"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s" if ms < 60_000 else f"{ms / 60_000:.1f} min"
+
+
+def step_counter(label: str | None) -> StepCounter | None:
+    """``fetch layer 2/5`` → (2, 5, "layer"); ``list tags page 3`` → (3, None, "page")."""
+    if not label:
+        return None
+    m = _COUNTER.search(label)
+    if m:
+        return StepCounter(int(m.group(2)), int(m.group(3)), m.group(1) or "")
+    m = _TRAILING.search(label)
+    if m:
+        return StepCounter(int(m.group(2)), None, m.group(1) or "")
+    return None
+
+
+def step_family(label: str | None) -> str | None:
+    """The label with its counter replaced by ``#``: labels of one family differ only by it."""
+    if label is None:
+        return None
+    if _COUNTER.search(label):
+        return _COUNTER.sub(lambda m: (m.group(1) + " " if m.group(1) else "") + "#/#", label, count=1)
+    return _TRAILING.sub(lambda m: (m.group(1) + " " if m.group(1) else "") + "#", label, count=1)
+
+
+def shorten_digests(text: str) -> str:
+    """Every sha256/sha512 hex run in ``text`` shortened like ``digest.short``."""
+    def repl(m: re.Match[str]) -> str:
+        hexpart = m.group(3)
+        return f"{m.group(1) or ''}{m.group(2) or ''}{hexpart[:4]}…{hexpart[-4:]}"
+    return _HEX64.sub(repl, text)
+
+
+#: situation → one-line explanation; ``{…}`` fields are filled from the exchange.
+WHY: dict[str, str] = {
+    "failed": "The connection failed before any answer arrived: {error}.",
+    "ping": "Checks that the host speaks the registry API v2; 200 means this client may go on without a token.",
+    "ping 401": "Probes the API root without credentials; the 401 challenge names the token server (realm) and service to ask.",
+    "basic 401": "The registry wants HTTP Basic credentials on every request (no token server involved).",
+    "challenge": "No token for this resource yet: the 401 challenge says which scope to ask the token server for.",
+    "insufficient scope": "The token does not grant what this request needs (error=insufficient_scope): the repository is private, missing, or the credentials lack rights.",
+    "token": "Asks the token server named in the challenge's realm for a Bearer token for {scope}.",
+    "token failed": "The token server refused to issue a token: wrong credentials or a scope it will not grant.",
+    "retry": "The same request again, now carrying the Bearer token.",
+    "manifest index": "Resolves {ref} to an index: one manifest per platform; the client picks its own next.",
+    "manifest image": "Fetches the image manifest: it names the config blob and every layer blob by digest.",
+    "manifest head": "Asks for the manifest's digest and size without downloading it (a HEAD is not counted as a pull on Docker Hub).",
+    "manifest put": "Pushes the manifest; the registry accepts it only if every blob it references is already there.",
+    "blob redirect": "The registry does not serve blob bytes itself: it redirects to {host}, and the client follows without the registry's Authorization.",
+    "blob get": "Downloads a blob; the client checks its sha256 against the digest it asked for.",
+    "storage": "Follows the redirect to the storage host for the bytes; no registry Authorization header goes there.",
+    "storage leak": "Follows the redirect to the storage host, and WRONGLY sends the registry's Authorization header there.",
+    "blob exists": "Checks whether the registry already has this blob: it does, so the upload is skipped.",
+    "blob missing": "Checks whether the registry already has this blob: it does not, so it must be uploaded.",
+    "blob head": "Asks whether the blob exists and how big it is, without downloading it.",
+    "mounted": "Cross-repository mount: the registry links the blob from {source} without any bytes being uploaded.",
+    "mount refused": "The mount from {source} was refused (blob not found there, no pull right, or mounting off): the registry opened an ordinary upload session instead.",
+    "upload opened": "Opens an upload session; the Location header says where the bytes go next.",
+    "upload monolithic": "Uploads the whole blob in the POST itself (single-request upload).",
+    "upload chunk": "Sends one chunk of the blob; the Range header of the answer tells how much the registry now holds.",
+    "upload close": "Closes the upload session with the digest; the registry verifies the bytes and stores the blob.",
+    "upload status": "Asks how much of the upload the registry holds so far (Range).",
+    "upload cancel": "Cancels the upload session; the registry drops what it received.",
+    "tags": "Lists the repository's tags; a Link header means there is another page.",
+    "catalog": "Lists repositories (a Docker extension many registries disable).",
+    "referrers": "Lists manifests whose subject is this digest (OCI 1.1 referrers API).",
+    "delete": "Deletes content; registries may refuse deletes (405 UNSUPPORTED).",
+    "rate limited": "Rate limited: the registry refuses more requests for now{retry_after}.",
+    "error": "The registry refused: {errors}.",
+    "server error": "The server failed ({status}); the request itself may be fine and worth retrying.",
+    "other": "A {method} request to {host}.",
+}
+
+#: endpoint id (or "token") → request arrow label; fields from ``_Annotator._request_label``.
+REQUEST_LABELS: dict[str, str] = {
+    "end-2": "{method} blob {ref}", "end-10": "{method} blob {ref}",
+    "end-4b": "POST upload {digest}{size}", "end-11": "POST mount {mount} from {source}",
+    "end-5": "PATCH upload{range}{size}", "end-6": "PUT upload {digest}{size}",
+    "end-13": "GET upload status", "end-14": "DELETE upload",
+    "end-7": "PUT {path}{size}", "end-7b": "PUT {path}{query}{size}",
+    "token": "{method} {raw_path}{scope}",
+}
+
+#: situation → response arrow label (401s, 3xx, errors and failures are labelled in code).
+RESPONSE_LABELS: dict[str, str] = {
+    "blob exists": "{status} exists: upload skipped", "blob missing": "{status} missing: upload needed",
+    "mounted": "{status} mounted", "mount refused": "{status} mount refused: upload opened instead",
+    "upload opened": "{status} upload opened", "upload cancel": "{status} upload cancelled",
+    "token": "{status} token{expires}", "ping": "{status} {reason}{api}",
+    "upload chunk": "{status} received {range}", "upload status": "{status} received {range}",
+    "upload close": "{status} created{created}", "upload monolithic": "{status} created{created}",
+    "manifest put": "{status} created{created}", "manifest head": "{status} {kind}{created}",
+    "manifest index": "{status} {kind} ({size})", "manifest image": "{status} {kind} ({size})",
+    "tags": "{status} {count}{more}", "catalog": "{status} {count}{more}", "referrers": "{status} {count}",
+    "blob head": "{status} exists ({size})", "blob get": "{status} blob ({size})",
+    "storage": "{status} blob ({size})", "storage leak": "{status} blob ({size})",
+}
+
+#: situation → (JSON field, singular, plural) counted in the response body
+COUNTED = {"tags": ("tags", "tag", "tags"), "catalog": ("repositories", "repository", "repositories"),
+           "referrers": ("manifests", "referrer", "referrers")}
