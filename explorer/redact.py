@@ -9,14 +9,19 @@ URLs, distribution's ``_state``) is replaced. Nothing unknown leaks.
 
 Layers of defence, each applied to every stored string:
 1. structural: secret headers, token fields in JSON, password fields in forms,
-   user:password in URLs, non-allowlisted query values;
+   user:password in URLs, non-allowlisted query values (also of the URLs,
+   absolute or ``/path?query``, inside free text: ``redact_urls``);
 2. known secrets: the credentials and every token the auth layer saw are
-   registered in a ``Secrets`` set and replaced wherever they appear.
+   registered in a ``Secrets`` set and replaced wherever they appear, in the
+   forms a server may echo them (percent-, JSON- and HTML-escaped), and also
+   when a shortened message cut one off (``abc…``): the part left goes too.
 """
 
 from __future__ import annotations
 
 import base64
+import html
+import json
 import re
 import threading
 from collections.abc import Iterable
@@ -30,6 +35,7 @@ __all__ = [
     "redact_headers",
     "redact_text",
     "redact_url",
+    "redact_urls",
 ]
 
 PLACEHOLDER = "<redacted>"
@@ -100,15 +106,24 @@ _SECRET_FORM_KEYS = frozenset(
 _SECRET_OPTIONS = ("--password", "--pass", "--token", "--identity-token", "--creds", "--dest-creds", "--src-creds")
 
 
+# where a shortened message or header value was cut ("…" is ours, "..." other servers')
+_CUT_MARK = re.compile(r"…|\.\.\.")
+
+
 class Secrets:
     """A thread-safe set of secret strings to scrub wherever they appear.
 
     The auth layer registers passwords, identity tokens and every token it is
     issued; the recorder scrubs each stored string with ``scrub``. Encoded forms
-    (percent-encoded, Basic base64 of user:password) are registered too.
+    (percent-encoded, JSON- and HTML-escaped, Basic base64 of user:password) are
+    registered too. Texts are often shortened before they are scrubbed (a
+    registry's error message is cut to one line): a secret's first
+    ``MIN_CUT`` or more characters right before a cut mark (``…``, ``...``) are
+    replaced as well.
     """
 
     MIN_LENGTH = 4  # shorter strings would wreck the trace; structural redaction covers them
+    MIN_CUT = 8  # what is left of a cut secret must be this long to be recognised (and worth hiding)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -118,7 +133,14 @@ class Secrets:
     def add(self, value: str | None) -> None:
         if not value or len(value) < self.MIN_LENGTH:
             return
-        forms = {value, quote(value, safe=""), quote_plus(value)}
+        forms = {
+            value,
+            quote(value, safe=""),
+            quote_plus(value),
+            json.dumps(value)[1:-1],  # a server echoing it inside a JSON string
+            json.dumps(value, ensure_ascii=False)[1:-1],
+            html.escape(value),  # ... or on an HTML error page
+        }
         with self._lock:
             before = len(self._values)
             self._values.update(f for f in forms if len(f) >= self.MIN_LENGTH)
@@ -148,7 +170,37 @@ class Secrets:
                 alternatives = sorted(self._values, key=len, reverse=True)
                 self._pattern = re.compile("|".join(re.escape(v) for v in alternatives))
             pattern = self._pattern
-        return pattern.sub(PLACEHOLDER, text)
+            values = list(self._values) if ("…" in text or "..." in text) else []
+        out = pattern.sub(PLACEHOLDER, text)
+        return _scrub_cut(out, values, self.MIN_CUT) if values else out
+
+
+def _scrub_cut(text: str, values: list[str], shortest: int) -> str:
+    """``text`` with every cut-off secret (its first ``shortest``+ characters right before a cut mark) hidden."""
+    pieces: list[str] = []
+    done = 0
+    for mark in _CUT_MARK.finditer(text):
+        start = _cut_secret_start(text, mark.start(), values, shortest)
+        if start is not None and start >= done:
+            pieces += [text[done:start], PLACEHOLDER]
+            done = mark.start()
+    return "".join(pieces) + text[done:] if pieces else text
+
+
+def _cut_secret_start(text: str, end: int, values: list[str], shortest: int) -> int | None:
+    """Where the longest secret prefix ending at ``end`` starts, or None."""
+    found: int | None = None
+    for value in values:
+        if len(value) <= shortest:
+            continue
+        head = value[:shortest]
+        at = text.find(head, max(0, end - len(value) + 1), end)
+        while at != -1 and at + shortest <= end:
+            if value.startswith(text[at:end]):
+                found = at if found is None else min(found, at)
+                break
+            at = text.find(head, at + 1, end)
+    return found
 
 
 def redact_url(url: str, secrets: Secrets | None = None) -> str:
@@ -164,6 +216,23 @@ def redact_url(url: str, secrets: Secrets | None = None) -> str:
         netloc = f"{user}:{PLACEHOLDER}@{hostport}" if ":" in userinfo else f"{PLACEHOLDER}@{hostport}"
     query = _redact_query(parts.query) if parts.query else parts.query
     out = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return secrets.scrub(out) if secrets else out
+
+
+# an absolute URL, or a path with a query (``/v2/x/blobs/uploads/u?_state=…``), inside free text
+_URL_IN_TEXT = re.compile(r"https?://[^\s'\"<>]+|/[^\s'\"<>?]*\?[^\s'\"<>]+")
+
+
+# ``user:password@host[:port][/…]`` without a scheme (a pasted reference); not ``name:tag@sha256:…``
+_USERINFO_IN_TEXT = re.compile(
+    r"([^\s:/@'\"<>]+):[^\s/@'\"<>]+@(?=(?:\[[0-9A-Fa-f:]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?(?:[/\s'\"<>]|$))")
+
+
+def redact_urls(text: str, secrets: Secrets | None = None) -> str:
+    """Free text (an error message, a log line, an argument) with every URL in it redacted like
+    ``redact_url`` (``user:password@host/…`` without a scheme too), then every known secret scrubbed."""
+    out = _URL_IN_TEXT.sub(lambda m: redact_url(m.group()), text)
+    out = _USERINFO_IN_TEXT.sub(lambda m: f"{m.group(1)}:{PLACEHOLDER}@", out)
     return secrets.scrub(out) if secrets else out
 
 
@@ -244,5 +313,5 @@ def redact_argv(argv: Iterable[str], secrets: Secrets | None = None) -> list[str
                 out.append(arg)
                 hide_next = True
             continue
-        out.append(redact_url(arg, secrets) if "://" in arg else (secrets.scrub(arg) if secrets else arg))
+        out.append(redact_urls(arg, secrets))
     return out

@@ -12,7 +12,6 @@ session knows, and every URL's non-allowlisted query values.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +25,7 @@ from explorer.client import RegistryClient
 from explorer.credentials import CredentialSource, Credentials
 from explorer.errors import ExplorerError, Interrupted, UsageError
 from explorer.recorder import Recorder, RecordingTransport
-from explorer.redact import Secrets, redact_argv, redact_url
+from explorer.redact import Secrets, redact_argv, redact_urls
 from explorer.trace import Outcome, Trace
 
 __all__ = ["ClientOptions", "TraceSession"]
@@ -73,7 +72,8 @@ class TraceSession:
         )
         self.output = output
         command = ["regexplore", *(argv if argv is not None else sys.argv[1:])]
-        self.trace = Trace(command=redact_argv(command, self.secrets), operation=operation, target=target)
+        self.trace = Trace(command=redact_argv(command, self.secrets), operation=operation,
+                           target=redact_urls(target, self.secrets))
         self.recorder = Recorder(
             self.trace, secrets=self.secrets, text_cap=self.options.text_cap, binary_cap=self.options.binary_cap
         )
@@ -121,7 +121,7 @@ class TraceSession:
 
     def fail_without_running(self, exc: ExplorerError) -> None:
         """Write an empty trace saying why nothing was sent (bad arguments)."""
-        self._finish(Outcome("failed", self.secrets.scrub(exc.message)))
+        self._finish(Outcome("failed", redact_urls(exc.message, self.secrets)))
 
     def _finish(self, outcome: Outcome) -> None:
         for client in self._clients:
@@ -171,25 +171,18 @@ def _human(n: int) -> str:
     return f"{n} B"
 
 
-# --- keeping secrets out of errors and logs -------------------------------------------------
-_URL = re.compile(r"https?://[^\s'\"<>]+")
-
-
-def _scrub_text(text: str, secrets: Secrets) -> str:
-    """Known secrets replaced, and the query values of every URL in ``text`` as in traces."""
-    return secrets.scrub(_URL.sub(lambda m: redact_url(m.group(), secrets), text))
-
-
+# --- keeping secrets out of errors and logs (``redact_urls``: known secrets, and every URL's
+# non-allowlisted query values and password, as in traces) -------------------------------------
 def _scrub_exception(exc: BaseException, secrets: Secrets) -> None:
     """Scrub ``exc`` and every exception chained to it (what ``--debug`` tracebacks print), in place."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        current.args = tuple(_scrub_text(a, secrets) if isinstance(a, str) else a for a in current.args)
+        current.args = tuple(redact_urls(a, secrets) if isinstance(a, str) else a for a in current.args)
         if isinstance(current, ExplorerError):
-            current.message = _scrub_text(current.message, secrets)
-            current.hint = _scrub_text(current.hint, secrets) if current.hint else current.hint
+            current.message = redact_urls(current.message, secrets)
+            current.hint = redact_urls(current.hint, secrets) if current.hint else current.hint
         current = current.__cause__ or current.__context__
 
 
@@ -210,7 +203,7 @@ class _ScrubbedStderr(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
     def format(self, record: logging.LogRecord) -> str:
-        return _scrub_text(super().format(record), self.secrets)
+        return redact_urls(super().format(record), self.secrets)
 
 
 @contextmanager

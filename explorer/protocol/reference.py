@@ -197,6 +197,7 @@ def parse_registry(text: str) -> str:
     host = text.strip()
     if not host:
         raise InvalidReference("empty registry: give host[:port], e.g. 127.0.0.1:5000")
+    _refuse_credentials(host, "registry", path=False)
     if "://" in host:
         raise InvalidReference(
             f"invalid registry {quote(text)}: give host[:port] without a scheme, e.g. ghcr.io"
@@ -256,10 +257,26 @@ def is_loopback(host: str) -> bool:
 
 # --- helpers ------------------------------------------------------------------------------
 
+def _refuse_credentials(text: str, what: str, *, path: bool = True) -> None:
+    """``[scheme://]user:password@host/…`` is refused, and its password never echoed (ours: Docker
+    says "invalid reference format" and echoes nothing; a message that quoted it would print it)."""
+    rest = text.split("://", 1)[1] if "://" in text else text
+    userinfo, at, after = rest.partition("@")
+    if not at or "/" in userinfo or (path and "/" not in after):
+        return  # no "@", or "name:tag@sha256:…" / "host/repo@sha256:…"
+    user, colon, _password = userinfo.partition(":")
+    shown = f"{user}:<redacted>@{after}" if colon else f"{user}@{after}"
+    raise InvalidReference(
+        f"invalid {what} {quote(shown)}: credentials do not belong in it",
+        f"log in with `docker login`, or give --username {user or 'USER'} and --password-stdin",
+    )
+
+
 def _split_reference(text: str, *, what: str) -> tuple[str, str | None, str | None]:
     """``name[:tag][@digest]`` → the three parts, with the tag and digest validated."""
     if not text:
         raise InvalidReference(f"empty {what}: give e.g. alpine:3.20 or ghcr.io/owner/app:1.0")
+    _refuse_credentials(text, what)
     if text != text.strip():
         raise InvalidReference(f"invalid {what} {quote(text)}: remove the surrounding spaces")
     name, at, digest = text.partition("@")

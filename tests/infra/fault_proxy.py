@@ -18,7 +18,8 @@ its faults, applied in this order:
 
     request side   EditRequest (drop/set request headers), ResetRequest (cut the
                    upload after N body bytes; never forwarded)
-    answer         Respond (synthesised, the upstream is never asked),
+    answer         Respond (synthesised, the upstream is never asked), EchoRequest
+                   (synthesised from the request: its line and headers echoed),
                    RejectStaleBearer (an expired JWT gets the upstream's own
                    challenge + error="invalid_token"), else the upstream answers
     response edit  Rewrite (status, headers set/added/dropped, body replaced,
@@ -56,6 +57,7 @@ from urllib.parse import urlsplit
 
 from tests.infra.faults import (
     DropResponse,
+    EchoRequest,
     EditRequest,
     Fault,
     ProxyResponse,
@@ -172,6 +174,10 @@ class FaultProxy:
         with self._lock:
             self.rules.clear()
 
+    def remove(self, rule: Rule) -> None:
+        with self._lock:
+            self.rules.remove(rule)
+
     def requests(self, method: str | None = None, path: str = "") -> list[Seen]:
         with self._lock:
             return [
@@ -270,6 +276,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         for fault in faults:
             if isinstance(fault, Respond):
                 response = fault.response()
+            elif isinstance(fault, EchoRequest):
+                response = fault.response(method, self.path, headers)
             elif isinstance(fault, RejectStaleBearer) and bearer_expired(headers):
                 fault.rejected += 1
                 anonymous = [(k, v) for k, v in headers if k.lower() != "authorization"]

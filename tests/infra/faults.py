@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "DropResponse",
+    "EchoRequest",
     "EditRequest",
     "Fault",
     "ProxyResponse",
@@ -77,6 +78,24 @@ class Respond(Fault):
         if not any(k.lower() == "content-type" for k, _ in headers) and self.body:
             headers.append(("Content-Type", "application/json"))
         return ProxyResponse(self.status, http.client.responses.get(self.status, "Unknown"), headers, self.body)
+
+
+@dataclass
+class EchoRequest(Fault):
+    """Answer without asking the upstream, echoing the request: its line in the reason phrase, and its line
+    and every header (``Authorization``, ``Cookie``, …) in a registry error body, as a debugging proxy,
+    a WAF or a careless server does."""
+
+    status: int = 403
+    code: str = "DENIED"
+
+    def response(self, method: str, target: str, headers: list[tuple[str, str]]) -> ProxyResponse:
+        sent = "; ".join(f"{name}: {value}" for name, value in headers)
+        error = {"code": self.code, "message": f"refused {method} {target} sent with {sent}",
+                 "detail": {"method": method, "target": target, "headers": dict(headers)}}
+        body = json.dumps({"errors": [error]}).encode()
+        headers_out = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        return ProxyResponse(self.status, f"Refused {target}", headers_out, body)
 
 
 @dataclass

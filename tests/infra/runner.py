@@ -1,4 +1,8 @@
-"""Run the regexplore CLI in-process exactly as the console script does (``explorer.cli.main``)."""
+"""Run the regexplore CLI in-process exactly as the console script does (``explorer.cli.main``).
+
+``sys.argv`` is the console script's for the duration (``regexplore ARGS...``): traces
+record their command line from it, so redaction of ``--password X`` is tested for real.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +27,9 @@ class Run:
 
 def run_cli(*args: str, stdin: str = "") -> Run:
     out, err = io.StringIO(), io.StringIO()
-    old_stdin = sys.stdin
+    old_stdin, old_argv = sys.stdin, sys.argv
     sys.stdin = io.StringIO(stdin)
+    sys.argv = ["regexplore", *args]
     code = 0
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -33,5 +38,5 @@ def run_cli(*args: str, stdin: str = "") -> Run:
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
-        sys.stdin = old_stdin
+        sys.stdin, sys.argv = old_stdin, old_argv
     return Run(code, out.getvalue(), err.getvalue())

@@ -268,3 +268,25 @@ def test_validate_repository_and_tag() -> None:
         validate_repository("a//b")
     with pytest.raises(InvalidReference, match=r'^invalid tag "-x": '):
         validate_tag("-x")
+
+
+@pytest.mark.parametrize(
+    ("parser", "text"),
+    [
+        (parse, "alice:hunter2-canary@ghcr.io/owner/app:1.0"),
+        (parse, "https://alice:hunter2-canary@ghcr.io/owner/app:1.0"),
+        (parse, "alice:hunter2-canary@127.0.0.1:5000/team/app@" + D),
+        (parse_repository, "alice:hunter2-canary@127.0.0.1:5000/team/app"),
+        (parse_registry, "alice:hunter2-canary@127.0.0.1:5000"),
+        (parse_registry, "https://alice:hunter2-canary@ghcr.io"),
+    ],
+)
+def test_credentials_in_a_reference_are_refused_without_echoing_the_password(parser, text) -> None:
+    with pytest.raises(InvalidReference) as raised:
+        parser(text)
+    assert "credentials do not belong" in raised.value.message and "alice:<redacted>@" in raised.value.message
+    assert "hunter2" not in f"{raised.value.message} {raised.value.hint}"
+
+
+def test_a_tag_before_a_digest_is_not_mistaken_for_credentials() -> None:
+    assert parse(f"busybox:1.36@{D}").digest == D

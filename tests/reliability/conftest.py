@@ -3,7 +3,8 @@
 ``front(registry, cdn=False, token=False)`` starts a ``FaultProxy`` in front of
 the registry (plus, when asked, one in front of its CDN as ``localhost`` and one
 in front of its token server), wired so every Location / realm leads back
-through the proxies; all are stopped after the test.
+through the proxies; all are stopped after the test. ``start_front`` does the
+same for fixtures of a wider scope, with proxies from ``started_proxies()``.
 
 ``big_image`` (``BIG`` = ``reliability/big:1.0``) has layers of 512, 256 and
 128 KiB: big enough to be cut mid-body and resumed. ``seed_big(registry)``
@@ -13,6 +14,7 @@ pushes it once per registry variant. ``test/*`` images are never touched.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -67,9 +69,9 @@ class Fronted:
         return self.registry.host
 
 
-@pytest.fixture
-def proxies() -> Iterator[Callable[..., FaultProxy]]:
-    """``proxies(upstream_url, **options)``: a started FaultProxy, stopped after the test."""
+@contextmanager
+def started_proxies() -> Iterator[Callable[..., FaultProxy]]:
+    """``make(upstream_url, **options)`` starts a FaultProxy; all are stopped (and checked for bugs) at the end."""
     started: list[FaultProxy] = []
 
     def make(upstream: str, **options: Any) -> FaultProxy:
@@ -85,20 +87,35 @@ def proxies() -> Iterator[Callable[..., FaultProxy]]:
 
 
 @pytest.fixture
+def proxies() -> Iterator[Callable[..., FaultProxy]]:
+    """``proxies(upstream_url, **options)``: a started FaultProxy, stopped after the test."""
+    with started_proxies() as make:
+        yield make
+
+
+def start_front(
+    registry: RunningRegistry, proxies: Callable[..., FaultProxy], *, cdn: bool = False, token: bool = False,
+    **options: Any,
+) -> Fronted:
+    """``registry`` behind proxies made by ``proxies(upstream_url, **options)`` (who also stops them)."""
+    rewrites: dict[str, str] = dict(options.pop("rewrites", {}))
+    cdn_proxy = token_proxy = None
+    if cdn:
+        assert registry.cdn is not None, f"the {registry.variant} registry has no CDN"
+        cdn_proxy = proxies(registry.cdn.url, host_name="localhost")
+        rewrites[registry.cdn.url] = cdn_proxy.url
+    if token:
+        assert registry.token_server is not None, f"the {registry.variant} registry has no token server"
+        origin = registry.token_server.realm.rsplit("/", 1)[0]
+        token_proxy = proxies(origin)
+        rewrites[origin] = token_proxy.url
+    return Fronted(registry, proxies(registry.url, rewrites=rewrites, **options), cdn_proxy, token_proxy)
+
+
+@pytest.fixture
 def front(proxies: Callable[..., FaultProxy]) -> Callable[..., Fronted]:
     def make(registry: RunningRegistry, *, cdn: bool = False, token: bool = False, **options: Any) -> Fronted:
-        rewrites: dict[str, str] = dict(options.pop("rewrites", {}))
-        cdn_proxy = token_proxy = None
-        if cdn:
-            assert registry.cdn is not None, f"the {registry.variant} registry has no CDN"
-            cdn_proxy = proxies(registry.cdn.url, host_name="localhost")
-            rewrites[registry.cdn.url] = cdn_proxy.url
-        if token:
-            assert registry.token_server is not None, f"the {registry.variant} registry has no token server"
-            origin = registry.token_server.realm.rsplit("/", 1)[0]
-            token_proxy = proxies(origin)
-            rewrites[origin] = token_proxy.url
-        return Fronted(registry, proxies(registry.url, rewrites=rewrites, **options), cdn_proxy, token_proxy)
+        return start_front(registry, proxies, cdn=cdn, token=token, **options)
 
     return make
 

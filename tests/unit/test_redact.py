@@ -91,3 +91,49 @@ def test_known_secrets_are_scrubbed_everywhere_including_encoded_forms():
 )
 def test_argv(argv, expected):
     assert redact.redact_argv(argv) == expected
+
+
+def test_secrets_a_server_echoes_json_or_html_escaped_are_scrubbed():
+    secrets = Secrets()
+    secrets.add('pw "q\\z&<x>é')
+    echoed = '{"message": "wrong password pw \\"q\\\\z&<x>\\u00e9"} <p>wrong password pw &quot;q\\z&amp;&lt;x&gt;é</p>'
+    assert secrets.scrub(echoed) == '{"message": "wrong password <redacted>"} <p>wrong password <redacted></p>'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Cookie: sid=cookie-canary-5f2b8e… (127.0.0.1:5000/v2/_catalog)",
+         "Cookie: sid=<redacted>… (127.0.0.1:5000/v2/_catalog)"),
+        ('"Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIi..."', '"Bearer <redacted>..."'),
+        ("a cut of 7: cookie-…", "a cut of 7: cookie-…"),  # too little left to hide (or recognise)
+        ("not cut: cookie-canary-5f", "not cut: cookie-canary-5f"),
+    ],
+)
+def test_a_secret_cut_short_by_a_shortened_message_is_hidden_too(text, expected):
+    secrets = Secrets()
+    secrets.add("cookie-canary-5f2b8e0d9a")
+    secrets.add("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0ZXIifQ.c2lnbmF0dXJl")
+    assert secrets.scrub(text) == expected
+
+
+def test_urls_in_free_text_absolute_or_relative_lose_their_secret_query_values():
+    text = ("refused PUT /v2/a/blobs/uploads/u1?_state=SIGNED%3D&digest=sha256:ab… at "
+            "http://cdn.example/blob?Expires=1&Signature=S1G (see 127.0.0.1:5000/v2/_catalog?n=10&last=b)")
+    assert redact.redact_urls(text) == (
+        "refused PUT /v2/a/blobs/uploads/u1?_state=<redacted>&digest=sha256:ab… at "
+        "http://cdn.example/blob?Expires=1&Signature=<redacted> (see 127.0.0.1:5000/v2/_catalog?n=10&last=b)")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tester:hunter2@127.0.0.1:5000/team/app:1", "tester:<redacted>@127.0.0.1:5000/team/app:1"),
+        ("tester:hunter2@127.0.0.1:5000", "tester:<redacted>@127.0.0.1:5000"),
+        ("https://tester:hunter2@ghcr.io/x", "https://tester:<redacted>@ghcr.io/x"),
+        ("busybox:1.36@sha256:" + "ab" * 32, "busybox:1.36@sha256:" + "ab" * 32),
+    ],
+)
+def test_user_and_password_before_a_host_are_hidden_with_or_without_a_scheme(text, expected):
+    assert redact.redact_urls(text) == expected
+    assert redact.redact_argv(["trace", "pull", text]) == ["trace", "pull", expected]
