@@ -129,6 +129,8 @@ class Secrets:
         self._lock = threading.Lock()
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._compiled = 0  # how many values the pattern covers
+        self._pending: list[str] = []  # added since: checked by substring until the next compile
 
     def add(self, value: str | None) -> None:
         if not value or len(value) < self.MIN_LENGTH:
@@ -142,10 +144,10 @@ class Secrets:
             html.escape(value),  # ... or on an HTML error page
         }
         with self._lock:
-            before = len(self._values)
-            self._values.update(f for f in forms if len(f) >= self.MIN_LENGTH)
-            if len(self._values) != before:
-                self._pattern = None
+            for form in forms:
+                if len(form) >= self.MIN_LENGTH and form not in self._values:
+                    self._values.add(form)
+                    self._pending.append(form)
 
     def add_basic(self, username: str, password: str) -> None:
         """Register a password and the Basic credential built from it."""
@@ -166,9 +168,18 @@ class Secrets:
         with self._lock:
             if not self._values:
                 return text
-            if self._pattern is None:
+            # One regex over every value, longest first; values added since it was compiled
+            # (a push learns a signed upload URL per blob) are checked by substring, and the
+            # regex is compiled again only when one of them occurs or they grew by half:
+            # compiling a large alternation per new value made pushes quadratic.
+            if (
+                self._pattern is None
+                or len(self._pending) > max(64, self._compiled // 2)
+                or any(value in text for value in self._pending)
+            ):
                 alternatives = sorted(self._values, key=len, reverse=True)
                 self._pattern = re.compile("|".join(re.escape(v) for v in alternatives))
+                self._compiled, self._pending = len(alternatives), []
             pattern = self._pattern
             values = list(self._values) if ("…" in text or "..." in text) else []
         out = pattern.sub(PLACEHOLDER, text)
