@@ -137,3 +137,17 @@ def test_urls_in_free_text_absolute_or_relative_lose_their_secret_query_values()
 def test_user_and_password_before_a_host_are_hidden_with_or_without_a_scheme(text, expected):
     assert redact.redact_urls(text) == expected
     assert redact.redact_argv(["trace", "pull", text]) == ["trace", "pull", expected]
+
+
+def test_values_learned_after_the_last_compile_are_still_scrubbed():
+    secrets = Secrets()
+    secrets.add("first-secret-value")
+    assert secrets.scrub("x first-secret-value x") == f"x {PLACEHOLDER} x"  # compiles
+    for n in range(200):  # learned one by one, as a push learns each signed upload URL
+        secrets.add(f"state-{n:04d}-signed")
+        assert secrets.scrub(f"Location: /v2/a/blobs/uploads/u?_state=state-{n:04d}-signed") == \
+            f"Location: /v2/a/blobs/uploads/u?_state={PLACEHOLDER}"
+    assert secrets.scrub("first-secret-value state-0007-signed") == f"{PLACEHOLDER} {PLACEHOLDER}"
+    # a longer pending value that contains an older one is hidden whole, not around the older one
+    secrets.add("prefix-first-secret-value-suffix")
+    assert secrets.scrub("[prefix-first-secret-value-suffix]") == f"[{PLACEHOLDER}]"
