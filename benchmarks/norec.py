@@ -1,36 +1,30 @@
-"""regexplore's pull as a library call with recording OFF (the recorder's cost, by difference).
+"""`regexplore trace pull` with recording OFF: the recorder's cost, by difference.
 
-    python -m benchmarks.norec pull IMAGE LAYOUT_DIR
+    python -m benchmarks.norec trace pull IMAGE [options...]
 
-It imports the CLI module like `regexplore trace pull` does, so both pay the
-same start-up and the difference is the recording itself (tap, redaction,
-timings, trace file).
+It runs the very same CLI command (same imports, same argument parsing, same
+flow) with one difference: the session's transport passes requests straight to
+httpx (``ClientOptions(record=False)``), so no exchange is recorded, hashed,
+redacted or written. Benchmark-only: the switch is set here, not offered to users.
 """
 
 from __future__ import annotations
 
 import sys
-import tempfile
-from pathlib import Path
 
-import explorer.cli  # noqa: F401 - the same imports as the CLI run it is compared with
-from explorer.flows.pull import pull
-from explorer.protocol import mediatypes, reference
-from explorer.session import ClientOptions, TraceSession
+from explorer import session
+from explorer.cli import main
+
+_original_init = session.TraceSession.__init__
 
 
-def main() -> None:
-    verb, image, target = sys.argv[1:4]
-    ref = reference.parse(image)
-    trace_out = Path(tempfile.mkdtemp()) / "norec.trace.json"
-    session = TraceSession(verb, image, trace_out, options=ClientOptions(record=False))
-    with session.running():
-        client = session.client(ref.api_host)
-        if verb == "pull":
-            pull(client, ref, platform=mediatypes.Platform("linux", "amd64"), layout=Path(target))
-        else:
-            raise SystemExit(f"unknown verb {verb}")
+def _unrecorded_init(self: session.TraceSession, *args: object, **kwargs: object) -> None:
+    options = kwargs.get("options") or session.ClientOptions()
+    options.record = False  # type: ignore[union-attr]
+    kwargs["options"] = options
+    _original_init(self, *args, **kwargs)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
-    main()
+    session.TraceSession.__init__ = _unrecorded_init  # type: ignore[method-assign]
+    main(sys.argv[1:])

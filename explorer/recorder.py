@@ -33,7 +33,7 @@ import httpx
 from explorer import redact
 from explorer.phases import PhaseClock, connection, timings
 from explorer.protocol import mediatypes
-from explorer.taps import BodyTap, TappedRequestStream, TappedResponseStream
+from explorer.taps import PARALLEL_HASH_FROM, BodyTap, TappedRequestStream, TappedResponseStream
 from explorer.trace import Exchange, RecordedRequest, RecordedResponse, Trace, iso_time
 
 __all__ = ["BODY_TAP_EXTENSION", "BodyTap", "Recorder", "RecordingTransport", "STEP_EXTENSION", "StepHandle"]
@@ -223,7 +223,9 @@ class RecordingTransport(httpx.BaseTransport):
         except httpx.RequestNotRead:
             content = None
             keep_req = rec.text_cap if mediatypes.is_textual(req_media) else 0
-            request_tap = TappedRequestStream(original_stream, lambda: BodyTap(keep_req))
+            sent = request.headers.get("content-length", "")
+            big_upload = sent.isdigit() and int(sent) >= PARALLEL_HASH_FROM
+            request_tap = TappedRequestStream(original_stream, lambda: BodyTap(keep_req, parallel=big_upload))
             request.stream = request_tap
         if content:
             tap = BodyTap(rec.text_cap if mediatypes.is_textual(req_media) else rec.binary_cap)
@@ -268,7 +270,9 @@ class RecordingTransport(httpx.BaseTransport):
         )
         exchange.connection = connection(response, clock)
         exchange.duration_ms = (t_headers - t0) * 1000
-        tap = BodyTap(rec.text_cap if textual else rec.binary_cap)
+        length = response.headers.get("content-length", "")  # big bodies: hash on a thread of their own
+        big = length.isdigit() and int(length) >= PARALLEL_HASH_FROM and request.method != "HEAD"
+        tap = BodyTap(rec.text_cap if textual else rec.binary_cap, parallel=big)
 
         def on_close() -> None:
             t_end = time.perf_counter()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,31 +18,78 @@ import httpx
 
 from explorer.trace import Body
 
-__all__ = ["BodyTap", "TappedRequestStream", "TappedResponseStream"]
+__all__ = ["PARALLEL_HASH_FROM", "BodyTap", "TappedRequestStream", "TappedResponseStream"]
+
+
+PARALLEL_HASH_FROM = 8 << 20  # bodies at least this big are hashed on a thread of their own
+
+
+class _HashThread:
+    """sha256 on a worker thread: hashlib releases the GIL, so hashing overlaps receiving and writing."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)  # at most ~64 chunks in flight
+        self._thread = threading.Thread(target=self._run, name="body-sha256", daemon=True)
+        self._thread.start()
+        self._done = False
+
+    def _run(self) -> None:
+        update, get = self._hash.update, self._queue.get
+        while (chunk := get()) is not None:
+            update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._queue.put(chunk)
+
+    def settled(self) -> Any:
+        """The hash object once every chunk put so far is hashed (the thread ends)."""
+        if not self._done:
+            self._done = True
+            self._queue.put(None)
+            self._thread.join()
+        return self._hash
 
 
 class BodyTap:
-    """Counts, hashes and (for text) keeps the head of a body as it streams past."""
+    """Counts, hashes and (for text) keeps the head of a body as it streams past.
 
-    def __init__(self, keep: int) -> None:
+    ``parallel=True`` (big bodies) hashes on a worker thread; reading the hash
+    (``sha256_hex``, ``hasher_copy``) then waits for it, and ends it.
+    """
+
+    def __init__(self, keep: int, *, parallel: bool = False) -> None:
         self.size = 0
-        self._hash = hashlib.sha256()
+        self._thread = _HashThread() if parallel else None
+        self._hash: Any = None if parallel else hashlib.sha256()
         self._keep = keep
         self._head = bytearray()
         self.complete = False
 
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
-        self._hash.update(chunk)
+        if self._thread is not None:
+            self._thread.update(chunk)
+        else:
+            self._hash.update(chunk)
         if len(self._head) < self._keep:
             self._head += chunk[: self._keep - len(self._head)]
 
+    def _settled(self) -> Any:
+        if self._thread is not None:
+            self._hash, self._thread = self._thread.settled(), None
+        return self._hash
+
     def sha256_hex(self) -> str:
-        return self._hash.hexdigest()
+        return self._settled().hexdigest()
 
     def hasher_copy(self) -> Any:
         """The running sha256 of every byte fed so far (a copy: the tap keeps hashing its own)."""
-        return self._hash.copy()
+        return self._settled().copy()
+
+    def close(self) -> None:
+        """Let go of a tap whose hash will not be read (ends its hashing thread, if any)."""
+        self._settled()
 
     def body(self, media_type: str | None, scrub: Callable[[str, str | None], str], *, binary: bool) -> Body:
         truncated = self.size > len(self._head)
@@ -93,6 +142,7 @@ class TappedRequestStream(httpx.SyncByteStream):
         self.tap = tap_factory()
 
     def __iter__(self) -> Iterator[bytes]:
+        self.tap.close()  # the previous attempt's tap (an auth retry or a 307 sends the body again)
         self.tap = tap = self._tap_factory()
         for chunk in self._inner:
             tap.feed(chunk)
