@@ -12,16 +12,7 @@ from typing import Any
 
 from explorer.progress import NullProgress, Progress
 
-__all__ = ["make_progress", "human_size"]
-
-
-def human_size(n: float) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
+__all__ = ["make_progress"]
 
 
 class _RichProgress:

@@ -27,6 +27,7 @@ from explorer.errors import ExplorerError, Interrupted, UsageError
 from explorer.recorder import Recorder, RecordingTransport
 from explorer.redact import Secrets, redact_argv, redact_urls
 from explorer.trace import Outcome, Trace
+from explorer.units import human_duration, human_size
 
 __all__ = ["ClientOptions", "TraceSession"]
 
@@ -144,31 +145,11 @@ class TraceSession:
         exchanges = self.trace.exchanges
         down = sum(e.response.body.size for e in exchanges if e.response and e.response.body)
         up = sum(e.request.body.size for e in exchanges if e.request.body)
-        wall = _wall_seconds(self.trace)
-        parts = [f"{len(exchanges)} exchanges", f"{_human(down)} down"]
+        parts = [f"{len(exchanges)} exchanges", f"{human_size(down)} down"]
         if up:
-            parts.append(f"{_human(up)} up")
-        parts.append(f"{wall:.2f} s")
+            parts.append(f"{human_size(up)} up")
+        parts.append(human_duration(self.trace.wall_ms()))
         return ", ".join(parts)
-
-
-def _wall_seconds(trace: Trace) -> float:
-    from datetime import datetime
-
-    if not trace.exchanges:
-        return 0.0
-    starts = [datetime.fromisoformat(e.started.replace("Z", "+00:00")).timestamp() for e in trace.exchanges]
-    ends = [s + e.duration_ms / 1000 for s, e in zip(starts, trace.exchanges)]
-    return max(ends) - min(starts)
-
-
-def _human(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 # --- keeping secrets out of errors and logs (``redact_urls``: known secrets, and every URL's

@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from explorer.trace import Exchange, Trace
+from explorer.units import human_size
 
 __all__ = ["exchange_table"]
 
@@ -51,13 +52,5 @@ def _row(ex: Exchange, registry: str | None) -> tuple[str, ...]:
         status, size = "ERR", "-"
     else:
         status = str(ex.response.status)
-        size = _size(ex.response.body.size) if ex.response.body else "0"
+        size = human_size(ex.response.body.size) if ex.response.body else "0"
     return (str(ex.id), ex.step or "", ex.request.method, path, status, size, f"{ex.duration_ms:.1f} ms")
-
-
-def _size(n: int) -> str:
-    if n < 1000:
-        return f"{n} B"
-    if n < 1_000_000:
-        return f"{n / 1000:.1f} KB"
-    return f"{n / 1_000_000:.1f} MB"

@@ -300,6 +300,17 @@ class Trace:
     exchanges: list[Exchange] = field(default_factory=list)
     outcome: Outcome = field(default_factory=Outcome)
 
+    def wall_ms(self) -> float:
+        """Milliseconds from the first request's start to the last exchange's end (0 without exchanges)."""
+        spans = []
+        for ex in self.exchanges:
+            try:
+                start = datetime.fromisoformat(ex.started).timestamp() * 1000
+            except ValueError:
+                continue
+            spans.append((start, start + ex.duration_ms))
+        return max(end for _, end in spans) - min(start for start, _ in spans) if spans else 0.0
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT_VERSION,

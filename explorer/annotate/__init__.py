@@ -28,9 +28,6 @@ meaning); this file joins them into :func:`annotate`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
-
 from explorer.annotate.exchanges import Annotator
 from explorer.annotate.model import CLIENT, AnnotatedExchange, AnnotatedTrace, ErrorInfo, Participant, Summary
 from explorer.annotate.texts import (
@@ -38,13 +35,12 @@ from explorer.annotate.texts import (
     RESPONSE_LABELS,
     WHY,
     StepCounter,
-    human_duration,
-    human_size,
     one_line,
     step_counter,
     step_family,
 )
-from explorer.trace import Exchange, Trace
+from explorer.trace import Trace
+from explorer.units import human_duration, human_size
 
 __all__ = [
     "REQUEST_LABELS",
@@ -65,17 +61,6 @@ __all__ = [
 ]
 
 
-def _wall_ms(exchanges: Iterable[Exchange]) -> float:
-    spans = []
-    for ex in exchanges:
-        try:
-            start = datetime.fromisoformat(ex.started).timestamp() * 1000
-        except ValueError:
-            continue
-        spans.append((start, start + ex.duration_ms))
-    return max(e for _, e in spans) - min(s for s, _ in spans) if spans else 0.0
-
-
 def annotate(trace: Trace) -> AnnotatedTrace:
     """Derive the meaning of every exchange of ``trace`` and a summary of the whole."""
     annotator = Annotator(trace)
@@ -87,7 +72,7 @@ def annotate(trace: Trace) -> AnnotatedTrace:
         title=one_line(title, 120), operation=operation, target=trace.target,
         exchanges=len(exchanges), failed=sum(a.failed for a in exchanges),
         bytes_down=sum(a.bytes_down for a in exchanges), bytes_up=sum(a.bytes_up for a in exchanges),
-        wall_ms=_wall_ms(trace.exchanges), participants=participants,
+        wall_ms=trace.wall_ms(), participants=participants,
         outcome=trace.outcome.status, outcome_message=trace.outcome.message,
     )
     return AnnotatedTrace(trace=trace, participants=participants, exchanges=exchanges, summary=summary)

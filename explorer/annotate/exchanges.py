@@ -16,7 +16,6 @@ from explorer.annotate.texts import (
     REQUEST_LABELS,
     RESPONSE_LABELS,
     WHY,
-    human_size,
     one_line,
     shorten_digests,
     step_counter,
@@ -24,6 +23,7 @@ from explorer.annotate.texts import (
 )
 from explorer.protocol import challenge, digest, endpoints, errorcodes, mediatypes
 from explorer.trace import Exchange, Trace
+from explorer.units import human_size
 
 
 _PUSH_WORDS = ("check", "skip", "upload", "push", "mount", "present")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.annotate.texts import StepCounter, human_duration, human_size, one_line
+from explorer.annotate.texts import StepCounter, one_line
 from explorer.trace import Exchange, Trace
+from explorer.units import human_duration, human_size
 
 __all__ = ["CLIENT", "AnnotatedExchange", "AnnotatedTrace", "ErrorInfo", "Participant", "Summary"]
 

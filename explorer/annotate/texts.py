@@ -39,28 +39,6 @@ def one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def human_size(n: int | None) -> str:
-    """Decimal units as registries and Docker print them: ``532 B``, ``1.2 KB``, ``34 MB``."""
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            if unit == "B":
-                return f"{int(value)} B"
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
-
-
-def human_duration(ms: float) -> str:
-    if ms < 1:
-        return f"{ms:.2f} ms"
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    return f"{ms / 1000:.1f} s" if ms < 60_000 else f"{ms / 60_000:.1f} min"
-
-
 def step_counter(label: str | None) -> StepCounter | None:
     """``fetch layer 2/5`` → (2, 5, "layer"); ``list tags page 3`` → (3, None, "page")."""
     if not label:
