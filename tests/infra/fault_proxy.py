@@ -51,7 +51,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -78,6 +78,8 @@ from tests.infra.faults import (
 )
 from tests.infra.network import self_signed_context
 
+from tests.infra.loopback import LoopbackServer
+
 __all__ = ["FaultProxy"]
 
 CHUNK = 64 * 1024
@@ -94,7 +96,7 @@ class _Abort(Exception):
 
 
 # --- the proxy ---------------------------------------------------------------------------------
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """Reverse proxy for ``upstream`` (``http://host:port``) on ``bind``; ``url``/``host`` name it."""
 
     def __init__(
@@ -118,47 +120,23 @@ class FaultProxy:
         self.bugs: list[str] = []  # tracebacks of the proxy's own exceptions: must stay empty
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
         self._tls_context = self_signed_context(host_name, bind) if tls else None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> FaultProxy:
+    thread_name = "fault-proxy"
+    quiet_errors = True
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
         class Handler(_ProxyHandler):
             fault_proxy = proxy
 
-        self._httpd = ThreadingHTTPServer((self.bind, 0), Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
-        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="fault-proxy", daemon=True).start()
-        return self
+        return Handler
 
     def stop(self) -> None:
         self.stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "proxy not started"
-        return int(self._httpd.server_address[1])
-
-    @property
-    def host(self) -> str:
-        return f"{self.host_name}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}"
+        super().stop()
 
     @property
     def https_url(self) -> str:

@@ -11,8 +11,30 @@ import socket
 import ssl
 import tempfile
 from pathlib import Path
+from typing import Any
 
-__all__ = ["non_loopback_address", "self_signed_context"]
+__all__ = ["non_loopback_address", "self_signed_certificate", "self_signed_context"]
+
+
+def self_signed_certificate(key: Any, common_name: str, days: int, extension: Any, *, critical: bool) -> Any:
+    """A certificate for ``key`` signed by itself, valid from yesterday for ``days``, with one extension."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.timezone.utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(extension, critical=critical)
+        .sign(key, hashes.SHA256())
+    )
 
 
 def self_signed_context(host_name: str, bind: str) -> ssl.SSLContext:
@@ -20,30 +42,17 @@ def self_signed_context(host_name: str, bind: str) -> ssl.SSLContext:
     import ipaddress
 
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host_name)])
-    now = dt.datetime.now(dt.timezone.utc)
     alt: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     for value in {host_name, bind}:
         try:
             alt.append(x509.IPAddress(ipaddress.ip_address(value)))
         except ValueError:
             alt.append(x509.DNSName(value))
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed_certificate(key, host_name, 30, x509.SubjectAlternativeName(alt), critical=False)
     with tempfile.TemporaryDirectory() as tmp:
         cert_path, key_path = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

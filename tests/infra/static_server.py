@@ -16,10 +16,12 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from tests.infra.loopback import LoopbackServer
 
 __all__ = ["ServedRequest", "StaticServer"]
 
@@ -41,7 +43,7 @@ class ServedRequest:
         return None
 
 
-class StaticServer:
+class StaticServer(LoopbackServer):
     """Serve ``root`` on 127.0.0.1 (``host_name`` in URLs, default ``localhost``)."""
 
     def __init__(self, root: Path, host_name: str = "localhost") -> None:
@@ -49,38 +51,16 @@ class StaticServer:
         self.host_name = host_name
         self.requests: list[ServedRequest] = []
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
 
-    def start(self) -> StaticServer:
+    thread_name = "static-server"
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(_StaticHandler):
             static_server = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="static-server", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "static server not started"
-        return int(self._httpd.server_address[1])
-
-    @property
-    def host(self) -> str:
-        """``localhost:PORT``: the origin clients see."""
-        return f"{self.host_name}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}"
+        return Handler
 
     def record(self, request: ServedRequest) -> None:
         with self._lock:

@@ -26,16 +26,18 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+
+from tests.infra.loopback import LoopbackServer
+from tests.infra.network import self_signed_certificate
 
 __all__ = ["SigningIdentity", "TokenRequest", "TokenServer", "grant", "signing_identity"]
 
@@ -66,19 +68,8 @@ def signing_identity() -> SigningIdentity:
     with _identity_lock:
         if _identity is None:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "regexplore test token CA")])
-            now = dt.datetime.now(dt.timezone.utc)
-            cert = (
-                x509.CertificateBuilder()
-                .subject_name(name)
-                .issuer_name(name)
-                .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(days=1))
-                .not_valid_after(now + dt.timedelta(days=3650))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .sign(key, hashes.SHA256())
-            )
+            ca = x509.BasicConstraints(ca=True, path_length=None)
+            cert = self_signed_certificate(key, "regexplore test token CA", 3650, ca, critical=True)
             _identity = SigningIdentity(key, cert)
         return _identity
 
@@ -96,7 +87,7 @@ class TokenRequest:
 
 
 @dataclass
-class TokenServer:
+class TokenServer(LoopbackServer):
     """A threaded token server on 127.0.0.1; ``start()`` it, ``stop()`` it."""
 
     service: str
@@ -110,33 +101,18 @@ class TokenServer:
         self.identity = signing_identity()
         self._lock = threading.Lock()
         self._refresh_tokens: dict[str, str] = {}
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------
 
-    def start(self) -> TokenServer:
+    thread_name = "token-server"
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(_TokenHandler):
             token_server = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="token-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "token server not started"
-        return int(self._httpd.server_address[1])
+        return Handler
 
     @property
     def realm(self) -> str:
