@@ -120,3 +120,28 @@ def host_platform() -> Any:
     from explorer.protocol import mediatypes
 
     return mediatypes.host_platform(host.system(), host.machine())
+
+
+def parse_image(text: str) -> Any:
+    """An image reference (``InvalidReference`` if malformed), whose digest, if any, we can verify.
+
+    A reference may name any digest algorithm the grammar allows, but content
+    fetched by digest must be checked against it: one we cannot compute
+    (``md5:…``) is refused here, exit 2, before any request.
+    """
+    from explorer.errors import InvalidDigest, InvalidReference
+    from explorer.protocol import digest, reference
+
+    ref = reference.parse(text)
+    if ref.digest is not None:
+        try:
+            digest.require_verifiable(ref.digest)
+        except InvalidDigest:
+            algorithm = ref.digest.split(":", 1)[0]
+            raise InvalidReference(
+                f"cannot use the {algorithm} digest of {text!r}: regexplore verifies what it fetches by digest "
+                "and knows sha256 and sha512",
+                "name the image by its sha256 digest or by a tag",
+            ) from None
+    return ref
+

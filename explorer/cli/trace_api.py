@@ -10,6 +10,7 @@ import typer
 
 from explorer.cli.base import client_options, handle_errors, run_traced, trace_app
 from explorer.cli.options import (
+    parse_image,
     default_output,
     InsecureOpt,
     named_output,
@@ -104,7 +105,7 @@ def image_prepare(
     def prepare() -> tuple[str, Path, Any, Any]:
         from explorer.protocol import reference
 
-        ref = reference.parse(image)
+        ref = parse_image(image)
         if new_tag is not None:
             reference.validate_tag(new_tag)
         if need_digest and ref.digest is None:

@@ -9,6 +9,7 @@ import typer
 
 from explorer.cli.base import client_options, handle_errors, run_traced, trace_app
 from explorer.cli.options import (
+    parse_image,
     body_cap,
     ChunkSizeOpt,
     default_output,
@@ -57,9 +58,9 @@ def trace_pull(
     """
 
     def prepare() -> tuple[str, Path, Any, Any]:
-        from explorer.protocol import mediatypes, reference
+        from explorer.protocol import mediatypes
 
-        ref = reference.parse(image)
+        ref = parse_image(image)
         wanted = mediatypes.parse_platform(platform) if platform else host_platform()
         options = client_options(username, password, password_stdin, plain_http, insecure, retries)
         if keep_bodies is not None:
@@ -134,7 +135,7 @@ def trace_push(
             )
         if sample_platforms and not sample:
             raise UsageError("--sample-platforms needs --sample")
-        ref = reference.parse(source if sample else dest)  # type: ignore[arg-type]
+        ref = parse_image(source if sample else dest)  # type: ignore[arg-type]
         chunk = parse_size(chunk_size)
         if mount_from is not None:
             reference.validate_repository(mount_from)
@@ -203,9 +204,9 @@ def trace_copy(
     """
 
     def prepare() -> tuple[str, Path, Any, Any]:
-        from explorer.protocol import mediatypes, reference
+        from explorer.protocol import mediatypes
 
-        source, target = reference.parse(src), reference.parse(dest)
+        source, target = parse_image(src), parse_image(dest)
         if platform and all_platforms:
             raise UsageError("--platform and --all-platforms exclude each other")
         wanted = mediatypes.parse_platform(platform) if platform else host_platform()

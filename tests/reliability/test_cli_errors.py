@@ -27,6 +27,10 @@ CASES: dict[str, tuple[list[str], str, str]] = {
     "two tags": (["trace", "pull", "a:b:c"], "", 'invalid reference "a:b:c"'),
     "short digest": (["trace", "pull", "127.0.0.1:5000/x@sha256:12"], "", "sha256 needs 64"),
     "spaces in the name": (["trace", "pull", "127.0.0.1:5000/my app:1"], "", "invalid reference"),
+    "a digest we cannot verify": (["trace", "pull", "127.0.0.1:1/x@md5:" + "0" * 32], "",
+                                  "cannot use the md5 digest"),
+    "copy from an md5 digest": (["trace", "copy", "127.0.0.1:1/x@md5:" + "0" * 32, "127.0.0.1:1/y:1"], "",
+                                "cannot use the md5 digest"),
     # --- trace files ---------------------------------------------------------------------
     "missing trace file": (["show", "{dir}/nope.json"], "", "trace file not found"),
     "trace is a directory": (["show", "{dir}"], "", "is a directory"),
@@ -52,9 +56,21 @@ CASES: dict[str, tuple[list[str], str, str]] = {
     "jobs too many": (["trace", "pull", REF, "--jobs", "1000"], "", "'--jobs'"),
     "retries negative": (["trace", "pull", REF, "--retries", "-1"], "", "'--retries'"),
     "trace output is a directory": (["trace", "pull", REF, "-o", "{dir}"], "", "is a directory"),
-    # --- render / export --------------------------------------------------------------------
-    # Rows for `render` and `export` (unknown format, unwritable -o, ...) belong to the authors of
-    # explorer/render/ and the export command: add them here in the same shape.
+    # --- push, copy and the rest ------------------------------------------------------------
+    "push without a destination": (["trace", "push", "{dir}"], "", "push needs SOURCE and DEST"),
+    "push of a directory that is no layout": (["trace", "push", "{dir}", "127.0.0.1:1/y:1"], "", "oci-layout"),
+    "delete without a digest": (["trace", "delete", "127.0.0.1:1/y:1"], "", "names no digest"),
+    "bad chunk size": (["trace", "push", "--sample", "127.0.0.1:1/y:1", "--chunk-size", "lots"], "",
+                       "--chunk-size 'lots' is not a size"),
+    # --- render / export / import ------------------------------------------------------------
+    "unknown render format": (["render", "visio", "{trace:1}"], "", "unknown format 'visio'"),
+    "unknown export format": (["export", "visio", "{trace:1}"], "", "unknown export format 'visio'"),
+    "export without a trace": (["export", "har"], "", "export har needs a TRACE"),
+    "all-endpoints with a trace": (["export", "postman", "{trace:1}", "--all-endpoints"], "",
+                                   "--all-endpoints belongs to `export postman` and takes no TRACE"),
+    "render of a missing trace": (["render", "mermaid", "{dir}/nope.json"], "", "trace file not found"),
+    "import of a missing file": (["import", "har", "{dir}/nope.har"], "", "nope.har"),
+    "serve with an unknown auth": (["serve", "--auth", "kerberos"], "", "unknown --auth 'kerberos'"),
 }
 
 
