@@ -54,7 +54,8 @@ Deliberate differences from distribution 2.8.2 (measured against it), all within
   manifests, where 2.8 refuses them ("accept header does not support OCI manifests").
 - A method a route lacks: 405 ``UNSUPPORTED`` JSON with ``Allow`` (2.8: text/plain).
 - An upload URL without ``_state``, or with a stale one, is 404 ``BLOB_UPLOAD_INVALID``
-  as in 2.8, but the session is not cancelled (2.8 cancels it). PATCH bodies of any ``Content-Type`` are accepted (2.8: 500 unless
+  as in 2.8, but the session is not cancelled (2.8 cancels it). ``RegistryOptions(upload_state=False)``
+  sends Locations without ``_state`` instead, as zot does (every Location of a session stays valid). PATCH bodies of any ``Content-Type`` are accepted (2.8: 500 unless
   ``application/octet-stream``).
 - A failed closing PUT ends the session (400 ``DIGEST_INVALID``, then a DELETE of it is
   404 ``BLOB_UPLOAD_UNKNOWN``); 2.8 fails to cancel its committed writer, keeps the

@@ -40,6 +40,7 @@ class RegistryOptions:
     delete_enabled: bool = True  # False: DELETE answers 405 UNSUPPORTED, as distribution by default
     monolithic_post: bool = True  # POST ?digest= stores the blob (201); False: 202 + session, as distribution 2.8
     chunk_min_length: int | None = None  # advertised as OCI-Chunk-Min-Length on upload POSTs
+    upload_state: bool = True  # False: upload Locations without _state, a session named by its UUID alone (as zot)
     max_manifest_size: int = 4 * 1024 * 1024  # larger manifest PUTs get 413
 
 

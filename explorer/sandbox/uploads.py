@@ -9,7 +9,11 @@ Rule 2: ``Location`` is absolute, built on the Host the client used, and opaque:
 idea: HMAC-signed JSON of name, uuid, offset and start time. A Location
 without ``_state``, with a forged one, or a stale one (its offset is not the
 session's) is refused with 404 ``BLOB_UPLOAD_INVALID``, as distribution does
-(which also cancels the session; we keep it).
+(which also cancels the session; we keep it). With
+``RegistryOptions(upload_state=False)`` the Location is ``/v2/<name>/blobs/uploads/<uuid>``
+as zot sends it: every Location of a session stays valid, so a chunk sent
+again after its answer was lost gets 416 ``RANGE_INVALID`` (and the status GET
+says where to resume) instead of 404.
 """
 
 from __future__ import annotations
@@ -66,8 +70,10 @@ class UploadState:
 
 
 def _location(registry: RegistryApp, request: Request, session: UploadSession) -> str:
-    query = urlencode([("_state", registry.upload_state.encode(session))])
-    return f"{request.base_url}/v2/{session.repository}/blobs/uploads/{quote(session.id)}?{query}"
+    location = f"{request.base_url}/v2/{session.repository}/blobs/uploads/{quote(session.id)}"
+    if not registry.options.upload_state:
+        return location
+    return f"{location}?{urlencode([('_state', registry.upload_state.encode(session))])}"
 
 
 def _session_headers(registry: RegistryApp, request: Request, session: UploadSession) -> list[tuple[str, str]]:
@@ -119,30 +125,34 @@ def _mountable(registry: RegistryApp, source: str, digest: str) -> bool:
 
 # --- the session: /v2/<name>/blobs/uploads/<uuid> ---------------------------------------
 
-def _session(registry: RegistryApp, request: Request, route: Route) -> tuple[UploadSession, int]:
-    """The session the URL names, and the offset its ``_state`` claims.
+def _session(registry: RegistryApp, request: Request, route: Route) -> tuple[UploadSession, int | None]:
+    """The session the URL names, and the offset its ``_state`` claims (None without ``upload_state``).
 
     Like distribution: no ``_state`` or a forged one is 404 ``BLOB_UPLOAD_INVALID``
     (so a client that rebuilds the URL, or replaces its query to add ``digest=``,
     fails here as it would there); a signed state of a finished, cancelled or
-    unknown session is 404 ``BLOB_UPLOAD_UNKNOWN``.
+    unknown session is 404 ``BLOB_UPLOAD_UNKNOWN``. Without ``upload_state`` the
+    UUID alone names the session.
     """
-    state_token = request.arg("_state")
-    state = registry.upload_state.decode(state_token) if state_token else None
-    if state is None or state.get("UUID") != route.reference or state.get("Name") != route.name \
-            or not isinstance(state.get("Offset"), int):
-        raise ApiError("BLOB_UPLOAD_INVALID",
-                       "the upload URL lacks the _state this registry signed: use the Location it sent, "
-                       "keeping its query (add digest= with &)")
+    claimed = None
+    if registry.options.upload_state:
+        state_token = request.arg("_state")
+        state = registry.upload_state.decode(state_token) if state_token else None
+        if state is None or state.get("UUID") != route.reference or state.get("Name") != route.name \
+                or not isinstance(state.get("Offset"), int):
+            raise ApiError("BLOB_UPLOAD_INVALID",
+                           "the upload URL lacks the _state this registry signed: use the Location it sent, "
+                           "keeping its query (add digest= with &)")
+        claimed = int(state["Offset"])
     session = registry.storage.upload(str(route.reference))
     if session is None or session.repository != route.name:
         raise ApiError("BLOB_UPLOAD_UNKNOWN")
-    return session, int(state["Offset"])
+    return session, claimed
 
 
-def _check_offset(session: UploadSession, offset: int) -> None:
-    """Refuse a stale Location; call with ``session.lock`` held."""
-    if offset != session.size:
+def _check_offset(session: UploadSession, offset: int | None) -> None:
+    """Refuse a stale Location (one whose ``_state`` claims another offset); call with ``session.lock`` held."""
+    if offset is not None and offset != session.size:
         raise ApiError("BLOB_UPLOAD_INVALID",
                        f"stale upload location: it is at offset {offset}, the upload holds {session.size} bytes;"
                        " use the Location of the latest response")

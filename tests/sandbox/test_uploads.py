@@ -81,6 +81,22 @@ def test_chunked_upload_with_416_recovery(client: httpx.Client) -> None:
     assert client.get(f"/v2/up/blobs/{sha256(data)}").content == data
 
 
+def test_locations_without_state_stay_valid_as_zot_sends_them(mode: str) -> None:
+    with open_registry(mode, options=RegistryOptions(upload_state=False)) as (_, client):
+        opened = _open(client)
+        location = opened.headers["Location"]
+        assert location == f"{client.base_url}/v2/up/blobs/uploads/{opened.headers['Docker-Upload-UUID']}"
+        first = client.patch(location, content=b"01234567", headers={**OCTETS, "Content-Range": "0-7"})
+        assert (first.status_code, first.headers["Location"]) == (202, location)
+        again = client.patch(location, content=b"01234567", headers={**OCTETS, "Content-Range": "0-7"})
+        assert (again.status_code, error_codes(again), again.headers["Range"]) == (416, ["RANGE_INVALID"], "0-7")
+        status = client.get(location)
+        assert (status.status_code, status.headers["Range"]) == (204, "0-7")
+        done = client.put(with_digest(location, sha256(b"0123456789")), content=b"89",
+                          headers={**OCTETS, "Content-Range": "8-9"})
+        assert done.status_code == 201
+
+
 def test_chunk_errors(client: httpx.Client) -> None:
     location = _open(client).headers["Location"]
     mismatch = client.patch(location, content=b"abc", headers={"Content-Range": "0-9"})
