@@ -24,7 +24,7 @@ import httpx
 from explorer import __version__
 from explorer.auth import RegistryAuth
 from explorer.credentials import CredentialSource
-from explorer.errors import ManifestError, RegistryError, TransportError
+from explorer.errors import ExplorerError, ManifestError, RegistryError
 from explorer.protocol import digest as digests
 from explorer.protocol import headers, mediatypes
 from explorer.protocol.reference import is_loopback
@@ -35,6 +35,7 @@ from explorer.sending import BodyTooLarge, Sending
 __all__ = ["BodyTooLarge", "Manifest", "RegistryClient", "UploadSession", "MANIFEST_LIMIT", "next_page_url"]
 
 MANIFEST_LIMIT = 4 * 1024 * 1024  # as containerd: larger manifests are refused
+CANCEL_TIMEOUT = 1.0  # seconds (connect, write, read) for the courtesy DELETE of an abandoned upload
 USER_AGENT = f"regexplore/{__version__}"
 
 
@@ -301,10 +302,17 @@ class RegistryClient(Sending):
         )
 
     def cancel_upload(self, session: UploadSession, *, context: str) -> None:
+        """DELETE the session, best effort: one short try, failures ignored (servers time sessions out anyway).
+
+        Short because it runs while giving up (a failure, Ctrl-C): a registry that
+        stalls must not keep the user waiting for a courtesy.
+        """
         try:
-            self.request("DELETE", session.location, ok=(204, 404), context=context)
-        except (RegistryError, TransportError):
-            pass  # servers time sessions out anyway
+            self.request(
+                "DELETE", session.location, ok=(204, 404), context=context, retries=0, timeout=CANCEL_TIMEOUT
+            )
+        except ExplorerError:  # whatever went wrong, the error being reported is the one that made us give up
+            pass
 
     # --- end-8 / catalog / end-12 ----------------------------------------------------
     def list_page(self, url: str, *, context: str) -> tuple[dict[str, Any], str | None]:

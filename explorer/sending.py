@@ -57,8 +57,9 @@ class Sending:
         content: Any = None,
         params: list[tuple[str, str]] | None = None,
         stream: bool = False,
-        replayable: bool = True,
         limit: int | None = None,
+        retries: int | None = None,
+        timeout: float | None = None,
     ) -> httpx.Response:
         """Send with retries; return a response whose status is in ``ok``, else raise.
 
@@ -69,12 +70,18 @@ class Sending:
         ``BACKOFF_BASE`` with up to 50 % jitter, or is what ``Retry-After`` asks
         (a wait beyond ``RETRY_AFTER_LIMIT`` is not retried). Without ``stream``
         the body is read here, at most ``limit`` bytes (``BodyTooLarge`` beyond);
-        with ``stream=True`` the caller must close the response.
+        with ``stream=True`` the caller must close the response. ``retries`` and
+        ``timeout`` (seconds, per connect/read/write) override the client's for
+        this request: a best-effort request (cancelling an upload) gets one short try.
         """
         attempt = 0
+        allowed = self.retries if retries is None else retries
         while True:
-            req = self.http.build_request(method, url, headers=headers, content=content, params=params)
-            retry = attempt < self.retries and replayable
+            req = self.http.build_request(
+                method, url, headers=headers, content=content, params=params,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+            )
+            retry = attempt < allowed
             try:
                 response = self.http.send(req, stream=True)
                 if response.status_code in ok and not stream:

@@ -38,6 +38,7 @@ from explorer.taps import BodyTap
 __all__ = [
     "BlobSink",
     "Descriptor",
+    "INTERRUPTIONS",
     "TransferCancelled",
     "Transfers",
     "check_descriptor",
@@ -51,8 +52,8 @@ CANCEL_GRACE = 2.0  # seconds the caller waits for cancelled transfers to wind d
 
 Descriptor = dict[str, Any]
 T = TypeVar("T")
-# failures of a body that is being read: worth resuming
-_INTERRUPTIONS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# failures of a body that is being read: worth resuming (downloads here, streamed copies in copy.py)
+INTERRUPTIONS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
 class BlobSink(Protocol):
@@ -330,7 +331,7 @@ def _receive(
                     if download.received >= download.size:
                         return
                     reason = f"body ended after {download.received} of {download.size} bytes"
-        except _INTERRUPTIONS as exc:
+        except INTERRUPTIONS as exc:
             transfers.check()
             if download.received == download.size:
                 return  # every byte arrived; the body only claimed more (verification decides)

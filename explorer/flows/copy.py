@@ -10,10 +10,13 @@ token with both scopes) is used.
 
 Rules: no blob touches the disk or is held whole in memory; its bytes are
 verified by the destination, which must refuse a ``PUT ?digest=`` they do not
-hash to (and a short source stream is an error here). A body that has to
-be sent again (auth retry, 307, retry after a failure) re-opens the source with
-``Range: bytes=<offset>-``; the POST before the PUT has already obtained the
-destination's push token, so the common case never re-sends.
+hash to. A source body that breaks off (reset, cut short, timed out) is resumed
+with ``Range: bytes=<received>-`` inside the destination's request, which only
+sees a pause; a source that keeps failing without progress fails the copy with
+its own name (the destination's upload is cancelled, not retried). A body that
+has to be sent again (auth retry, 307, retry after a destination failure)
+re-opens the source with ``Range: bytes=<offset>-``; the POST before the PUT has
+already obtained the destination's push token, so the common case never re-sends.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from dataclasses import dataclass
 import httpx
 
 from explorer.client import Manifest, RegistryClient
-from explorer.errors import DigestMismatch, ManifestError, MalformedHeader
-from explorer.flows.blobs import Descriptor, check_descriptor
+from explorer.errors import ManifestError, MalformedHeader, TransportError
+from explorer.flows.blobs import INTERRUPTIONS, Descriptor, check_descriptor
 from explorer.flows.images import plan_push
 from explorer.flows.pull import checked_media_type, resolve_image, verify_manifest
 from explorer.flows.push import PushResult, push_plans
@@ -63,26 +66,54 @@ class RegistrySource:
 
     def prepare(self) -> None:
         if self._chunks is None:
-            self._open(0)
+            self._reopen(0)
 
     def slice(self, start: int, length: int) -> Iterator[bytes]:
+        """``length`` bytes from ``start``; a source body that breaks off is resumed with Range where it stopped.
+
+        The resume happens inside the destination's request, which only sees a
+        pause: interruptions without progress count against the source client's
+        retries (with its backoff), then the copy fails naming the source.
+        """
         if self._chunks is None or self._position != start:
-            self._open(start)
-        assert self._chunks is not None
-        remaining = length
+            self._reopen(start)
+        remaining, failures, resumed_at = length, 0, self._position
         while remaining:
-            chunk, self._leftover = (self._leftover or next(self._chunks, b"")), b""
+            chunk, self._leftover = self._leftover, b""
+            reason = f"body ended after {self._position} of {self.size} bytes"
+            try:
+                if not chunk:
+                    assert self._chunks is not None
+                    chunk = next(self._chunks, b"")
+            except INTERRUPTIONS as exc:
+                reason = f"{type(exc).__name__}: {exc}"
             if not chunk:
-                raise DigestMismatch(
-                    f"blob {self.digest} of {self.context} ended after {self._position} of {self.size} bytes",
-                    "the source registry's copy is truncated",
-                )
+                failures = 0 if self._position > resumed_at else failures + 1
+                if failures > self.client.retries:
+                    raise TransportError(
+                        f"blob {digests.short(self.digest)} of {self.context}: the source's body broke off "
+                        f"{failures} times without progress ({reason}); got {self._position} of {self.size} bytes",
+                        "retry later, or raise --retries",
+                    )
+                if failures:
+                    self.client.pause_before_retry(failures - 1, None, f"resume of {self.digest}: {reason}")
+                resumed_at = self._position
+                self._reopen(self._position)
+                continue
             piece, self._leftover = chunk[:remaining], chunk[remaining:]
             self._position += len(piece)
             remaining -= len(piece)
             yield piece
         if self._position >= self.size:
             self.close()
+
+    def _reopen(self, offset: int) -> None:
+        """``_open``; a failure while skipping bytes of a 200 leaves nothing to read (the caller resumes)."""
+        try:
+            self._open(offset)
+        except INTERRUPTIONS:
+            self.close()
+            self._chunks, self._position = iter(()), offset
 
     def close(self) -> None:
         opened, self._opened, self._chunks, self._leftover = self._opened, None, None, b""

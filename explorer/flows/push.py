@@ -9,7 +9,8 @@ tag); ``update referrers tag`` when a manifest with a ``subject`` went to a
 registry without the referrers API.
 
 Rules: blobs are transferred concurrently (``jobs``, ``blobs.Transfers``: the
-first failure or Ctrl-C stops the rest) over the client's one pool, manifests
+first failure or Ctrl-C stops the rest before their next request, and their
+upload sessions are cancelled) over the client's one pool, manifests
 strictly in order; a manifest is HEADed first and not PUT when
 the registry already has the same digest under that reference; the exact bytes
 are PUT with the manifest's own media type.
@@ -69,12 +70,13 @@ def push_plans(
     progress = progress or NullProgress()
     context = str(ref)
     result = PushResult(ref, plans[-1].digest, plans[-1].media_type)
+    transfers = Transfers(jobs)
 
     def transfer(item: tuple[str, Descriptor]) -> str:
         what, descriptor = item
         return upload_blob(
             client, ref.repository, source.blob(descriptor), BlobStep(what, verb), context=context,
-            chunk_size=chunk_size, mount_from=mount_from, progress=progress,
+            chunk_size=chunk_size, mount_from=mount_from, progress=progress, transfers=transfers,
         )
 
     if ping:
@@ -85,7 +87,7 @@ def push_plans(
         f"repository:{ref.repository}:pull,push", *([f"repository:{mount_from}:pull"] if mount_from else [])
     )
     for plan in plans:
-        result.blobs.update(Transfers(jobs).map(transfer, plan.blobs))  # type: ignore[arg-type]
+        result.blobs.update(transfers.map(transfer, plan.blobs))  # type: ignore[arg-type]
         pushed, referrers_tag = push_manifest(client, ref, plan, context=context)
         result.manifests_pushed += pushed
         result.manifests_skipped += not pushed

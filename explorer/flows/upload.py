@@ -13,11 +13,14 @@ Rules:
   client retry sends it again) and of a declared length;
 - chunks honour ``OCI-Chunk-Min-Length``, follow each returned ``Location`` and
   recover from 416 by asking the upload status (GET) and resuming from its ``Range``;
-- an upload that fails after its session was opened is cancelled (DELETE), so
-  the trace shows where it stopped; when the session itself was lost (a broken
-  connection, 404 BLOB_UPLOAD_UNKNOWN/INVALID: distribution refuses a session
-  whose ``_state`` offset no longer matches) the blob is sent once more in a new
-  session.
+- an upload that fails or is cancelled (Ctrl-C, another transfer failed: checked
+  before every request of it) after its session was opened is cancelled with a
+  best-effort DELETE, so the trace shows where it stopped; when the registry says
+  the session itself was lost (404 BLOB_UPLOAD_UNKNOWN/INVALID: distribution
+  refuses a Location whose ``_state`` offset no longer matches, e.g. after a
+  chunk whose answer was lost) the blob is sent once more in a new session. A
+  connection that still fails after the client's retries is reported, not retried
+  in a new session.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from typing import Protocol
 import httpx
 
 from explorer.client import RegistryClient, UploadSession
-from explorer.errors import BadSource, ExplorerError, RegistryError, TransportError
+from explorer.errors import BadSource, ExplorerError, RegistryError
+from explorer.flows.blobs import Transfers
 from explorer.progress import NullProgress, Progress
 
 __all__ = [
@@ -201,9 +205,16 @@ def upload_blob(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     mount_from: str | None = None,
     progress: Progress | None = None,
+    transfers: Transfers | None = None,
 ) -> str:
-    """Make ``repository`` hold the blob: "skipped" (already there), "mounted" or "uploaded"."""
+    """Make ``repository`` hold the blob: "skipped" (already there), "mounted" or "uploaded".
+
+    ``transfers``: the group this upload belongs to; once it is cancelled the
+    upload stops before its next request and cancels its session.
+    """
     progress = progress or NullProgress()
+    transfers = transfers or Transfers()
+    transfers.check()
     where = f"{context}: {step.what} {source.digest}"
     with client.step(step.check) as handle:
         if client.head_blob(repository, source.digest, context=where) is not None:
@@ -223,9 +234,9 @@ def upload_blob(
                 if session is None:
                     session = client.start_upload(repository, context=where)
                 try:
-                    _Transfer(client, session, source, meter, chunk_size, where).run()
+                    _Transfer(client, session, source, meter, chunk_size, where, transfers).run()
                     break
-                except (RegistryError, TransportError) as exc:
+                except RegistryError as exc:
                     if attempt or not _session_lost(exc):
                         raise
                     session = None  # the registry lost or refused the session: once more, with a new one
@@ -238,11 +249,9 @@ def upload_blob(
     return UPLOADED
 
 
-def _session_lost(exc: ExplorerError) -> bool:
-    """A connection broke mid-transfer, or the registry no longer knows the session (expired, offset mismatch)."""
-    if isinstance(exc, TransportError):
-        return True
-    return isinstance(exc, RegistryError) and exc.status == 404 and exc.code in RESTART_CODES
+def _session_lost(exc: RegistryError) -> bool:
+    """The registry no longer knows the session (expired) or refuses its Location (offset mismatch)."""
+    return exc.status == 404 and exc.code in RESTART_CODES
 
 
 class _Transfer:
@@ -250,8 +259,9 @@ class _Transfer:
 
     def __init__(
         self, client: RegistryClient, session: UploadSession, source: BlobSource, meter: _Meter, chunk_size: int,
-        where: str,
+        where: str, transfers: Transfers,
     ) -> None:
+        self.transfers = transfers
         self.client = client
         self.session = session
         self.source = source
@@ -263,11 +273,13 @@ class _Transfer:
         source = self.source
         source.prepare()
         try:
+            self.transfers.check()
             if source.size <= self.chunk_size:
                 body = SliceBody(source, 0, source.size, self.meter)
                 self.client.finish_upload(self.session, source.digest, context=self.where, body=body, size=source.size)
                 return
             self._chunks()
+            self.transfers.check()
             self.client.finish_upload(self.session, source.digest, context=self.where)
         except BaseException:
             self.client.cancel_upload(self.session, context=self.where)
@@ -277,6 +289,7 @@ class _Transfer:
         """PATCH the blob chunk by chunk; a 416 asks where the registry is and resumes there."""
         size, offset, recoveries = self.source.size, self.session.offset, 0
         while offset < size:
+            self.transfers.check()
             length = min(max(self.chunk_size, self.session.min_chunk or 0), size - offset)
             body = SliceBody(self.source, offset, length, self.meter)
             try:

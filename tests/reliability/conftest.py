@@ -8,17 +8,23 @@ same for fixtures of a wider scope, with proxies from ``started_proxies()``.
 
 ``big_image`` (``BIG`` = ``reliability/big:1.0``) has layers of 512, 256 and
 128 KiB: big enough to be cut mid-body and resumed. ``seed_big(registry)``
-pushes it once per registry variant. ``test/*`` images are never touched.
+pushes it once per registry variant; ``big_layout`` is it as an OCI layout
+(tag ``1``) for ``push_via``, which pushes to a fresh ``unique_repository()``.
+``test/*`` images are never touched.
 """
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -41,6 +47,17 @@ def _big_image() -> SampleImage:
 @pytest.fixture(scope="session")
 def big_image() -> SampleImage:
     return _big_image()
+
+
+@pytest.fixture(scope="session")
+def big_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``big_image`` as an OCI image layout, tagged ``1``."""
+    return _big_image().write_layout(tmp_path_factory.mktemp("big") / "layout", "1")
+
+
+def unique_repository(prefix: str = "reliability/push") -> str:
+    """A repository no other test (or earlier run against the same registry) uses."""
+    return f"{prefix}-{uuid4().hex[:10]}"
 
 
 @pytest.fixture
@@ -131,8 +148,9 @@ def partial_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*.part")] if root.exists() else []
 
 
-def credential_args(registry: RunningRegistry) -> tuple[list[str], str]:
-    if registry.username and registry.password:
+def credential_args(registry: Any) -> tuple[list[str], str]:
+    """Login flags and stdin for ``registry`` (a ``RunningRegistry``, a ``Sandbox``, or None: anonymous)."""
+    if registry is not None and registry.username and registry.password:
         return ["--username", registry.username, "--password-stdin"], registry.password + "\n"
     return [], ""
 
@@ -141,3 +159,42 @@ def pull_via(host: str, registry: RunningRegistry, out: Path, image: str = SMALL
     """``regexplore trace pull HOST/IMAGE -o OUT`` with the registry's credentials on stdin."""
     args, stdin = credential_args(registry)
     return run_cli("trace", "pull", f"{host}/{image}", "-o", str(out), *args, *extra, stdin=stdin)
+
+
+def push_via(host: str, registry: Any, layout: Path, repository: str, out: Path, *extra: str) -> Run:
+    """``regexplore trace push LAYOUT:1 HOST/REPOSITORY:1 -o OUT`` with the registry's credentials on stdin."""
+    args, stdin = credential_args(registry)
+    return run_cli("trace", "push", f"{layout}:1", f"{host}/{repository}:1", "-o", str(out), *args, *extra,
+                   stdin=stdin)
+
+
+def interrupt_when(
+    command: list[str], cwd: Path, ready: Callable[[], bool], timeout: float = 10.0
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``command``, send it SIGINT once ``ready()``; (the finished process, seconds from signal to exit)."""
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise AssertionError(f"the command did not get going: {command}")
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        stdout, stderr = process.communicate(timeout=15)
+        took = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr), took
+
+
+@pytest.fixture
+def two_second_tokens(registry_token: RunningRegistry) -> Iterator[Any]:
+    """The token server of ``registry_token`` issues tokens that expire after 2 s (for this test)."""
+    server = registry_token.token_server
+    before = server.expires_in
+    server.expires_in = 2
+    yield server
+    server.expires_in = before

@@ -8,10 +8,8 @@ partial file left: no ``*.part``, no ``index.json``.
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ import pytest
 from explorer import trace as tracefile
 from tests.infra.faults import Rule, Stall, Throttle
 from tests.infra.schemas import validate_trace
-from tests.reliability.conftest import BIG, partial_files
+from tests.reliability.conftest import BIG, interrupt_when, partial_files
 
 EXIT_WITHIN = 2.5  # seconds from SIGINT to exit (CANCEL_GRACE is 2 s, normally it takes ~0.1 s)
 
@@ -28,30 +26,11 @@ def _blob_partials(layout: Path) -> list[Path]:
     return partial_files(layout / "blobs")
 
 
-def _wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the pull to get going")
-        time.sleep(0.02)
-
-
 def _interrupt(host: str, tmp_path: Path, jobs: int, ready) -> tuple[subprocess.CompletedProcess[str], float]:
     layout = tmp_path / "layout"
     command = [sys.executable, "-m", "explorer", "trace", "pull", f"{host}/{BIG}", "-o", str(tmp_path / "t.json"),
                "--oci-layout", str(layout), "--jobs", str(jobs)]
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_for(lambda: ready(layout))
-        process.send_signal(signal.SIGINT)
-        sent = time.monotonic()
-        stdout, stderr = process.communicate(timeout=15)
-        took = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr), took
+    return interrupt_when(command, tmp_path, lambda: ready(layout))
 
 
 def _check_outcome(done, took: float, tmp_path: Path):

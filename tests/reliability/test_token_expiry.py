@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from explorer import trace as tracefile
 from explorer.client import RegistryClient
 from explorer.credentials import CredentialSource, Credentials
@@ -33,15 +31,6 @@ from tests.reliability.conftest import BIG, pull_via
 
 # 512 KiB at 32 KiB per 0.15 s: the first layer takes ~2.4 s, longer than a 2 s token lives
 SLOW = Throttle(chunk=32 * 1024, delay=0.15)
-
-
-@pytest.fixture
-def two_second_tokens(registry_token):
-    server = registry_token.token_server
-    before = server.expires_in
-    server.expires_in = 2
-    yield server
-    server.expires_in = before
 
 
 def test_expired_token_is_refused_renewed_and_the_pull_completes(registry_token, two_second_tokens, front,
@@ -80,7 +69,7 @@ def test_sandbox_tokens_really_expire_and_are_renewed(big_image, proxies, tmp_pa
         proxy = proxies(sandbox.registry_url)
         first_layer = big_image.manifest()["layers"][0]["digest"]
         proxy.add(Rule(Throttle(chunk=32 * 1024, delay=0.1), method="GET", path=first_layer))
-        run = pull_via(proxy.host, _Account(sandbox), tmp_path / "t.json", BIG, "--jobs", "1")
+        run = pull_via(proxy.host, sandbox, tmp_path / "t.json", BIG, "--jobs", "1")
     assert run.code == 0, run.output
     validate_trace(tmp_path / "t.json")
     trace = tracefile.load(tmp_path / "t.json")
@@ -95,13 +84,6 @@ def test_sandbox_tokens_really_expire_and_are_renewed(big_image, proxies, tmp_pa
     assert renewed, statuses
     first_blob = next(i for i, hop in enumerate(statuses) if hop[1] == "end-2")
     assert ("GET", "token", 200) in statuses[first_blob:], statuses  # a token fetched mid-pull
-
-
-class _Account:
-    """The bits of ``RunningRegistry`` that ``pull_via`` reads, for a sandbox."""
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.username, self.password = sandbox.username, sandbox.password
 
 
 def test_the_client_renews_an_expired_token_before_sending(registry_token, tmp_path):
