@@ -79,15 +79,16 @@ class RegistrySource:
             self._reopen(start)
         remaining, failures, resumed_at = length, 0, self._position
         while remaining:
-            chunk, self._leftover = self._leftover, b""
-            reason = f"body ended after {self._position} of {self.size} bytes"
+            chunk, self._leftover, broke = self._leftover, b"", None
             try:
                 if not chunk:
                     assert self._chunks is not None
                     chunk = next(self._chunks, b"")
             except INTERRUPTIONS as exc:
-                reason = f"{type(exc).__name__}: {exc}"
+                broke = exc
             if not chunk:
+                reason = f"{type(broke).__name__}: {broke}" if broke else \
+                    f"body ended after {self._position} of {self.size} bytes"
                 failures = 0 if self._position > resumed_at else failures + 1
                 if failures > self.client.retries:
                     raise TransportError(
