@@ -353,17 +353,23 @@ class _Collection:
     def build(self, options: RenderOptions) -> dict[str, object]:
         s = self.annotated.summary
         title = options.title or s.title
+        folders = self.folders()
+        files = '"mode": "file"' in json.dumps(folders)
         description = (
             f"Recorded by regexplore: {title} ({s.line}), outcome {s.outcome}.\n\n"
             "Every request of the trace, in order, grouped by step. Point it at another registry by editing the "
             "variables; credentials go in only at run time:\n\n"
             "    newman run COLLECTION --env-var registry=http://127.0.0.1:5000 "
-            "--env-var username=USER --env-var password=PASS\n\n"
-            "Tests check the status the trace saw, Docker-Content-Digest and the sha256 of every body fetched.")
+            "--env-var username=USER --env-var password=PASS"
+            + (" --env-var repository=REPO --working-dir LAYOUT" if files else "") + "\n\n"
+            + ("Blob bodies are files of the OCI image layout that was pushed (`blobs/sha256/<hex>` under "
+               "`--working-dir`); run it on a repository that lacks them, as the trace saw it.\n\n"
+               if files else "")
+            + "Tests check the status the trace saw, Docker-Content-Digest and the sha256 of every body fetched.")
         return {
             "info": {"_postman_id": str(uuid.uuid5(uuid.NAMESPACE_URL, "regexplore:" + title)),
                      "name": f"regexplore: {title}", "description": description, "schema": SCHEMA},
-            "item": self.folders(),
+            "item": folders,
             "auth": self.main_auth,
             "variable": self.variables(),
         }

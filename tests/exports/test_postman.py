@@ -2,9 +2,10 @@
 
 newman runs once per module, batched in one node process (tests/infra/newman.py): the
 collection exported from a real pull in each of the four registry variants, the
-``--all-endpoints`` tour against the anonymous, basic and token variants (each on a
-fresh repository), and a tampered collection that must FAIL (so a silent harness
-cannot pass the others).
+collection exported from a real push in each variant (run on a fresh repository, its
+blob bodies read as ``mode: file`` from the pushed OCI layout), the ``--all-endpoints``
+tour against the anonymous, basic and token variants (each on a fresh repository), and
+a tampered collection that must FAIL (so a silent harness cannot pass the others).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import pytest
 from explorer import trace as tracefile
 from explorer.protocol.endpoints import ENDPOINTS
 from explorer.render import RenderOptions, postman
+from explorer.sample import build_image
+from tests.exports.conftest import credentials
 from tests.infra.newman import NewmanRun, run_collections
 from tests.infra.runner import run_cli
 from tests.infra.schemas import validate_postman
@@ -110,6 +113,9 @@ def test_push_collection_chains_upload_locations_and_names_blob_files():
     assert all(r["request"]["body"]["mode"] == "file" for r in patches)
     assert "blobs/sha256/" in patches[0]["request"]["body"]["file"]["src"]
     assert "cannot be embedded" in patches[0]["request"]["description"]
+    assert "--working-dir LAYOUT" in data["info"]["description"]  # how to run it: blob files from the layout
+    pull = postman.collection(factory.case_pull_anonymous(), RenderOptions())
+    assert "--working-dir" not in pull["info"]["description"]
     manifest_put = next(r for r in requests if r["request"]["method"] == "PUT" and "manifests" in r["request"]["url"]["raw"])
     assert manifest_put["request"]["body"]["mode"] == "raw"
 
@@ -141,14 +147,31 @@ def _variables(registry) -> dict[str, str]:
     return env
 
 
+def _push_collection(registry, layout: Path, work: Path, variant: str) -> Path:
+    """The collection of a real ``trace push LAYOUT:1`` to a fresh repository of ``registry``."""
+    trace = work / f"push-{variant}.trace.json"
+    args, stdin = credentials(registry)
+    run = run_cli("trace", "push", f"{layout}:1", f"{registry.host}/export/push-{secrets.token_hex(4)}:1",
+                  "-o", str(trace), "--jobs", "1", "-q", *args, stdin=stdin)
+    assert run.code == 0, run.output
+    path = work / f"push-{variant}.json"
+    path.write_text(postman.render(tracefile.load(trace), RenderOptions()))
+    return path
+
+
 @pytest.fixture(scope="module")
 def newman_runs(pull_trace, live, tmp_path_factory) -> dict[str, NewmanRun]:
     work = tmp_path_factory.mktemp("newman")
-    jobs: list[tuple[str, Path, dict[str, str]]] = []
+    jobs: list[tuple[str, Path, dict[str, str]] | tuple[str, Path, dict[str, str], Path]] = []
     for variant in VARIANTS:
         path = work / f"pull-{variant}.json"
         path.write_text(postman.render(tracefile.load(pull_trace(variant)), RenderOptions()))
         jobs.append((f"pull-{variant}", path, _variables(live(variant))))
+    layout = build_image([3000, 5000], seed="newman-push").write_layout(work / "layout", "1")
+    for variant in VARIANTS:
+        path = _push_collection(live(variant), layout, work, variant)
+        fresh = {"repository": f"export/newman-{secrets.token_hex(4)}"}  # every blob and the manifest new there
+        jobs.append((f"push-{variant}", path, _variables(live(variant)) | fresh, layout))
     tour = work / "api.json"
     tour.write_text(postman.all_endpoints())
     for variant in TOUR_VARIANTS:
@@ -171,6 +194,16 @@ def test_newman_passes_with_zero_failures(newman_runs, name):
     assert run.requests >= 6 and run.assertions >= run.requests, str(run)
     if name.startswith("all-endpoints"):
         assert run.requests >= 36
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_newman_pushes_the_image_again_from_the_layout_files(newman_runs, variant):
+    run = newman_runs[f"push-{variant}"]
+    assert run.error is None, run.error
+    assert run.failed == 0, str(run)
+    answered = [status for name, status in run.answers]
+    # 3 blobs (2 layers, the config): POST 202, then PUT ?digest= with the file as body, 201; the manifest 201
+    assert answered.count(202) == 3 and answered.count(201) == 4, run.answers
 
 
 def test_newman_reports_a_broken_collection(newman_runs):

@@ -26,8 +26,11 @@ const results = [];
 function next(i) {
   if (i === jobs.length) { process.stdout.write(JSON.stringify(results)); return; }
   const job = jobs[i];
-  newman.run({collection: job.collection, reporters: [], timeout: 60000,
-              envVar: Object.entries(job.env).map(([key, value]) => ({key, value}))}, (err, summary) => {
+  process.stderr.write(`running ${job.name}\n`);
+  const options = {collection: job.collection, reporters: [], timeout: 60000, timeoutRequest: 15000,
+                   envVar: Object.entries(job.env).map(([key, value]) => ({key, value}))};
+  if (job.workingDir) Object.assign(options, {workingDir: job.workingDir, insecureFileRead: false});
+  newman.run(options, (err, summary) => {
     const run = summary ? summary.run : {stats: {}, failures: []};
     const stat = (name) => (run.stats[name] || {total: 0, failed: 0});
     results.push({
@@ -69,15 +72,25 @@ class NewmanRun:
                 + "".join(f"\n  - {f}" for f in self.failures))
 
 
-def run_collections(jobs: list[tuple[str, Path, dict[str, str]]], workdir: Path) -> dict[str, NewmanRun]:
-    """Run each ``(name, collection file, variables)`` with newman; results by name."""
+def run_collections(jobs: list[tuple[str, Path, dict[str, str]] | tuple[str, Path, dict[str, str], Path]],
+                    workdir: Path) -> dict[str, NewmanRun]:
+    """Run each ``(name, collection file, variables[, working dir])`` with newman; results by name.
+
+    A working dir is where ``mode: file`` bodies are read from (``newman run --working-dir``),
+    with reads outside it refused (``--no-insecure-file-read``).
+    """
     newman_bin = Path(require_tool("newman")).resolve()  # …/node_modules/newman/bin/newman.js
     modules = newman_bin.parents[2]
     node = require_tool("node")
     spec = workdir / "newman-jobs.json"
-    spec.write_text(json.dumps([{"name": n, "collection": str(c), "env": env} for n, c, env in jobs]))
-    done = subprocess.run([node, "-e", _RUNNER, str(spec)], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "NODE_PATH": str(modules)}, cwd=workdir)
+    spec.write_text(json.dumps([{"name": job[0], "collection": str(job[1]), "env": job[2],
+                                 "workingDir": str(job[3]) if len(job) > 3 else None} for job in jobs]))
+    try:
+        done = subprocess.run([node, "-e", _RUNNER, str(spec)], capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "NODE_PATH": str(modules)}, cwd=workdir)
+    except subprocess.TimeoutExpired as exc:  # say which collection was running
+        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
+        raise AssertionError(f"newman batch timed out after {exc.timeout} s:\n{stderr[-3000:]}") from None
     if done.returncode != 0 or not done.stdout.strip():
         raise AssertionError(f"newman batch failed ({done.returncode}):\n{done.stderr[-3000:]}")
     runs = [{**r, "answers": [tuple(a) for a in r["answers"]]} for r in json.loads(done.stdout)]
