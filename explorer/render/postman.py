@@ -273,9 +273,12 @@ class _Collection:
             language = "json" if media and "json" in media else "text"
             return {"mode": "raw", "raw": body.text, "options": {"raw": {"language": language}}}, ""
         src = f"blobs/sha256/{body.sha256}"
+        chunk = a.exchange.request.header("content-range")
+        where = (f"it is bytes {chunk} of a blob, not a file of an OCI image layout: cut them from the blob "
+                 f"into `{src}`" if chunk else f"put the file at `{src}` (an OCI image layout's blob path)")
         return {"mode": "file", "file": {"src": src}}, (
             f"\n\nThe body ({human_size(body.size)}, sha256 `{body.sha256}`) is binary and cannot be embedded: "
-            f"put the file at `{src}` (an OCI image layout's blob path) or pick it in Postman.")
+            f"{where} or pick it in Postman.")
 
     def description(self, a: AnnotatedExchange, note: str) -> str:
         ex = a.exchange

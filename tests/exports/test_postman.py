@@ -113,6 +113,7 @@ def test_push_collection_chains_upload_locations_and_names_blob_files():
     assert all(r["request"]["body"]["mode"] == "file" for r in patches)
     assert "blobs/sha256/" in patches[0]["request"]["body"]["file"]["src"]
     assert "cannot be embedded" in patches[0]["request"]["description"]
+    assert "not a file of an OCI image layout" in patches[0]["request"]["description"]  # a slice of a blob
     assert "--working-dir LAYOUT" in data["info"]["description"]  # how to run it: blob files from the layout
     pull = postman.collection(factory.case_pull_anonymous(), RenderOptions())
     assert "--working-dir" not in pull["info"]["description"]
