@@ -194,6 +194,9 @@ def trace_delete(
 ) -> None:
     """Delete a manifest by digest (every tag naming it goes too); registries may refuse (405).
 
+    A manifest with a subject is also dropped from the subject's referrers fallback tag
+    (sha256-<hex>) on a registry without the referrers API.
+
     Example: regexplore trace delete 127.0.0.1:5000/team/app@sha256:4a3c…
     """
     credentials = (username, password, password_stdin, plain_http, insecure, retries)
@@ -202,8 +205,8 @@ def trace_delete(
     def operate(session: Any, ref: Any, progress: Any) -> list[str]:
         from explorer.flows.delete import delete_manifest
 
-        delete_manifest(session.client(ref.api_host), ref)
-        return [f"deleted {ref}"]
+        tag = delete_manifest(session.client(ref.api_host), ref)
+        return [f"deleted {ref}", *([f"referrers fallback tag updated: {tag}"] if tag else [])]
 
     run_traced("delete", image, output, quiet, prepare, operate)
 

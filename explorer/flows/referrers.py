@@ -5,7 +5,9 @@
                             404 = API unsupported → GET the index tagged sha256-<hex> instead
     update referrers tag    after pushing a manifest with a subject to a registry that did not
                             answer OCI-Subject: GET that index (404 = start empty), add the
-                            descriptor, PUT it back (protocol.md §4.8)
+                            descriptor, PUT it back (protocol.md §4.8); after deleting one:
+                            GET /v2/<name>/referrers/<subject> (404 = no API), then GET that
+                            index, drop the descriptor, PUT it back
 
 Rule: a fallback tag that holds something other than an index means "no referrers"
 when listing, and is an error when updating (we never overwrite foreign content).
@@ -23,7 +25,8 @@ from explorer.flows.blobs import Descriptor
 from explorer.protocol import digest as digests
 from explorer.protocol import mediatypes
 
-__all__ = ["ReferrersResult", "list_referrers", "referrer_descriptor", "update_referrers_tag"]
+__all__ = ["ReferrersResult", "list_referrers", "referrer_descriptor", "remove_from_referrers_tag",
+           "update_referrers_tag"]
 
 MAX_PAGES = 1000
 
@@ -90,6 +93,29 @@ def update_referrers_tag(
         if any(e.get("digest") == referrer["digest"] for e in entries):
             return tag
         index["manifests"] = [*entries, referrer]
+        data = json.dumps(index, separators=(",", ":")).encode()
+        client.put_manifest(repository, tag, data, mediatypes.OCI_INDEX, context=f"{context} (referrers tag {tag})")
+    return tag
+
+
+def remove_from_referrers_tag(
+    client: RegistryClient, repository: str, subject: str, referrer: str, *, context: str
+) -> str | None:
+    """Drop the deleted ``referrer`` from the fallback index of ``subject``; the tag, or None when unchanged.
+
+    Only on a registry without the referrers API (which keeps its list itself);
+    a tag that is absent or holds no index is left alone.
+    """
+    with client.step("update referrers tag"):
+        if client.referrers(repository, subject, context=context).status_code != 404:
+            return None
+        tag = digests.referrers_tag(subject)
+        index = _fetch_index(client, repository, tag, context)
+        entries = _entries(index) if index is not None else []
+        kept = [e for e in entries if e.get("digest") != referrer]
+        if index is None or len(kept) == len(entries):
+            return None
+        index["manifests"] = kept
         data = json.dumps(index, separators=(",", ":")).encode()
         client.put_manifest(repository, tag, data, mediatypes.OCI_INDEX, context=f"{context} (referrers tag {tag})")
     return tag

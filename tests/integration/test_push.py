@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlsplit
 
+from explorer import trace as tracefile
 from explorer.protocol import digest as digests
 from explorer.protocol.mediatypes import Platform
 from explorer.sample import build_artifact, build_sample
+from explorer.sandbox import Sandbox
 from tests.infra.runner import run_cli
 from tests.infra.schemas import validate_trace
 from tests.infra.skopeo import skopeo_copy, skopeo_inspect
@@ -187,6 +189,42 @@ def test_pushing_an_artifact_maintains_the_referrers_fallback_tag(registry, tmp_
     args = ["referrers", f"{repo}@{subject}", "--artifact-type", "text/other"]
     run, _ = traced(registry, tmp_path, *args, name="filtered.json")
     assert run.code == 0 and "0 referrers" in run.stdout
+
+    # deleting the artifact drops it from the fallback tag (2.8 has no referrers API)
+    run, deleted = traced(registry, tmp_path, "delete", f"{repo}@{artifact.digest}", name="delete.json")
+    assert run.code == 0, run.output
+    assert f"referrers fallback tag updated: {digests.referrers_tag(subject)}" in run.stdout
+    assert [(ex.step, *hop) for ex, hop in zip(deleted.exchanges, signature(deleted))
+            if ex.step != "authenticate" and ex.response.status != 401] == [
+        ("ping", "GET", "end-1", 200),
+        ("inspect manifest", "GET", "end-3", 200),
+        ("delete manifest", "DELETE", "end-9", 202),
+        ("update referrers tag", "GET", "end-12a", 404),
+        ("update referrers tag", "GET", "end-3", 200),
+        ("update referrers tag", "PUT", "end-7", 201),
+    ]
+    run, listed = traced(registry, tmp_path, "referrers", f"{repo}@{subject}", name="after.json")
+    assert run.code == 0 and "0 referrers" in run.stdout, run.output
+    assert artifact.digest not in run.stdout
+
+
+def test_deleting_a_referrer_where_the_registry_keeps_the_list_touches_no_tag(tmp_path):
+    subject = build_sample()
+    artifact = build_artifact(subject.root, "application/vnd.example.sbom", b'{"sbom": true}')
+    layout = artifact.write_layout(tmp_path / "artifact", "sbom")
+    with Sandbox() as sandbox:  # the built-in registry has the referrers API
+        repo = f"{sandbox.registry_host}/refs/app"
+        assert run_cli("trace", "push", "--sample", f"{repo}:1", "-q", "-o", str(tmp_path / "b.json")).code == 0
+        run = run_cli("trace", "push", f"{layout}:sbom", f"{repo}:sbom", "-q", "-o", str(tmp_path / "a.json"))
+        assert run.code == 0, run.output
+        run = run_cli("trace", "delete", f"{repo}@{artifact.digest}", "-o", str(tmp_path / "d.json"))
+        assert run.code == 0, run.output
+        assert "referrers fallback tag" not in run.stdout
+        deleted = tracefile.load(tmp_path / "d.json")
+        assert [hop for ex, hop in zip(deleted.exchanges, signature(deleted)) if ex.step == "update referrers tag"] \
+            == [("GET", "end-12a", 200)]
+        run = run_cli("trace", "referrers", f"{repo}@{subject.digest}", "-o", str(tmp_path / "r.json"))
+        assert run.code == 0 and "0 referrers" in run.stdout, run.output
 
 
 def test_a_push_asks_for_one_push_token_even_with_parallel_uploads(registry_token, tmp_path):
