@@ -95,6 +95,7 @@ class _Collection:
         self.params: Parameters = parameters(annotated)
         self.storage_digest: dict[str, str] = {}  # storage URL → digest of the blob redirected to it
         self.main_auth = {"bearer": BEARER, "basic": BASIC}.get(self.params.auth, NOAUTH)
+        self.file_bodies = False  # set by ``body``: some request reads its body from a file
 
     # --- values → variables -------------------------------------------------------------
     def digest_ref(self, value: str) -> str:
@@ -273,6 +274,7 @@ class _Collection:
             language = "json" if media and "json" in media else "text"
             return {"mode": "raw", "raw": body.text, "options": {"raw": {"language": language}}}, ""
         src = f"blobs/sha256/{body.sha256}"
+        self.file_bodies = True
         chunk = a.exchange.request.header("content-range")
         where = (f"it is bytes {chunk} of a blob, not a file of an OCI image layout: cut them from the blob "
                  f"into `{src}`" if chunk else f"put the file at `{src}` (an OCI image layout's blob path)")
@@ -357,7 +359,7 @@ class _Collection:
         s = self.annotated.summary
         title = options.title or s.title
         folders = self.folders()
-        files = '"mode": "file"' in json.dumps(folders)
+        files = self.file_bodies
         description = (
             f"Recorded by regexplore: {title} ({s.line}), outcome {s.outcome}.\n\n"
             "Every request of the trace, in order, grouped by step. Point it at another registry by editing the "
