@@ -93,8 +93,7 @@ def update_referrers_tag(
         if any(e.get("digest") == referrer["digest"] for e in entries):
             return tag
         index["manifests"] = [*entries, referrer]
-        data = json.dumps(index, separators=(",", ":")).encode()
-        client.put_manifest(repository, tag, data, mediatypes.OCI_INDEX, context=f"{context} (referrers tag {tag})")
+        _put_index(client, repository, tag, index, context)
     return tag
 
 
@@ -116,8 +115,7 @@ def remove_from_referrers_tag(
         if index is None or len(kept) == len(entries):
             return None
         index["manifests"] = kept
-        data = json.dumps(index, separators=(",", ":")).encode()
-        client.put_manifest(repository, tag, data, mediatypes.OCI_INDEX, context=f"{context} (referrers tag {tag})")
+        _put_index(client, repository, tag, index, context)
     return tag
 
 
@@ -157,6 +155,12 @@ def _fetch_index(
             "refusing to overwrite it with the referrers list"
         )
     return None
+
+
+def _put_index(client: RegistryClient, repository: str, tag: str, index: dict[str, Any], context: str) -> None:
+    """PUT the fallback ``index`` under ``tag`` (compact JSON, the OCI index media type)."""
+    data = json.dumps(index, separators=(",", ":")).encode()
+    client.put_manifest(repository, tag, data, mediatypes.OCI_INDEX, context=f"{context} (referrers tag {tag})")
 
 
 def _manifests(data: bytes, context: str) -> list[Descriptor]:
