@@ -39,6 +39,7 @@ __all__ = [
     "BlobSink",
     "Descriptor",
     "INTERRUPTIONS",
+    "Interruptions",
     "TransferCancelled",
     "Transfers",
     "check_descriptor",
@@ -205,6 +206,25 @@ class Transfers:
                 pass
 
 
+class Interruptions:
+    """How often one blob body broke off without progress, against the client's ``--retries``.
+
+    Progress since the last resume starts the count again; each interruption
+    without it waits the client's backoff; past the retries the caller gives up
+    with ``failure(count)`` as the message. Downloads use it, and streamed copies.
+    """
+
+    def __init__(self, client: RegistryClient, what: str) -> None:
+        self.client, self.what, self.count = client, what, 0
+
+    def record(self, progressed: bool, reason: str, failure: Callable[[int], str]) -> None:
+        self.count = 0 if progressed else self.count + 1
+        if self.count > self.client.retries:
+            raise TransportError(failure(self.count), "retry later, or raise --retries")
+        if self.count:
+            self.client.pause_before_retry(self.count - 1, None, f"resume of {self.what}: {reason}")
+
+
 def _shutdown_socket(response: httpx.Response) -> None:
     stream = response.extensions.get("network_stream")
     try:
@@ -314,7 +334,7 @@ def _receive(
 ) -> None:
     """Read the blob into ``sink``, resuming by Range until every byte arrived or retries ran out."""
     use_range = True
-    failures = 0
+    interruptions = Interruptions(client, download.what)
     while True:
         before = download.received
         try:
@@ -336,15 +356,10 @@ def _receive(
             if download.received == download.size:
                 return  # every byte arrived; the body only claimed more (verification decides)
             reason = f"{type(exc).__name__}: {exc}"
-        failures = 0 if download.received > before else failures + 1
-        if failures > client.retries:
-            raise TransportError(
-                f"{download.what} {digests.short(download.digest)} of {context}: download interrupted "
-                f"{failures} times without progress ({reason}); got {download.received} of {download.size} bytes",
-                "retry later, or raise --retries",
-            )
-        if failures:
-            client.pause_before_retry(failures - 1, None, f"resume of {download.what}: {reason}")
+        interruptions.record(download.received > before, reason, lambda count: (
+            f"{download.what} {digests.short(download.digest)} of {context}: download interrupted "
+            f"{count} times without progress ({reason}); got {download.received} of {download.size} bytes"
+        ))
 
 
 def _append(

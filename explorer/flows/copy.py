@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import httpx
 
 from explorer.client import Manifest, RegistryClient
-from explorer.errors import ManifestError, MalformedHeader, TransportError
-from explorer.flows.blobs import INTERRUPTIONS, Descriptor, check_descriptor
+from explorer.errors import ManifestError, MalformedHeader
+from explorer.flows.blobs import INTERRUPTIONS, Descriptor, Interruptions, check_descriptor
 from explorer.flows.images import plan_push
 from explorer.flows.pull import checked_media_type, resolve_image, verify_manifest
 from explorer.flows.push import PushResult, push_plans
@@ -77,7 +77,8 @@ class RegistrySource:
         """
         if self._chunks is None or self._position != start:
             self._reopen(start)
-        remaining, failures, resumed_at = length, 0, self._position
+        remaining, resumed_at = length, self._position
+        interruptions = Interruptions(self.client, self.digest)
         while remaining:
             chunk, self._leftover, broke = self._leftover, b"", None
             try:
@@ -89,15 +90,10 @@ class RegistrySource:
             if not chunk:
                 reason = f"{type(broke).__name__}: {broke}" if broke else \
                     f"body ended after {self._position} of {self.size} bytes"
-                failures = 0 if self._position > resumed_at else failures + 1
-                if failures > self.client.retries:
-                    raise TransportError(
-                        f"blob {digests.short(self.digest)} of {self.context}: the source's body broke off "
-                        f"{failures} times without progress ({reason}); got {self._position} of {self.size} bytes",
-                        "retry later, or raise --retries",
-                    )
-                if failures:
-                    self.client.pause_before_retry(failures - 1, None, f"resume of {self.digest}: {reason}")
+                interruptions.record(self._position > resumed_at, reason, lambda count: (
+                    f"blob {digests.short(self.digest)} of {self.context}: the source's body broke off "
+                    f"{count} times without progress ({reason}); got {self._position} of {self.size} bytes"
+                ))
                 resumed_at = self._position
                 self._reopen(self._position)
                 continue
