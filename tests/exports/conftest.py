@@ -14,16 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.infra.registry import RunningRegistry
-from tests.infra.runner import run_cli
+from tests.infra.runner import login_args, run_cli
 
 SMALL = "test/small:1.0"
-
-
-def credentials(registry: RunningRegistry) -> tuple[list[str], str]:
-    """CLI arguments and stdin that give the registry's credentials to `regexplore trace ...`."""
-    if registry.username:
-        return ["--username", registry.username, "--password-stdin"], f"{registry.password}\n"
-    return [], ""
 
 
 def script_env(registry: RunningRegistry) -> dict[str, str]:
@@ -50,7 +43,7 @@ def pull_trace(live: Callable[[str], RunningRegistry],
         if key not in recorded:
             registry = live(variant)
             out = folder / f"pull-{variant}{'-bodies' if keep_bodies else ''}.trace.json"
-            args, stdin = credentials(registry)
+            args, stdin = login_args(registry)
             extra = ["--keep-bodies", "1MiB"] if keep_bodies else []
             run = run_cli("trace", "pull", f"{registry.host}/{SMALL}", "-o", str(out), "--jobs", "1", "-q",
                           *args, *extra, stdin=stdin)

@@ -22,9 +22,8 @@ from explorer import trace as tracefile
 from explorer.protocol.endpoints import ENDPOINTS
 from explorer.render import RenderOptions, postman
 from explorer.sample import build_image
-from tests.exports.conftest import credentials
 from tests.infra.newman import NewmanRun, run_collections
-from tests.infra.runner import run_cli
+from tests.infra.runner import login_args, run_cli
 from tests.infra.schemas import validate_postman
 from tests.render import factory
 
@@ -151,7 +150,7 @@ def _variables(registry) -> dict[str, str]:
 def _push_collection(registry, layout: Path, work: Path, variant: str) -> Path:
     """The collection of a real ``trace push LAYOUT:1`` to a fresh repository of ``registry``."""
     trace = work / f"push-{variant}.trace.json"
-    args, stdin = credentials(registry)
+    args, stdin = login_args(registry)
     run = run_cli("trace", "push", f"{layout}:1", f"{registry.host}/export/push-{secrets.token_hex(4)}:1",
                   "-o", str(trace), "--jobs", "1", "-q", *args, stdin=stdin)
     assert run.code == 0, run.output

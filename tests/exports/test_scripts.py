@@ -18,8 +18,8 @@ import pytest
 
 from explorer import trace as tracefile
 from explorer.render import RenderOptions, curl, python
-from tests.exports.conftest import SMALL, credentials, script_env
-from tests.infra.runner import run_cli
+from tests.exports.conftest import SMALL, script_env
+from tests.infra.runner import login_args, run_cli
 from tests.infra.tools import require_tool
 
 VARIANTS = ("anonymous", "basic", "token", "redirect")
@@ -89,7 +89,7 @@ def push_trace(live, seeded_images, tmp_path_factory) -> tuple[Path, Path]:
     layout = work / "layout"
     seeded_images[SMALL].write_layout(layout, "1.0")
     out = work / "push.trace.json"
-    args, stdin = credentials(registry)
+    args, stdin = login_args(registry)
     run = run_cli("trace", "push", f"{layout}:1.0", f"{registry.host}/exports/pushed:1.0", "--chunk-size", "4KiB",
                   "-o", str(out), "-q", "--jobs", "1", *args, stdin=stdin)
     assert run.code == 0, run.output
@@ -107,7 +107,7 @@ def test_script_reproduces_a_push(variant, language, push_trace, live, seeded_im
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("uploaded") == 4, done.stdout
     image = seeded_images[SMALL]
-    args, stdin = credentials(registry)
+    args, stdin = login_args(registry)
     check = run_cli("trace", "pull", f"{registry.host}/{repository}:1.0", "-o", str(tmp_path / "check.trace.json"),
                     *args, stdin=stdin)
     assert check.code == 0 and image.digest in check.stdout, check.output

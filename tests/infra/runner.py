@@ -10,6 +10,7 @@ import contextlib
 import io
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from explorer.cli import main
 
@@ -40,3 +41,11 @@ def run_cli(*args: str, stdin: str = "") -> Run:
     finally:
         sys.stdin, sys.argv = old_stdin, old_argv
     return Run(code, out.getvalue(), err.getvalue())
+
+
+def login_args(account: Any) -> tuple[list[str], str]:
+    """``--username U --password-stdin`` and the stdin that feeds it, for anything with ``username`` and
+    ``password`` (a running registry variant, a Sandbox); nothing for None or an anonymous registry."""
+    if account is not None and account.username and account.password:
+        return ["--username", account.username, "--password-stdin"], account.password + "\n"
+    return [], ""

@@ -24,3 +24,8 @@ def signature(trace: Trace) -> list[tuple[str, str, int | None]]:
         (ex.request.method, hop_kind(ex), ex.response.status if ex.response else None)
         for ex in trace.exchanges
     ]
+
+
+def step_hops(trace: Trace, step: str) -> list[tuple[str, str, int | None]]:
+    """``signature`` of the exchanges of one step."""
+    return [hop for ex, hop in zip(trace.exchanges, signature(trace)) if ex.step == step]

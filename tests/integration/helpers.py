@@ -6,18 +6,11 @@ from pathlib import Path
 
 from explorer import trace as tracefile
 from explorer.trace import Trace
-from tests.infra.runner import Run, run_cli
+from tests.infra.runner import Run, login_args, run_cli
 from tests.infra.schemas import validate_trace
 from tests.infra.traces import signature
 
-__all__ = ["core_signature", "cred_args", "traced", "user_pass"]
-
-
-def cred_args(registry) -> tuple[list[str], str]:
-    """(--username/--password-stdin args, stdin) for a registry variant; nothing for anonymous."""
-    if registry.username:
-        return ["--username", registry.username, "--password-stdin"], registry.password + "\n"
-    return [], ""
+__all__ = ["core_signature", "traced", "user_pass"]
 
 
 def user_pass(registry) -> list[str]:
@@ -27,7 +20,7 @@ def user_pass(registry) -> list[str]:
 
 def traced(registry, tmp_path: Path, *args: str, name: str, creds: bool = True) -> tuple[Run, Trace]:
     """Run ``regexplore trace <args> -o tmp_path/name`` with the registry's credentials; the trace validated."""
-    extra, stdin = cred_args(registry) if creds and registry is not None else ([], "")
+    extra, stdin = login_args(registry) if creds else ([], "")
     out = tmp_path / name
     run = run_cli("trace", *args, "-o", str(out), *extra, stdin=stdin)
     validate_trace(out)

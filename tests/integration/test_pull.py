@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from explorer import trace as tracefile
-from tests.infra.runner import run_cli
+from tests.infra.runner import login_args, run_cli
 from tests.infra.schemas import validate_trace
 from tests.infra.skopeo import skopeo_inspect
 from tests.infra.traces import signature
@@ -36,14 +36,8 @@ def blob(variant: str) -> list[tuple[str, str, int]]:
     return [("GET", "end-2", 200)]
 
 
-def cred_args(registry) -> tuple[list[str], str]:
-    if registry.username:
-        return ["--username", registry.username, "--password-stdin"], registry.password + "\n"
-    return [], ""
-
-
 def pull(registry, image: str, tmp_path: Path, *extra: str, name: str = "pull.trace.json"):
-    args, stdin = cred_args(registry)
+    args, stdin = login_args(registry)
     out = tmp_path / name
     run = run_cli("trace", "pull", f"{registry.host}/{image}", "-o", str(out), *args, *extra, stdin=stdin)
     return run, out

@@ -31,7 +31,8 @@ import pytest
 from explorer.sample import SampleImage, build_image
 from tests.infra.fault_proxy import FaultProxy
 from tests.infra.registry import RunningRegistry, seed
-from tests.infra.runner import Run, run_cli
+from tests.infra.runner import Run, login_args, run_cli
+from tests.infra.schemas import validate_trace
 
 BIG = "reliability/big:1.0"
 SMALL = "test/small:1.0"
@@ -148,22 +149,23 @@ def partial_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*.part")] if root.exists() else []
 
 
-def credential_args(registry: Any) -> tuple[list[str], str]:
-    """Login flags and stdin for ``registry`` (a ``RunningRegistry``, a ``Sandbox``, or None: anonymous)."""
-    if registry is not None and registry.username and registry.password:
-        return ["--username", registry.username, "--password-stdin"], registry.password + "\n"
-    return [], ""
-
-
 def pull_via(host: str, registry: RunningRegistry, out: Path, image: str = SMALL, *extra: str) -> Run:
     """``regexplore trace pull HOST/IMAGE -o OUT`` with the registry's credentials on stdin."""
-    args, stdin = credential_args(registry)
+    args, stdin = login_args(registry)
     return run_cli("trace", "pull", f"{host}/{image}", "-o", str(out), *args, *extra, stdin=stdin)
+
+
+def assert_pulled_back(host: str, account: Any, repository: str, image: SampleImage, tmp_path: Path) -> None:
+    """Pull ``repository:1`` straight from ``host`` (no proxy): the same manifest as ``image``, every blob verified."""
+    run = pull_via(host, account, tmp_path / "back.json", f"{repository}:1")
+    assert run.code == 0, run.output
+    assert f"manifest {image.digest}" in run.stdout, run.stdout
+    validate_trace(tmp_path / "back.json")
 
 
 def push_via(host: str, registry: Any, layout: Path, repository: str, out: Path, *extra: str) -> Run:
     """``regexplore trace push LAYOUT:1 HOST/REPOSITORY:1 -o OUT`` with the registry's credentials on stdin."""
-    args, stdin = credential_args(registry)
+    args, stdin = login_args(registry)
     return run_cli("trace", "push", f"{layout}:1", f"{host}/{repository}:1", "-o", str(out), *args, *extra,
                    stdin=stdin)
 

@@ -31,8 +31,8 @@ from explorer.trace import Exchange, Trace
 from tests.infra.faults import EditRequest, Reset, Respond, Rule, Stall
 from tests.infra.runner import run_cli
 from tests.infra.schemas import validate_trace
-from tests.infra.traces import signature
-from tests.reliability.conftest import BIG, pull_via, unique_repository
+from tests.infra.traces import step_hops
+from tests.reliability.conftest import BIG, assert_pulled_back, unique_repository
 
 pytestmark = pytest.mark.usefixtures("fast_retries")
 
@@ -55,19 +55,8 @@ def _copy(source, dest, tmp_path, *extra: str):
     return run, repository, tracefile.load(tmp_path / "t.json")
 
 
-def _hops(trace: Trace, step: str) -> list[tuple[str, str, int | None]]:
-    return [hop for ex, hop in zip(trace.exchanges, signature(trace)) if ex.step == step]
-
-
 def _blob_gets(trace: Trace, digest: str) -> list[Exchange]:
     return [ex for ex in trace.exchanges if ex.request.method == "GET" and ex.request.url.endswith(digest)]
-
-
-def _assert_intact(registry, repository: str, image, tmp_path) -> None:
-    run = pull_via(registry.host, registry, tmp_path / "back.json", f"{repository}:1")
-    assert run.code == 0, run.output
-    assert f"manifest {image.digest}" in run.stdout, run.stdout
-    validate_trace(tmp_path / "back.json")
 
 
 # --- the source breaks off ---------------------------------------------------------------------
@@ -86,9 +75,9 @@ def test_a_source_reset_mid_blob_is_resumed_inside_the_destination_put(ranges, s
         (200, None), (206 if ranges else 200, f"bytes={CUT}-")
     ]
     assert gets[0].response.body.complete is False and gets[0].response.body.size == CUT
-    destination = [hop for hop in _hops(trace, LAYER_1) if hop[1] != "end-2"]
+    destination = [hop for hop in step_hops(trace, LAYER_1) if hop[1] != "end-2"]
     assert destination == [("POST", "end-4a", 202), ("PUT", "end-6", 201)]  # it never noticed
-    _assert_intact(registry_anonymous, repository, image, tmp_path)
+    assert_pulled_back(registry_anonymous.host, registry_anonymous, repository, image, tmp_path)
 
 
 def test_a_source_reset_during_a_chunk_resumes_at_the_byte_it_stopped(sides, registry_anonymous, tmp_path):
@@ -100,9 +89,9 @@ def test_a_source_reset_during_a_chunk_resumes_at_the_byte_it_stopped(sides, reg
     assert [(g.response.status, g.request.header("range")) for g in _blob_gets(trace, layer)] == [
         (200, None), (206, "bytes=300000-")
     ]
-    destination = [hop for hop in _hops(trace, LAYER_1) if hop[1] != "end-2"]
+    destination = [hop for hop in step_hops(trace, LAYER_1) if hop[1] != "end-2"]
     assert destination == [("POST", "end-4a", 202), *[("PATCH", "end-5", 202)] * 4, ("PUT", "end-6", 201)]
-    _assert_intact(registry_anonymous, repository, image, tmp_path)
+    assert_pulled_back(registry_anonymous.host, registry_anonymous, repository, image, tmp_path)
 
 
 def test_a_busy_source_is_retried(sides, registry_anonymous, tmp_path):
@@ -111,9 +100,9 @@ def test_a_busy_source_is_retried(sides, registry_anonymous, tmp_path):
     source.add(Rule(Respond(503, retry_after="0"), method="GET", path=layer))
     run, repository, trace = _copy(source, dest, tmp_path)
     assert run.code == 0, run.output
-    assert _hops(trace, LAYER_1) == [("POST", "end-4a", 202), ("GET", "end-2", 503), ("GET", "end-2", 200),
+    assert step_hops(trace, LAYER_1) == [("POST", "end-4a", 202), ("GET", "end-2", 503), ("GET", "end-2", 200),
                                      ("PUT", "end-6", 201)]
-    _assert_intact(registry_anonymous, repository, image, tmp_path)
+    assert_pulled_back(registry_anonymous.host, registry_anonymous, repository, image, tmp_path)
 
 
 def test_a_stalled_source_times_out_and_resumes(sides, registry_anonymous, tmp_path):
@@ -137,7 +126,7 @@ def test_a_stalled_source_times_out_and_resumes(sides, registry_anonymous, tmp_p
     gets = _blob_gets(recorder.trace, layer)
     assert [(g.response.status, g.request.header("range")) for g in gets] == [(200, None), (206, f"bytes={CUT}-")]
     assert gets[0].response.body.complete is False and gets[0].response.body.size == CUT
-    _assert_intact(registry_anonymous, repository, image, tmp_path)
+    assert_pulled_back(registry_anonymous.host, registry_anonymous, repository, image, tmp_path)
 
 
 def test_a_source_broken_for_good_fails_the_copy_naming_the_source(sides, tmp_path):
@@ -151,7 +140,7 @@ def test_a_source_broken_for_good_fails_the_copy_naming_the_source(sides, tmp_pa
     assert f"of {source.host}/{BIG}" in first and "broke off 3 times without progress" in first, first
     assert f"got {CUT} of" in first and "Traceback" not in run.output
     assert trace.outcome.status == "failed"
-    destination = [hop for hop in _hops(trace, LAYER_1) if hop[1] != "end-2"]
+    destination = [hop for hop in step_hops(trace, LAYER_1) if hop[1] != "end-2"]
     # the destination's PUT failed with the source's error; its session is cancelled, not retried in a new one
     assert destination[:2] == [("POST", "end-4a", 202), ("PUT", "end-6", None)]
     # 204, or 404 when 2.8 already dropped the session over what the proxy forwarded of the cut PUT (a race)
@@ -166,13 +155,13 @@ def test_a_busy_destination_gets_the_whole_blob_again_from_the_source(sides, reg
     dest.add(Rule(Respond(503, retry_after="0"), method="PUT", path=r"/blobs/uploads/"))
     run, repository, trace = _copy(source, dest, tmp_path)
     assert run.code == 0, run.output
-    destination = [hop for hop in _hops(trace, LAYER_1) if hop[1] != "end-2"]
+    destination = [hop for hop in step_hops(trace, LAYER_1) if hop[1] != "end-2"]
     assert destination == [("POST", "end-4a", 202), ("PUT", "end-6", 503), ("PUT", "end-6", 201)]
     # a streamed body cannot be replayed: the source is read again, from byte 0
     assert [(g.response.status, g.request.header("range")) for g in _blob_gets(trace, layer)] == [
         (200, None), (200, None)
     ]
-    _assert_intact(registry_anonymous, repository, image, tmp_path)
+    assert_pulled_back(registry_anonymous.host, registry_anonymous, repository, image, tmp_path)
 
 
 def test_a_busy_destination_chunk_reopens_the_source_at_its_offset(sides, registry_anonymous, tmp_path):
@@ -181,10 +170,10 @@ def test_a_busy_destination_chunk_reopens_the_source_at_its_offset(sides, regist
     dest.add(Rule(Respond(503, retry_after="0"), method="PATCH", skip=1))  # the 2nd chunk of layer 1
     run, repository, trace = _copy(source, dest, tmp_path, "--chunk-size", "128KiB")
     assert run.code == 0, run.output
-    destination = [hop for hop in _hops(trace, LAYER_1) if hop[1] != "end-2"]
+    destination = [hop for hop in step_hops(trace, LAYER_1) if hop[1] != "end-2"]
     assert destination == [("POST", "end-4a", 202), ("PATCH", "end-5", 202), ("PATCH", "end-5", 503),
                            *[("PATCH", "end-5", 202)] * 3, ("PUT", "end-6", 201)]
     assert [(g.response.status, g.request.header("range")) for g in _blob_gets(trace, layer)] == [
         (200, None), (206, "bytes=131072-")
     ]
-    _assert_intact(registry_anonymous, repository, image, tmp_path)
+    assert_pulled_back(registry_anonymous.host, registry_anonymous, repository, image, tmp_path)

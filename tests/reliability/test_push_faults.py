@@ -31,8 +31,8 @@ from explorer.trace import Exchange, Trace
 from tests.infra.fault_proxy import FaultProxy
 from tests.infra.faults import DropResponse, RejectStaleBearer, ResetRequest, Respond, Rule, Stall
 from tests.infra.schemas import validate_trace
-from tests.infra.traces import hop_kind, signature
-from tests.reliability.conftest import interrupt_when, pull_via, push_via, unique_repository
+from tests.infra.traces import hop_kind, signature, step_hops
+from tests.reliability.conftest import assert_pulled_back, interrupt_when, push_via, unique_repository
 
 pytestmark = pytest.mark.usefixtures("fast_retries")
 
@@ -66,10 +66,6 @@ def _load(out: Path) -> Trace:
     return tracefile.load(out)
 
 
-def _hops(trace: Trace, step: str) -> list[tuple[str, str, int | None]]:
-    return [hop for ex, hop in zip(trace.exchanges, signature(trace)) if ex.step == step]
-
-
 def _exchanges(trace: Trace, step: str, method: str) -> list[Exchange]:
     return [ex for ex in trace.exchanges if ex.step == step and ex.request.method == method]
 
@@ -83,14 +79,6 @@ def _push(target: Target, tmp_path: Path, layout: Path, *extra: str) -> tuple[st
     return repository, trace
 
 
-def _assert_intact(target: Target, repository: str, big_image, tmp_path: Path) -> None:
-    """Pull the pushed image back from the registry itself: the same manifest, every blob verified."""
-    run = pull_via(target.direct, target.account, tmp_path / "back.json", f"{repository}:1")
-    assert run.code == 0, run.output
-    assert f"manifest {big_image.digest}" in run.stdout, run.stdout
-    validate_trace(tmp_path / "back.json")
-
-
 # --- a chunk whose answer is lost, a chunk cut mid-body ---------------------------------------
 @pytest.mark.parametrize("target", ["distribution", "sandbox"], indirect=True)
 def test_a_lost_chunk_answer_with_signed_locations_restarts_in_a_new_session(target, big_layout, big_image,
@@ -99,7 +87,7 @@ def test_a_lost_chunk_answer_with_signed_locations_restarts_in_a_new_session(tar
     target.proxy.add(Rule(DropResponse(), method="PATCH", skip=1))
     repository, trace = _push(target, tmp_path, big_layout)
     cancelled = 404 if target.name == "distribution" else 204  # 2.8 dropped the session when it refused it
-    assert _hops(trace, LAYER_1) == [
+    assert step_hops(trace, LAYER_1) == [
         ("POST", "end-4a", 202), ("PATCH", "end-5", 202),
         ("PATCH", "end-5", None),  # the answer lost: sent again on the same Location ...
         ("PATCH", "end-5", 404),  # ... whose _state no longer matches the session
@@ -109,14 +97,14 @@ def test_a_lost_chunk_answer_with_signed_locations_restarts_in_a_new_session(tar
     lost, refused = _exchanges(trace, LAYER_1, "PATCH")[1:3]
     assert lost.error and refused.request.header("content-range") == lost.request.header("content-range")
     assert "BLOB_UPLOAD_INVALID" in refused.response.body.text
-    _assert_intact(target, repository, big_image, tmp_path)
+    assert_pulled_back(target.direct, target.account, repository, big_image, tmp_path)
 
 
 @pytest.mark.parametrize("target", ["sandbox-stateless"], indirect=True)
 def test_a_lost_chunk_answer_resumes_from_the_upload_status_range(target, big_layout, big_image, tmp_path):
     target.proxy.add(Rule(DropResponse(), method="PATCH", skip=1))
     repository, trace = _push(target, tmp_path, big_layout)
-    assert _hops(trace, LAYER_1) == [
+    assert step_hops(trace, LAYER_1) == [
         ("POST", "end-4a", 202), ("PATCH", "end-5", 202),
         ("PATCH", "end-5", None),  # the answer lost; the registry has the chunk
         ("PATCH", "end-5", 416),  # the same chunk again: RANGE_INVALID
@@ -129,21 +117,21 @@ def test_a_lost_chunk_answer_resumes_from_the_upload_status_range(target, big_la
     assert patches[2].request.header("content-range") == "131072-262143"
     assert "RANGE_INVALID" in patches[2].response.body.text
     assert [p.request.header("content-range") for p in patches[3:]] == ["262144-393215", "393216-524287"]
-    _assert_intact(target, repository, big_image, tmp_path)
+    assert_pulled_back(target.direct, target.account, repository, big_image, tmp_path)
 
 
 @pytest.mark.parametrize("target", ["distribution", "sandbox", "sandbox-stateless"], indirect=True)
 def test_a_chunk_cut_mid_body_is_sent_again(target, big_layout, big_image, tmp_path):
     target.proxy.add(Rule(ResetRequest(after=10_000), method="PATCH", skip=1))  # never reaches the registry
     repository, trace = _push(target, tmp_path, big_layout)
-    assert _hops(trace, LAYER_1) == [
+    assert step_hops(trace, LAYER_1) == [
         ("POST", "end-4a", 202), ("PATCH", "end-5", 202), ("PATCH", "end-5", None),
         *[("PATCH", "end-5", 202)] * 3, ("PUT", "end-6", 201),
     ]
     cut, again = _exchanges(trace, LAYER_1, "PATCH")[1:3]
     assert cut.request.header("content-range") == again.request.header("content-range") == "131072-262143"
     assert again.request.body.size == 131072
-    _assert_intact(target, repository, big_image, tmp_path)
+    assert_pulled_back(target.direct, target.account, repository, big_image, tmp_path)
 
 
 # --- transient answers --------------------------------------------------------------------------
@@ -166,7 +154,7 @@ def test_transient_answers_are_retried_each_as_its_own_exchange(status, where, t
     hops = [hop for hop in signature(trace) if hop[:2] == (method, endpoint)]
     assert hops[:3] == [(method, endpoint, status), (method, endpoint, status), (method, endpoint, success)]
     assert len(trace.exchanges) == 21 + 2
-    _assert_intact(target, repository, big_image, tmp_path)
+    assert_pulled_back(target.direct, target.account, repository, big_image, tmp_path)
 
 
 @pytest.mark.parametrize("target", ["distribution"], indirect=True)
@@ -197,7 +185,7 @@ def test_a_registry_unavailable_for_good_fails_with_its_error_and_the_upload_is_
     assert "Traceback" not in run.output
     trace = _load(tmp_path / "t.json")
     assert trace.outcome.status == "failed" and "UNAVAILABLE" in trace.outcome.message
-    assert _hops(trace, LAYER_1) == [("POST", "end-4a", 202), *[("PATCH", "end-5", 503)] * 3,
+    assert step_hops(trace, LAYER_1) == [("POST", "end-4a", 202), *[("PATCH", "end-5", 503)] * 3,
                                      ("DELETE", "end-14", 204)]
     assert not [hop for hop in signature(trace) if hop[1] == "end-7"]  # no manifest for a failed push
 
@@ -209,7 +197,7 @@ def test_builtin_registry_tokens_expire_mid_upload_and_are_renewed(big_layout, b
         # chunk 2 of layer 1 is slow to answer: chunk 3 leaves after the token (issued before chunk 1) expired
         target.proxy.add(Rule(Stall(1.05), method="PATCH", skip=1))
         repository, trace = _push(target, tmp_path, big_layout)
-        _assert_intact(target, repository, big_image, tmp_path)
+        assert_pulled_back(target.direct, target.account, repository, big_image, tmp_path)
     _assert_renewed_mid_chunk(trace)
 
 
@@ -223,12 +211,12 @@ def test_distribution_tokens_refused_as_expired_mid_upload_are_renewed(registry_
     assert strict.fault.rejected >= 1
     refused = _assert_renewed_mid_chunk(trace)
     assert 'error="invalid_token"' in refused.response.header("www-authenticate")
-    _assert_intact(target, repository, big_image, tmp_path)
+    assert_pulled_back(target.direct, target.account, repository, big_image, tmp_path)
 
 
 def _assert_renewed_mid_chunk(trace: Trace) -> Exchange:
     """Chunk 3 of layer 1 got 401, a token was fetched, and the same chunk (its whole body) was sent again: 202."""
-    assert _hops(trace, LAYER_1) == [
+    assert step_hops(trace, LAYER_1) == [
         ("POST", "end-4a", 202), ("PATCH", "end-5", 202), ("PATCH", "end-5", 202),
         ("PATCH", "end-5", 401), ("PATCH", "end-5", 202), ("PATCH", "end-5", 202), ("PUT", "end-6", 201),
     ]
@@ -275,7 +263,7 @@ def test_sigint_during_a_push_cancels_the_open_uploads(jobs, registry_anonymous,
     open_sessions = _open_sessions(trace)
     assert open_sessions
     for step in open_sessions:  # each one told the registry it is abandoned
-        assert [hop[:2] for hop in _hops(trace, step)][-1] == ("DELETE", "end-14"), _hops(trace, step)
+        assert [hop[:2] for hop in step_hops(trace, step)][-1] == ("DELETE", "end-14"), step_hops(trace, step)
     assert len(proxy.requests("DELETE")) == len(open_sessions)
 
 
