@@ -205,11 +205,13 @@ class RecordingTransport(httpx.BaseTransport):
         rec = self.recorder
         secrets = rec.secrets
         req_media = request.headers.get("content-type")
-        _learn_hidden_values(secrets, str(request.url), _raw_headers(request.headers))
+        req_textual = mediatypes.is_textual(req_media)
+        url, raw_headers = str(request.url), _raw_headers(request.headers)
+        _learn_hidden_values(secrets, url, raw_headers)
         recorded_request = RecordedRequest(
             method=request.method,
-            url=redact.redact_url(str(request.url), secrets),
-            headers=redact.redact_headers(_raw_headers(request.headers), secrets),
+            url=redact.redact_url(url, secrets),
+            headers=redact.redact_headers(raw_headers, secrets),
             body=None,
         )
         exchange = rec.begin(recorded_request, request.extensions.get(STEP_EXTENSION))
@@ -222,16 +224,16 @@ class RecordingTransport(httpx.BaseTransport):
             content = request.content
         except httpx.RequestNotRead:
             content = None
-            keep_req = rec.text_cap if mediatypes.is_textual(req_media) else 0
+            keep_req = rec.text_cap if req_textual else 0
             sent = request.headers.get("content-length", "")
             big_upload = sent.isdigit() and int(sent) >= PARALLEL_HASH_FROM
             request_tap = TappedRequestStream(original_stream, lambda: BodyTap(keep_req, parallel=big_upload))
             request.stream = request_tap
         if content:
-            tap = BodyTap(rec.text_cap if mediatypes.is_textual(req_media) else rec.binary_cap)
+            tap = BodyTap(rec.text_cap if req_textual else rec.binary_cap)
             tap.feed(content)
             tap.complete = True
-            recorded_request.body = tap.body(req_media, rec.scrub_text, binary=not mediatypes.is_textual(req_media))
+            recorded_request.body = tap.body(req_media, rec.scrub_text, binary=not req_textual)
 
         clock = PhaseClock(request.extensions.get("trace"))
         original_extensions = request.extensions
@@ -252,9 +254,7 @@ class RecordingTransport(httpx.BaseTransport):
                 request.stream = original_stream
         t_headers = time.perf_counter()
         if request_tap is not None:
-            recorded_request.body = request_tap.tap.body(
-                req_media, rec.scrub_text, binary=not mediatypes.is_textual(req_media)
-            )
+            recorded_request.body = request_tap.tap.body(req_media, rec.scrub_text, binary=not req_textual)
 
         media = response.headers.get("content-type")
         textual = mediatypes.is_textual(media)
