@@ -16,10 +16,15 @@ Layout (like distribution's, simplified)::
     repositories/<name>/_manifests/revisions/<alg>/<hex>  the manifest's media type
     repositories/<name>/_manifests/tags/<tag>           the digest the tag points to
     repositories/<name>/_referrers/<alg>/<hex>/<alg>-<hex>  empty: that manifest's subject is <alg>:<hex>
-    uploads/<uuid>                                      data of an open upload session
+    .uploads-<random>/<uuid>                            data of an open upload session (scratch)
 
 A directory given by the caller is kept (and reused by the next run); the
 default temporary directory is removed by :meth:`Storage.close`.
+Rule 4: in a directory given by the caller, nothing is deleted that this run did
+not create. Upload scratch space is a fresh ``.uploads-*`` subfolder made by
+``mkdtemp`` at start; ``close`` removes the session files this run made in it,
+then the folder if it is empty. A folder named ``uploads`` (earlier versions
+wiped it) or anything else the caller keeps there is never touched.
 """
 
 from __future__ import annotations
@@ -66,8 +71,8 @@ class Storage:
         self.temporary = root is None
         self.root = Path(tempfile.mkdtemp(prefix="regexplore-sandbox-")) if root is None else Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.root / "uploads", ignore_errors=True)  # sessions do not survive a restart
-        (self.root / "uploads").mkdir()
+        # sessions do not survive a restart: each run has scratch space of its own, made here
+        self.scratch = Path(tempfile.mkdtemp(prefix=".uploads-", dir=self.root))
         (self.root / "blobs").mkdir(exist_ok=True)
         (self.root / "repositories").mkdir(exist_ok=True)
         self._lock = threading.RLock()
@@ -76,8 +81,14 @@ class Storage:
     def close(self) -> None:
         """Forget open uploads; remove the directory when it was a temporary one."""
         with self._lock:
+            sessions = list(self._uploads.values())
             self._uploads.clear()
-        shutil.rmtree(self.root / "uploads", ignore_errors=True)
+        for session in sessions:  # only the files this run created; finished ones were renamed away
+            session.path.unlink(missing_ok=True)
+        try:
+            self.scratch.rmdir()  # not recursive: a file someone else put there stays
+        except OSError:
+            pass
         if self.temporary:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -170,7 +181,7 @@ class Storage:
     def start_upload(self, name: str) -> UploadSession:
         self._repository(name)
         session_id = str(uuid.uuid4())
-        path = self.root / "uploads" / session_id
+        path = self.scratch / session_id
         path.touch()
         session = UploadSession(session_id, name, path, time.time())
         with self._lock:

@@ -51,10 +51,30 @@ def test_temporary_storage_is_removed_and_given_storage_is_kept(tmp_path: Path) 
         digest, manifest = push_image(client, "kept", "1")
         client.post("/v2/kept/blobs/uploads/")  # an open session: not kept across runs
     assert kept.is_dir()
-    assert not any((kept / "uploads").glob("*"))
+    assert not list(kept.glob(".uploads-*"))  # the open session's file and its scratch folder are gone
     with open_registry("wsgi", storage=kept) as (_, client):
         assert client.get("/v2/kept/manifests/1", headers=ACCEPT).content == manifest
         assert client.get("/v2/kept/tags/list").json()["tags"] == ["1"]
+
+
+def test_given_storage_never_loses_a_file_it_did_not_create(tmp_path: Path) -> None:
+    """`serve --storage DIR` used to wipe DIR/uploads at start and exit: a user's own files there are kept now."""
+    kept = tmp_path / "mine"
+    theirs = {kept / "uploads" / "notes.txt": b"mine", kept / "uploads" / "deep" / "x.bin": b"\0\1",
+              kept / "README": b"keep me"}
+    for path, data in theirs.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    with open_registry("wsgi", storage=kept) as (_, client):
+        (scratch,) = kept.glob(".uploads-*")  # its own scratch folder, made at start
+        assert client.post("/v2/kept/blobs/uploads/").status_code == 202
+        assert len(list(scratch.iterdir())) == 1
+        stranger = scratch / "not-a-session"
+        stranger.write_bytes(b"someone else's")  # even inside its scratch folder
+    for path, data in theirs.items():
+        assert path.read_bytes() == data, path
+    assert stranger.read_bytes() == b"someone else's"
+    assert [p.name for p in scratch.iterdir()] == ["not-a-session"]  # its own session file is gone
 
 
 def test_concurrent_pushes_over_sockets() -> None:
