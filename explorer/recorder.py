@@ -26,7 +26,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -41,8 +40,6 @@ __all__ = ["BODY_TAP_EXTENSION", "BodyTap", "Recorder", "RecordingTransport", "S
 STEP_EXTENSION = "regexplore.step"
 BODY_TAP_EXTENSION = "regexplore.body"  # response extension: the BodyTap that saw the body
 TEXT_CAP = 64 * 1024
-LEARNED_QUERY_MIN = 16  # signed query values (X-Amz-Signature, _state, sig) are long
-LEARNED_COOKIE_MIN = 8
 
 
 class StepHandle:
@@ -207,11 +204,11 @@ class RecordingTransport(httpx.BaseTransport):
         req_media = request.headers.get("content-type")
         req_textual = mediatypes.is_textual(req_media)
         url, raw_headers = str(request.url), _raw_headers(request.headers)
-        _learn_hidden_values(secrets, url, raw_headers)
+        _learn_hidden_values(secrets, url, raw_headers, request=True)
         recorded_request = RecordedRequest(
             method=request.method,
             url=redact.redact_url(url, secrets),
-            headers=redact.redact_headers(raw_headers, secrets),
+            headers=redact.redact_request_headers(raw_headers, secrets),
             body=None,
         )
         exchange = rec.begin(recorded_request, request.extensions.get(STEP_EXTENSION))
@@ -266,7 +263,8 @@ class RecordingTransport(httpx.BaseTransport):
             http_version=http_version.decode("ascii", "replace")
             if isinstance(http_version, bytes)
             else str(http_version),
-            headers=redact.redact_headers(_learn_hidden_values(secrets, None, _raw_headers(response.headers)), secrets),
+            headers=redact.redact_response_headers(
+                _learn_hidden_values(secrets, None, _raw_headers(response.headers), request=False), secrets),
         )
         exchange.connection = connection(response, clock)
         exchange.duration_ms = (t_headers - t0) * 1000
@@ -301,31 +299,21 @@ class RecordingTransport(httpx.BaseTransport):
 
 
 def _learn_hidden_values(
-    secrets: redact.Secrets, url: str | None, headers: list[tuple[str, str]]
+    secrets: redact.Secrets, url: str | None, headers: list[tuple[str, str]], *, request: bool
 ) -> list[tuple[str, str]]:
-    """Register what structural redaction hides (signed query values, cookies) as known secrets.
+    """Register what structural redaction hides (signed query values, cookies, secret headers) as known secrets.
 
     Then those values are scrubbed wherever else they turn up too: error
     messages, ``--debug`` log lines, another exchange. Short values are left
     alone (they would wreck unrelated text); returns ``headers`` unchanged.
     """
-    urls = [url] if url else []
-    urls += [v for k, v in headers if k.lower() in ("location", "content-location")]
-    for candidate in urls:
-        try:
-            query = urlsplit(candidate).query
-        except ValueError:  # not a URL (a hostile Location): nothing to learn, redaction still applies
-            continue
-        for key, value in parse_qsl(query):
-            if key.lower() not in redact.QUERY_ALLOWLIST and len(value) >= LEARNED_QUERY_MIN:
-                secrets.add(value)
+    for value in redact.hidden_url_values(url) if url else []:
+        secrets.add(value)
     for name, value in headers:
-        if name.lower() in ("cookie", "set-cookie"):
-            pairs = value.split(";") if name.lower() == "cookie" else value.split(";")[:1]
-            for pair in pairs:
-                _key, eq, cookie = pair.strip().partition("=")
-                if eq and len(cookie) >= LEARNED_COOKIE_MIN:
-                    secrets.add(cookie)
+        if name.lower() in ("authorization", "proxy-authorization"):
+            continue  # the auth layer registers the credentials it sends
+        for hidden in redact.hidden_header_values(name, value, request=request):
+            secrets.add(hidden)
     return headers
 
 

@@ -1,14 +1,16 @@
 """Turn foreign request/response records into redacted trace exchanges, as the recorder would.
 
 Rule 1: pure; imports ``explorer.redact``, ``explorer.trace``, ``explorer.protocol`` and the
-standard library.
+standard library. Every rule and table of what is secret lives in ``explorer.redact``:
+this module only applies them, as the recorder does.
 
 Rule 2: two passes. :meth:`CaptureRedactor.learn` first reads EVERY record of the
-capture for secrets (the credential part of ``Authorization``/``Proxy-Authorization``,
-the password inside a Basic credential, cookie values, token fields of JSON bodies,
-password and token fields of forms, passwords in URLs); then :meth:`exchange` builds
-each exchange with the recorder's structural redaction plus those secrets scrubbed
-from every string. A token that a response issued and a later request carried in a
+capture for the values redaction hides (``redact.hidden_header_values``: credentials of
+``Authorization``, the password inside a Basic one, cookie values, secret and unknown
+headers' values; ``redact.hidden_text_values``: secret JSON fields, token responses,
+form fields, JWTs; ``redact.hidden_url_values``: passwords and signed query values);
+then :meth:`exchange` builds each exchange with the recorder's structural redaction
+plus those secrets scrubbed from every string. A token that a response issued and a later request carried in a
 query string or another header is therefore gone everywhere, not just where it
 was recognised.
 """
@@ -16,12 +18,9 @@ was recognised.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
 
 from explorer import redact
 from explorer.protocol import mediatypes
@@ -30,10 +29,6 @@ from explorer.trace import Body, Connection, Exchange, RecordedRequest, Recorded
 __all__ = ["TEXT_CAP", "CaptureRedactor", "Message", "Record"]
 
 TEXT_CAP = 64 * 1024  # the recorder's default: text bodies beyond it are kept truncated
-_TOKEN_FIELDS = re.compile(
-    r'"(?:token|access_token|refresh_token|id_token|identity_token|identitytoken|password|secret|client_secret|auth)"'
-    r'\s*:\s*"((?:[^"\\]|\\.)*)"', re.IGNORECASE)
-_FORM_SECRETS = {"password", "refresh_token", "access_token", "token", "client_secret", "code", "id_token"}
 
 
 @dataclass
@@ -79,45 +74,22 @@ class CaptureRedactor:
             self._learn_url(record.url)
             for message in (record.request, record.response):
                 for name, value in message.headers:
-                    self._learn_header(name, value)
+                    self._learn_header(name, value, request=message is record.request)
                 text = _as_text(message)
                 if text is not None:  # textual, or a token body mislabelled as binary
                     self._learn_text(text, message.media_type)
 
     def _learn_url(self, url: str) -> None:
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return
-        if parts.password:
-            self.secrets.add(parts.password)
+        for value in redact.hidden_url_values(url):
+            self.secrets.add(value)
 
-    def _learn_header(self, name: str, value: str) -> None:
-        lname = name.lower()
-        if lname in ("authorization", "proxy-authorization"):
-            scheme, _, credential = value.strip().partition(" ")
-            credential = credential.strip() or scheme
-            self.secrets.add(credential)
-            if scheme.lower() == "basic":
-                try:
-                    user, _, password = base64.b64decode(credential, validate=True).decode("utf-8").partition(":")
-                except (binascii.Error, UnicodeDecodeError, ValueError):
-                    return
-                self.secrets.add_basic(user, password)
-        elif lname in ("cookie", "set-cookie"):
-            pairs = value.split(";") if lname == "cookie" else value.split(";")[:1]
-            for pair in pairs:
-                self.secrets.add(pair.partition("=")[2].strip())
-        elif lname in ("x-registry-auth", "x-auth-token", "x-api-key", "x-amz-security-token"):
-            self.secrets.add(value.strip())
+    def _learn_header(self, name: str, value: str, *, request: bool) -> None:
+        for hidden in redact.hidden_header_values(name, value, request=request):
+            self.secrets.add(hidden)
 
     def _learn_text(self, text: str, media_type: str | None) -> None:
-        for match in _TOKEN_FIELDS.finditer(text):
-            self.secrets.add(match.group(1))
-        if media_type and "x-www-form-urlencoded" in media_type.lower():
-            for key, value in parse_qsl(text, keep_blank_values=True):
-                if key.lower() in _FORM_SECRETS:
-                    self.secrets.add(value)
+        for hidden in redact.hidden_text_values(text, media_type):
+            self.secrets.add(hidden)
 
     # --- pass 2 -----------------------------------------------------------------------------
     def body(self, message: Message) -> Body | None:
@@ -136,8 +108,8 @@ class CaptureRedactor:
         text = b64 = None
         if head and textual:
             text = redact.redact_text(head.decode("utf-8", "replace"), media, self.secrets)
-        elif head and self.secrets.scrub(head.decode("latin-1")) == head.decode("latin-1"):
-            b64 = base64.b64encode(head).decode("ascii")  # kept only when no known secret is inside
+        elif head and _clean_bytes(head, media, self.secrets):
+            b64 = base64.b64encode(head).decode("ascii")  # kept only when no secret is inside
         total = size if size is not None and size >= len(content) else len(content)
         truncated = message.truncated if message.truncated is not None else total > len(head)
         dropped = text is None and b64 is None and total > 0  # not kept: described only
@@ -149,14 +121,15 @@ class CaptureRedactor:
         request = RecordedRequest(
             method=record.method.upper(),
             url=redact.redact_url(record.url, s),
-            headers=redact.redact_headers(_clean(record.request.headers), s),
+            headers=redact.redact_request_headers(_clean(record.request.headers), s),
             body=self.body(record.request),
         )
         response = None
         if record.status is not None:
             response = RecordedResponse(
                 status=record.status, reason=s.scrub(record.reason), http_version=record.http_version,
-                headers=redact.redact_headers(_clean(record.response.headers), s), body=self.body(record.response))
+                headers=redact.redact_response_headers(_clean(record.response.headers), s),
+                body=self.body(record.response))
         return Exchange(
             id=number, step=s.scrub(record.step) if record.step else None, started=record.started,
             duration_ms=max(record.duration_ms, 0.0), request=request, response=response,
@@ -176,6 +149,19 @@ def _as_text(message: Message) -> str | None:
         return message.content.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def _clean_bytes(data: bytes, media_type: str | None, secrets: redact.Secrets) -> bool:
+    """Whether bytes kept as base64 hold no known secret and, read as text, nothing redaction would hide
+    (a form holding ``password=`` or a token response labelled as binary)."""
+    as_latin1 = data.decode("latin-1")
+    if secrets.scrub(as_latin1) != as_latin1:
+        return False
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return redact.redact_text(text, media_type) == text
 
 
 def _clean(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
