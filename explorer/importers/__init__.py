@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 
 from explorer.errors import TraceFormatError, UnknownFormat
+from explorer.importers import limits
 from explorer.trace import Trace, read_input
 
 __all__ = ["IMPORTERS", "default_output", "load", "names"]
@@ -44,6 +45,7 @@ def load(fmt: str, path: str | os.PathLike[str], *, binary_cap: int = 0) -> Trac
         raise UnknownFormat(f"unknown import format {fmt!r}; choose from: {', '.join(IMPORTERS)}",
                             "run `regexplore import --help`")
     p = Path(path)
+    limits.check_size(p, f"{fmt} file")
     raw = read_input(p, f"{fmt} file")
     try:
         text = raw.decode("utf-8-sig")

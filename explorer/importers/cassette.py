@@ -1,8 +1,9 @@
 """vcrpy cassette → trace: someone's recorded test traffic, shown as a registry conversation.
 
 Rule 1: stdlib plus PyYAML, imported lazily and only for YAML cassettes (vcrpy's
-``serializer="json"`` cassettes need nothing). Loading uses ``yaml.safe_load``:
-a cassette is data, and vcrpy itself refuses ``!!python/object`` tags since 8.2.1.
+``serializer="json"`` cassettes need nothing). Loading is ``limits.load_yaml``: PyYAML's
+safe loader (a cassette is data, and vcrpy itself refuses ``!!python/object`` tags since
+8.2.1) with the nesting depth and the expansion of aliases capped (no alias bomb).
 
 Shapes read: vcrpy ≥ 1.0 ``{"interactions": [{"request": {method, uri, body, headers},
 "response": {status: {code, message}, headers, body: {string}}}], "version": 1}``
@@ -16,7 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from explorer.errors import TraceFormatError, UsageError
+from explorer.errors import TraceFormatError
+from explorer.importers import limits
 from explorer.importers.redacting import CaptureRedactor, Message, Record
 from explorer.trace import Trace, iso_now
 
@@ -26,19 +28,10 @@ __all__ = ["parse"]
 def _load(text: str) -> Any:
     if text.lstrip().startswith("{"):
         try:
-            return json.loads(text)
+            return limits.load_json(text, "cassette")
         except ValueError as exc:
             raise TraceFormatError(f"not a cassette (bad JSON: {exc})") from None
-    try:
-        import yaml
-    except ImportError:  # pragma: no cover - pyyaml is a runtime dependency; this guards a broken install
-        raise UsageError("reading YAML cassettes needs PyYAML", "pip install pyyaml") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise TraceFormatError(f"not a cassette (YAML: {first})",
-                               "pass a vcrpy cassette; Python-object tags are refused") from None
+    return limits.load_yaml(text, "cassette")
 
 
 def _headers(data: Any) -> list[tuple[str, str]]:

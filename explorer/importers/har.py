@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 from explorer.errors import TraceFormatError
+from explorer.importers import limits
 from explorer.importers.redacting import CaptureRedactor, Message, Record
 from explorer.trace import Connection, Timings, Trace, iso_now, iso_time
 
@@ -134,7 +134,7 @@ def _record(entry: Any) -> Record:
 
 def parse(text: str, *, source: str = "capture.har", binary_cap: int = 0) -> Trace:
     try:
-        data = json.loads(text)
+        data = limits.load_json(text, "HAR file")
     except ValueError as exc:
         raise TraceFormatError(f"not a HAR file (not JSON: {exc})", "pass a .har file") from None
     log = data.get("log") if isinstance(data, dict) else None
