@@ -112,8 +112,9 @@ def hidden_header_values(name: str, value: str, *, request: bool) -> list[str]:
 
     The credential of ``Authorization`` (and the password inside a Basic one), cookie values,
     signed query values of URL headers, and whole values hidden because their header's name is
-    secret or they look like a credential. Short values (under ``LEARNED_VALUE_MIN``) are left
-    out, except credentials, and so are values hidden only because a request header is unknown.
+    secret, they look like a credential or they are an unknown request header's (a server may
+    echo a request's headers in an error body). Short values (under ``LEARNED_VALUE_MIN``) are
+    left out, except credentials.
     """
     lname = name.lower()
     if lname in SCHEME_HEADERS:
@@ -137,6 +138,5 @@ def hidden_header_values(name: str, value: str, *, request: bool) -> list[str]:
     if lname in (HARMLESS_REQUEST_HEADERS if request else HARMLESS_RESPONSE_HEADERS):
         return []
     v = value.strip()
-    if len(v) >= LEARNED_VALUE_MIN and (secret_name(lname) or shapes.looks_like_credential(v)):
-        return [v]
-    return []
+    hidden = request or secret_name(lname) or shapes.looks_like_credential(v)
+    return [v] if hidden and len(v) >= LEARNED_VALUE_MIN else []

@@ -6,7 +6,11 @@ records every hop into a cassette that keeps everything: Basic credentials,
 an OAuth2 password grant (the password in a form), the refresh grant (the
 refresh token the proxy added), every Bearer token, the cookie the proxy sets,
 the CDN URL it signs, and a 403 whose body echoes the request's token and
-cookie (found only by learning them from the other records). ``har_from_cassette`` turns those interactions into a
+cookie (found only by learning them from the other records). Every request also carries headers
+no table of ours knows (``UNKNOWN_REQUEST``: ``Private-Token``, ``X-JFrog-Art-Api``,
+``X-Vault-Token``, an innocently named ``X-Custom-Context``), an unknown cookie, and the
+password grant an unknown ``otp`` field; the proxies add their unknown response secrets
+(``canary_sources.UNKNOWN``). ``har_from_cassette`` turns those interactions into a
 HAR 1.2 log, as mitmproxy would have written it, secrets and all.
 """
 
@@ -27,9 +31,18 @@ from tests.infra.faults import EchoRequest, Rule
 from tests.infra.registry import RunningRegistry
 from tests.reliability.conftest import SMALL, Fronted
 
-__all__ = ["har_from_cassette", "record_cassette"]
+__all__ = ["UNKNOWN_REQUEST", "har_from_cassette", "record_cassette"]
 
 ACCEPT = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"
+#: request-side secrets under names no table of ours knows: headers on every request, a cookie, a form field
+UNKNOWN_REQUEST = {
+    "Private-Token": "privatetoken-canary-yankee-zulu",  # GitLab
+    "X-JFrog-Art-Api": "jfrogapi-canary-amber-basalt",  # Artifactory
+    "X-Vault-Token": "vaultreq-canary-cobalt-dune",  # HashiCorp Vault
+    "X-Custom-Context": "custom-canary-ember-flint",  # nothing in its name or value says secret: the allowlist
+    "tracker": "tracker-canary-garnet-heath",  # a cookie the client holds
+    "otp": "otp-canary-indigo-jasper",  # a form field of the password grant
+}
 
 
 def record_cassette(fronted: Fronted, registry: RunningRegistry, path: Path) -> None:
@@ -39,7 +52,9 @@ def record_cassette(fronted: Fronted, registry: RunningRegistry, path: Path) -> 
     # vcrpy patches http.client for every thread: the proxies' own upstream requests are not the capture
     ours = {proxy.port for proxy in (fronted.registry, fronted.cdn, fronted.token) if proxy is not None}
     recorder = vcr.VCR(record_mode="all", before_record_request=lambda r: r if r.port in ours else None)
-    with recorder.use_cassette(str(path)), httpx.Client(base_url=fronted.registry.url) as client:
+    headers = {k: v for k, v in UNKNOWN_REQUEST.items() if k[0].isupper()}
+    with recorder.use_cassette(str(path)), httpx.Client(base_url=fronted.registry.url, headers=headers) as client:
+        client.cookies.set("tracker", UNKNOWN_REQUEST["tracker"])
         challenge = client.get("/v2/")
         params = dict(re.findall(r'(\w+)="([^"]*)"', challenge.headers["www-authenticate"]))
         realm, scope = params["realm"], f"repository:{repository}:pull"
@@ -49,7 +64,7 @@ def record_cassette(fronted: Fronted, registry: RunningRegistry, path: Path) -> 
         refreshed = client.post(realm, data={**form, "grant_type": "refresh_token",
                                              "refresh_token": first["refresh_token"]}).json()
         granted = client.post(realm, data={**form, "grant_type": "password", "username": registry.username,
-                                           "password": registry.password}).json()
+                                           "password": registry.password, "otp": UNKNOWN_REQUEST["otp"]}).json()
         assert first["token"] != refreshed["access_token"] != granted["access_token"]
         bearer = {"Authorization": f"Bearer {granted['access_token']}"}
         manifest = client.get(f"/v2/{repository}/manifests/{tag}", headers={**bearer, "Accept": ACCEPT})

@@ -24,7 +24,7 @@ import pytest
 from tests.infra.fault_proxy import FaultProxy
 from tests.infra.runner import Run, run_cli
 from tests.reliability.canary_outputs import Canaries
-from tests.reliability.canary_sources import login
+from tests.reliability.canary_sources import UNKNOWN_MARKERS, login
 
 __all__ = [
     "ECHOED", "OPERATIONS", "SOURCE_OF", "Scenario", "Target", "arguments", "perform_all", "redaction_markers",
@@ -124,7 +124,7 @@ def perform_all(target: Target, workdir: Path) -> Scenario:
 def redaction_markers(target: Target, operation: str) -> list[str]:
     """What the trace of ``operation`` must show redacted: proof that each kind of canary was really there."""
     source = target.source(operation)
-    markers = ["regexplore_session=<redacted>"]  # the proxy's cookie, sent back by httpx
+    markers = ["regexplore_session=<redacted>", *UNKNOWN_MARKERS]  # the proxy's cookies and unknown secrets
     if target.token_auth:
         markers.append("Bearer <redacted>")
         if source == "identity-token" or (target.refresh_tokens and operation != "delete"):

@@ -11,6 +11,12 @@
 - ``wire_secrets(fronted, registry)``: the fault proxies set a cookie on every
   answer (``set_cookies`` for any proxy), sign the registry's 307 ``Location`` (``X-Amz-Signature``, ``Signature``,
   ``sig``, ``X-Amz-Credential``) and add a real refresh token to every token response.
+- ``set_cookies`` also plants secrets under names no table of ours knows (``UNKNOWN``): the
+  headers ``X-Upstream-Token`` and ``X-Vault-Token`` (caught by their names), ``X-Edge-Context``
+  (an innocent name, a credential-shaped value), a second ``Set-Cookie`` folding two unknown
+  cookies, and in every JSON answer a ``session_key``, a nested ``apiKey`` and an innocently
+  named credential-shaped ``trace_ctx``; token answers get an unknown ``user_hint`` (only the
+  token-response allowlist catches it). ``unknown_canaries()`` names them all.
 - ``registry_canaries(registry)``: the password, its Basic form, the cookie, the
   signatures and every token the tests' token server issued; ``query_secrets``
   adds the signed values (``_state``, ``Signature``, …) of the request targets a
@@ -43,8 +49,8 @@ from tests.reliability.canary_outputs import Canaries
 from tests.reliability.conftest import Fronted
 
 __all__ = [
-    "COOKIE", "SIGNATURES", "SOURCES", "Login", "SandboxWatch", "isolated", "login", "query_secrets",
-    "registry_canaries", "set_cookies", "wire_secrets",
+    "COOKIE", "SIGNATURES", "SOURCES", "UNKNOWN", "UNKNOWN_MARKERS", "Login", "SandboxWatch", "isolated", "login",
+    "query_secrets", "registry_canaries", "set_cookies", "unknown_canaries", "wire_secrets",
 ]
 
 COOKIE = "cookie-canary-5f2b8e0d9a"
@@ -57,6 +63,24 @@ SIGNATURES = {
 #: the query parameters whose values are secrets wherever a registry or CDN puts them
 SIGNED_PARAMETERS = ("_state", "X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token", "Signature", "sig")
 SOURCES = ("flag", "flag=", "stdin", "docker-config", "credential-helper", "identity-token", "copy-creds")
+#: secrets under names no table of ours lists; each value is caught by one rule only (see the module docstring)
+UNKNOWN = {
+    "X-Upstream-Token": "upstream-canary-kilo-lima",  # response header: name contains "token"
+    "X-Vault-Token": "hvs.vaultcanary-mike-november",  # response header: name contains "token"
+    "X-Edge-Context": "Ed9eCtxQp2Lm9RzT4wYb8NcX3vK7",  # response header: harmless name, credential-shaped value
+    "lb_affinity": "lbcookie-canary-oscar-papa",  # a folded Set-Cookie: the first cookie ...
+    "edge_sid": "edgesid-canary-quebec-romeo",  # ... and the second, after a comma
+    "session_key": "sessionkey-canary-sierra-tango",  # JSON field: name contains "session" and "key"
+    "apiKey": "apikey-canary-uniform-victor",  # JSON field, nested: name contains "api" and "key"
+    "trace_ctx": "Tr4ceCtxW9xLm2RzP8wYb4NcQ7uS",  # JSON field: harmless name, credential-shaped value
+    "user_hint": "tokenhint-canary-whiskey-xray",  # token answer: harmless name and value, not on its allowlist
+}
+#: what a trace of an operation against a proxy that ``set_cookies`` plants shows: each of them was there
+UNKNOWN_MARKERS = (
+    '["X-Upstream-Token", "<redacted>"]', '["X-Vault-Token", "<redacted>"]', '["X-Edge-Context", "<redacted>"]',
+    "lb_affinity=<redacted>", "edge_sid=<redacted>", '\\"session_key\\": \\"<redacted>\\"',
+    '\\"apiKey\\": \\"<redacted>\\"', '\\"trace_ctx\\": \\"<redacted>\\"',
+)
 
 
 # --- credentials for one CLI run ---------------------------------------------------------------------
@@ -124,6 +148,35 @@ def login(source: str, host: str, username: str, password: str, workdir: Path, *
 # --- secrets the fault proxies put on the wire ---------------------------------------------------------
 def _set_cookie(response: ProxyResponse) -> None:
     response.headers.append(("Set-Cookie", f"regexplore_session={COOKIE}; Path=/; HttpOnly"))
+    _plant_unknown(response)
+
+
+def _plant_unknown(response: ProxyResponse) -> None:
+    """Unknown secret headers, a folded cookie header and, in a JSON answer, unknown secret fields."""
+    for name in ("X-Upstream-Token", "X-Vault-Token", "X-Edge-Context"):
+        response.headers.append((name, UNKNOWN[name]))
+    response.headers.append(("Set-Cookie", f"lb_affinity={UNKNOWN['lb_affinity']}; Path=/, "
+                                           f"edge_sid={UNKNOWN['edge_sid']}; Path=/; HttpOnly"))
+    if (response.header("content-type") or "").split(";")[0].strip() != "application/json":
+        return
+    raw = response.read_body()
+    try:
+        body = json.loads(raw) if raw else None  # no body (HEAD, 204): nothing to add to
+    except ValueError:
+        return
+    if isinstance(body, dict):
+        body.update(session_key=UNKNOWN["session_key"], upstream={"apiKey": UNKNOWN["apiKey"]},
+                    trace_ctx=UNKNOWN["trace_ctx"])
+        response.body = json.dumps(body).encode()
+        response.set_header("Content-Length", str(len(response.body)))
+
+
+def unknown_canaries() -> Canaries:
+    """Every value of ``UNKNOWN``, named by where it was planted."""
+    canaries = Canaries()
+    for name, value in UNKNOWN.items():
+        canaries.add(f"unknown {name}", value)
+    return canaries
 
 
 def _sign_location(response: ProxyResponse) -> None:
@@ -151,6 +204,7 @@ def wire_secrets(fronted: Fronted, registry: RunningRegistry) -> None:
             if response.status == 200:
                 body = json.loads(response.read_body())
                 body["refresh_token"] = server.new_refresh_token(registry.username)  # type: ignore[arg-type]
+                body["user_hint"] = UNKNOWN["user_hint"]
                 response.body = json.dumps(body).encode()
                 response.set_header("Content-Length", str(len(response.body)))
 
@@ -165,6 +219,7 @@ def registry_canaries(registry: RunningRegistry, extra: dict[str, str] | None = 
     if registry.username and registry.password:
         canaries.add_basic("password", registry.username, registry.password)
     canaries.add("cookie", COOKIE)
+    canaries.update(unknown_canaries())
     for name, value in SIGNATURES.items():
         canaries.add(name, value)
     if registry.token_server is not None:

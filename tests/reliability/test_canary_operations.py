@@ -51,6 +51,7 @@ from tests.reliability.canary_sources import (
     query_secrets,
     registry_canaries,
     set_cookies,
+    unknown_canaries,
     wire_secrets,
 )
 from tests.reliability.conftest import start_front, started_proxies
@@ -96,6 +97,7 @@ def _sandbox(watch: SandboxWatch, make: Callable[..., FaultProxy]) -> Target:
     def canaries() -> Canaries:
         found = watch.canaries()  # password, its Basic form, every token, every signed URL and _state it saw
         found.add("cookie", COOKIE)
+        found.update(unknown_canaries())  # the proxy plants them too
         return found
 
     return Target("sandbox", proxy, watch.USERNAME, watch.password, canaries, watch.identity_token,

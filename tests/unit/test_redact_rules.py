@@ -139,7 +139,9 @@ def test_hidden_header_values_are_what_was_hidden():
         == ["cookie-value-1", "cookie-value-2"]
     assert redact.hidden_header_values("Authorization", "Basic dXNlcjpodW50ZXIy", request=True) == \
         ["dXNlcjpodW50ZXIy", "hunter2"]
-    assert redact.hidden_header_values("X-Custom", "application/json", request=True) == []  # not worth learning
+    assert redact.hidden_header_values("X-Custom", "custom-value", request=True) == ["custom-value"]  # echoes
+    assert redact.hidden_header_values("X-Custom", "short", request=True) == []  # would wreck unrelated text
+    assert redact.hidden_header_values("X-Served-By", "cache-fra-1234", request=False) == []  # kept: not hidden
     assert redact.hidden_header_values("Docker-Content-Digest", DIGEST, request=False) == []
 
 
