@@ -2,7 +2,7 @@
 
 Rule 1: no protocol logic. The recorder watches, times and writes down what
 goes over the wire; it never decides anything.
-Rule 2: redaction happens here, before an exchange is stored (``redact.py``);
+Rule 2: redaction happens here, before an exchange is stored (``explorer/redact/``);
 values hidden structurally (signed query values, cookies) are also registered
 as known secrets, so errors and debug logs lose them too.
 Rule 3: bodies stream through. A tap counts and hashes every chunk and keeps
