@@ -11,6 +11,9 @@ so JSON is scanned, not parsed, and its formatting stays as it was.
 - forms (``application/x-www-form-urlencoded``, or text shaped like a form with a
   secret-named field): only ``FORM_ALLOWLIST`` fields keep their values.
 - everywhere: JWTs are replaced, then known secrets scrubbed.
+Manifests and indexes (by their media type) are public, content-addressed documents:
+they are kept verbatim but for known secrets, so a replay PUTs the very bytes whose digest
+the trace shows (a cosign signature annotation is not a credential).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import re
 from urllib.parse import unquote_plus
 
+from explorer.protocol import mediatypes
 from explorer.redact import shapes
 from explorer.redact.headers import LEARNED_VALUE_MIN
 from explorer.redact.names import (
@@ -133,16 +137,26 @@ def _redact_form(text: str, found: list[str] | None = None) -> str:
     return "&".join(items)
 
 
+def _is_manifest(media_type: str | None) -> bool:
+    return mediatypes.is_manifest(media_type) or mediatypes.is_schema1(media_type) \
+        or mediatypes.base(media_type) == mediatypes.OCI_ARTIFACT_MANIFEST
+
+
 def redact_text(text: str, media_type: str | None = None, secrets: Secrets | None = None) -> str:
     """A body kept as text with its secret JSON fields, form fields and JWTs hidden, then known secrets."""
-    out = _redact_form(text) if _is_form(text, media_type) else _redact_json(text)
-    out = shapes.scrub_jwts(out, PLACEHOLDER)
+    if _is_manifest(media_type):
+        out = text
+    else:
+        out = _redact_form(text) if _is_form(text, media_type) else _redact_json(text)
+        out = shapes.scrub_jwts(out, PLACEHOLDER)
     return secrets.scrub(out) if secrets else out
 
 
 def hidden_text_values(text: str, media_type: str | None = None) -> list[str]:
     """What ``redact_text`` hides (field values, JWTs) that is long enough to scrub everywhere else."""
     found: list[str] = []
+    if _is_manifest(media_type):
+        return found
     if _is_form(text, media_type):
         _redact_form(text, found)
     else:

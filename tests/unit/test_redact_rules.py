@@ -172,7 +172,23 @@ def test_a_manifest_keeps_everything_it_teaches():
                         "org.opencontainers.image.revision": "4f" * 20,
                         "org.opencontainers.image.created": "2026-03-01T10:00:00Z"},
     })
-    assert redact.redact_text(manifest, "application/vnd.oci.image.manifest.v1+json") == manifest
+    assert redact.redact_text(manifest, "application/json") == manifest  # the rules leave it whole anyway
+
+
+def test_manifests_are_kept_verbatim_but_for_known_secrets():
+    """A manifest is a public, content-addressed document: a replay must PUT the bytes its digest names."""
+    signed = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                         "layers": [{"digest": DIGEST, "size": 1, "annotations": {
+                             "dev.cosignproject.cosign/signature": "MEUCIQDx7Lm2RzP8wYb4NcT7uQ1sD5fG2hJ6kV0aB"}}],
+                         "annotations": {"build.password": "leaked-by-its-author"}})
+    for media_type in ("application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
+                       "application/vnd.docker.distribution.manifest.v2+json"):
+        assert redact.redact_text(signed, media_type) == signed
+        assert redact.hidden_text_values(signed, media_type) == []
+    known = redact.Secrets()
+    known.add("leaked-by-its-author")
+    assert "leaked-by-its-author" not in redact.redact_text(signed, "application/vnd.oci.image.manifest.v1+json", known)
+    assert "MEUCIQ" not in redact.redact_text(signed, "application/json")  # the same JSON as a plain body: judged
 
 
 def test_a_token_response_keeps_only_harmless_fields():
