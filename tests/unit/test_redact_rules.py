@@ -223,3 +223,23 @@ def test_forms_keep_only_allowlisted_fields():
 def test_a_form_without_its_media_type_is_still_a_form_when_it_holds_a_secret_field():
     assert redact.redact_text("user=a&password=hunter22", None) == f"user={PLACEHOLDER}&password={PLACEHOLDER}"
     assert redact.redact_text("n=10&last=b", "text/plain") == "n=10&last=b"  # no secret-named field: not judged
+
+
+# --- hostile values: redaction never fails and never lets a value through unjudged ------------------------
+def test_every_hostile_value_goes_through_every_rule(tmp_path):
+    from tests.hostile.corpus import CONTROL, payloads
+
+    values = [*payloads(tmp_path / "marker").values(), *CONTROL, '"', '\\', '{"a": "', "=", ";,", "eyJ.."]
+    for value in values:
+        for name in ("X-Upstream-Token", "X-Custom", "Set-Cookie", "Cookie", "Link", "Location", "Authorization"):
+            assert redact.redact_request_headers([(name, value)])[0][0] == name
+            redact.redact_response_headers([(name, value)])
+            redact.hidden_header_values(name, value, request=False)
+        assert redact.redact_request_headers([("X-Custom", value)]) == [("X-Custom", PLACEHOLDER if value.strip()
+                                                                         else value)]
+        for text in (value, json.dumps({"session_key": value, "name": value}), f"password={value}&n=1"):
+            for media_type in ("application/json", "application/x-www-form-urlencoded", "text/html", None):
+                out = redact.redact_text(text, media_type)
+                redact.hidden_text_values(text, media_type)
+                if media_type == "application/json" and text.startswith('{"session_key"'):
+                    assert json.loads(out)["session_key"] == PLACEHOLDER
