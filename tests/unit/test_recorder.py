@@ -55,6 +55,30 @@ def test_json_bodies_are_kept_redacted_and_capped():
     assert body.text.startswith('{"token": "<redacted>"')
 
 
+def test_unknown_secrets_are_hidden_and_learned_from_every_other_exchange():
+    """Request headers by allowlist; a response's unknown secret header and JSON field, and echoes of them."""
+    session = "sessionkey-canary-sierra-tango"
+    upstream = "upstream-canary-kilo-lima"
+
+    def handler(request):
+        if request.url.path == "/v2/":
+            return httpx.Response(200, json={"session_key": session, "name": "x"},
+                                  headers={"X-Upstream-Token": upstream, "Docker-Distribution-Api-Version": "registry/2.0"})
+        return httpx.Response(403, text=f"you sent {request.headers['private-token']}, we said {session} and {upstream}",
+                              headers={"Content-Type": "text/plain"})
+
+    rec, client = _client(handler)
+    client.get("http://registry.test/v2/", headers={"Private-Token": "glpat-canary-yankee-zulu"})
+    client.get("http://registry.test/v2/x/tags/list", headers={"Private-Token": "glpat-canary-yankee-zulu"})
+    trace = rec.seal()
+    first, second = trace.exchanges
+    assert first.request.header("private-token") == "<redacted>"
+    assert first.response.header("x-upstream-token") == "<redacted>"
+    assert first.response.header("docker-distribution-api-version") == "registry/2.0"
+    assert first.response.body.text == '{"session_key":"<redacted>","name":"x"}'
+    assert second.response.body.text == "you sent <redacted>, we said <redacted> and <redacted>"
+
+
 def test_a_50_mib_body_streams_through_without_being_buffered():
     chunk = b"z" * (1 << 20)
 
