@@ -58,6 +58,11 @@ def _first(headers: list[tuple[str, str]], name: str) -> str | None:
     return next((v for k, v in headers if k.lower() == name), None)
 
 
+def _str(value: Any) -> str | None:
+    """A HAR field that must be a string: anything else counts as absent."""
+    return value if isinstance(value, str) else None
+
+
 def _content(content: Any, headers: list[tuple[str, str]], stated: Any) -> Message:
     content = content if isinstance(content, dict) else {}
     text = content.get("text")
@@ -73,8 +78,8 @@ def _content(content: Any, headers: list[tuple[str, str]], stated: Any) -> Messa
     size = content.get("size")
     if not isinstance(size, int) or size < 0:
         size = stated if isinstance(stated, int) and stated >= 0 else None
-    media = content.get("mimeType") or _first(headers, "content-type") or None
-    sha = content.get("_sha256") if isinstance(content.get("_sha256"), str) else None
+    media = _str(content.get("mimeType")) or _first(headers, "content-type") or None
+    sha = _str(content.get("_sha256"))
     truncated = bool(content.get("_truncated")) if sha else None  # our own HAR says; others: from the sizes
     return Message(headers, data, size, media, sha, truncated)
 
@@ -83,14 +88,15 @@ def _post_data(post: Any, headers: list[tuple[str, str]], stated: Any) -> Messag
     if not isinstance(post, dict):
         size = stated if isinstance(stated, int) and stated > 0 else None
         return Message(headers, None if size else b"", size)
-    text = post.get("text")
+    text = _str(post.get("text"))
     if not text and isinstance(post.get("params"), list):
         from urllib.parse import urlencode
 
-        text = urlencode([(str(p.get("name", "")), str(p.get("value", ""))) for p in post["params"]])
-    media = post.get("mimeType") or _first(headers, "content-type")
+        params = [p for p in post["params"] if isinstance(p, dict)]
+        text = urlencode([(str(p.get("name", "")), str(p.get("value", ""))) for p in params])
+    media = _str(post.get("mimeType")) or _first(headers, "content-type")
     size = stated if isinstance(stated, int) and stated >= 0 else None
-    sha = post.get("_sha256") if isinstance(post.get("_sha256"), str) else None
+    sha = _str(post.get("_sha256"))
     if not text and size:  # a binary upload HAR 1.2 cannot carry: described only
         return Message(headers, None, size, media, sha)
     return Message(headers, (text or "").encode("utf-8"), size, media, sha)

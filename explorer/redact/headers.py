@@ -66,7 +66,9 @@ def redact_request_headers(headers: Iterable[tuple[str, str]], secrets: Secrets 
     return [(name, redact_header_value(name, value, secrets, request=True)) for name, value in headers]
 
 
-def redact_response_headers(headers: Iterable[tuple[str, str]], secrets: Secrets | None = None) -> list[tuple[str, str]]:
+def redact_response_headers(
+    headers: Iterable[tuple[str, str]], secrets: Secrets | None = None
+) -> list[tuple[str, str]]:
     return [(name, redact_header_value(name, value, secrets, request=False)) for name, value in headers]
 
 

@@ -129,3 +129,26 @@ def test_keep_bodies_never_keeps_a_form_holding_a_password(mime, tmp_path):
     assert f"password={password}" not in kept and base64.b64encode(form.encode()).decode()[:24] not in text
     if body.text is not None:
         assert "password=<redacted>" in body.text and "grant_type=password&service=reg" in body.text
+
+
+@pytest.mark.parametrize(("where", "value"), [
+    (("response", "content", "mimeType"), 7),
+    (("request", "postData", "text"), ["a"]),
+    (("request", "postData", "mimeType"), {"x": 1}),
+    (("request", "postData", "params"), ["not-a-param", {"name": "password", "value": "hunter22"}]),
+])
+def test_wrongly_typed_har_fields_are_not_internal_errors(where, value, tmp_path):
+    """Found by mutating a HAR's fields at random: these were `internal error: AttributeError`."""
+    har = _har_with_form("application/x-www-form-urlencoded", "a=b")
+    entry = har["log"]["entries"][0]
+    *parents, last = where
+    for key in parents:
+        entry = entry[key]
+    if last == "params":
+        del entry["text"]
+    entry[last] = value
+    path = tmp_path / "odd.har"
+    path.write_text(json.dumps(har))
+    run = run_cli("import", "har", str(path), "-o", str(tmp_path / "odd.trace.json"))
+    assert run.code == 0, run.output
+    assert "hunter22" not in (tmp_path / "odd.trace.json").read_text()

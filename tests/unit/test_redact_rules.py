@@ -157,7 +157,8 @@ def test_unknown_secret_json_fields_are_hidden_and_the_rest_stays():
     assert data["upstream"]["signature"] == data["id"] == PLACEHOLDER
     assert data["nested"]["x"] == "y" and data["name"] == "team/app" and data["tags"] == ["1.0", "latest"]
     assert data["digest"] == DIGEST
-    assert set(redact.hidden_text_values(body, "application/json")) == {"sk-short", data_id := body.split('"id": "')[1][:32]}
+    data_id = body.split('"id": "')[1][:32]
+    assert set(redact.hidden_text_values(body, "application/json")) == {"sk-short", data_id}
     assert data_id not in out
 
 
