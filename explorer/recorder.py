@@ -127,9 +127,7 @@ class Recorder:
     def scrub_text(self, text: str, media_type: str | None) -> str:
         """A kept body, redacted; what it hides (a ``session_key``, a JWT) is learned, so ``seal`` scrubs it
         from every other exchange, error and log line too."""
-        for hidden in redact.hidden_text_values(text, media_type):
-            self.secrets.add(hidden)
-        return redact.redact_text(text, media_type, self.secrets)
+        return redact.redact_text(text, media_type, self.secrets, learn=True)
 
     def seal(self) -> Trace:
         """Make the trace consistent for saving: pending exchanges get an error, secrets re-scrubbed.

@@ -46,6 +46,8 @@ _FORM = re.compile(r"[A-Za-z0-9_.~%+-]+=[^&\s]*(?:&[A-Za-z0-9_.~%+-]+=?[^&\s]*)*
 
 
 def _decode(literal: str) -> str:
+    if "\\" not in literal and len(literal) >= 2 and literal.endswith('"'):
+        return literal[1:-1]  # the common case, without json's overhead
     try:
         return str(json.loads(literal))
     except ValueError:
@@ -98,8 +100,25 @@ def _is_token_response(text: str, pieces: list[tuple[str, str | None, bool]]) ->
         is_key and _decode(piece).lower() in TOKEN_RESPONSE_MARKERS for piece, _, is_key in pieces)
 
 
+_ANY_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+_LONG_TOKEN_VALUE = re.compile(r'"((?:[A-Za-z0-9+_.~-]|\\/){20,}=*)(?:"|\Z)')  # \Z: a body cut inside it
+
+
+def _needs_scan(text: str) -> bool:
+    """Whether the piece-by-piece scan could hide anything: a key that is secret or marks a token response,
+    or a string value that looks like a credential. Most bodies (tags lists, errors) have neither, and a
+    regex finds that out ~20x faster than the scan."""
+    for match in _ANY_KEY.finditer(text):
+        raw = match.group(1)
+        key = (_decode(f'"{raw}"') if "\\" in raw else raw).lower()  # "\u0074oken" is "token"
+        if key in TOKEN_RESPONSE_MARKERS or (key not in HARMLESS_JSON_FIELDS and secret_name(key)):
+            return True
+    values = (m.group(1).replace("\\/", "/") for m in _LONG_TOKEN_VALUE.finditer(text))
+    return any(shapes.looks_like_credential(value) for value in values)
+
+
 def _redact_json(text: str, found: list[str] | None = None) -> str:
-    if '"' not in text:
+    if '"' not in text or not _needs_scan(text):
         return text
     pieces = _json_pieces(text)
     token_response = _is_token_response(text, pieces)
@@ -142,12 +161,22 @@ def _is_manifest(media_type: str | None) -> bool:
         or mediatypes.base(media_type) == mediatypes.OCI_ARTIFACT_MANIFEST
 
 
-def redact_text(text: str, media_type: str | None = None, secrets: Secrets | None = None) -> str:
-    """A body kept as text with its secret JSON fields, form fields and JWTs hidden, then known secrets."""
+def redact_text(text: str, media_type: str | None = None, secrets: Secrets | None = None, *,
+                learn: bool = False) -> str:
+    """A body kept as text with its secret JSON fields, form fields and JWTs hidden, then known secrets.
+
+    ``learn``: also register in ``secrets`` what was hidden (as ``hidden_text_values`` gives it), in the same pass.
+    """
     if _is_manifest(media_type):
         out = text
     else:
-        out = _redact_form(text) if _is_form(text, media_type) else _redact_json(text)
+        found: list[str] | None = [] if learn and secrets is not None else None
+        out = _redact_form(text, found) if _is_form(text, media_type) else _redact_json(text, found)
+        if found is not None:
+            found += shapes.JWT.findall(out)
+            for value in found:
+                if len(value) >= LEARNED_VALUE_MIN:
+                    secrets.add(value)  # type: ignore[union-attr]
         out = shapes.scrub_jwts(out, PLACEHOLDER)
     return secrets.scrub(out) if secrets else out
 

@@ -244,3 +244,35 @@ def test_every_hostile_value_goes_through_every_rule(tmp_path):
                 redact.hidden_text_values(text, media_type)
                 if media_type == "application/json" and text.startswith('{"session_key"'):
                     assert json.loads(out)["session_key"] == PLACEHOLDER
+
+
+def test_redacting_with_learn_registers_what_hidden_text_values_names():
+    body = json.dumps({"session_key": "sessionkey-canary-1", "note": f"see {JWT_SAMPLE}", "name": "x"})
+    known = redact.Secrets()
+    out = redact.redact_text(body, "application/json", known, learn=True)
+    assert set(redact.hidden_text_values(body, "application/json")) == {"sessionkey-canary-1", JWT_SAMPLE}
+    assert "sessionkey-canary-1" in known and JWT_SAMPLE in known
+    assert known.scrub("echo sessionkey-canary-1") == f"echo {PLACEHOLDER}"
+    assert json.loads(out)["name"] == "x"
+
+
+def test_the_fast_path_hides_exactly_what_the_full_scan_hides(tmp_path, monkeypatch):
+    """``_needs_scan`` only skips bodies the piece-by-piece scan would leave alone."""
+    from explorer.redact import bodies
+    from tests.hostile.corpus import payloads
+
+    cred = "Xq3Lm9RzP8wYb4NcT7uQ1sD5fG2hJ6kV"
+    samples = [
+        json.dumps({"name": "x", "tags": ["1.0", cred, "latest"]}), json.dumps([cred, "a"]),
+        json.dumps({"errors": [{"code": "X", "message": "m", "detail": {"Tag": "1"}}]}),
+        json.dumps({"a": {"b": [{"c": cred.replace("q", "/")}]}}).replace("/", "\\/"),
+        '{"name": "x", "ctx": "' + cred[:25], '{"name": "x", "sessionId": "abc', json.dumps({"access_token": "t"}),
+        '{"\\u0074oken": "escaped-key-canary"}',
+        *(json.dumps({"k": v, v: "w"}) for v in payloads(tmp_path / "m").values()),
+    ]
+    fast = [bodies._redact_json(text) for text in samples]
+    monkeypatch.setattr(bodies, "_needs_scan", lambda text: True)
+    assert fast == [bodies._redact_json(text) for text in samples]
+    assert cred in fast[0]  # a tag is never judged by its shape
+    assert cred not in fast[1] and fast[2] == samples[2] and cred[:25] not in fast[4]
+    assert "escaped-key-canary" not in fast[7]
