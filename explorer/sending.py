@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from explorer.auth import TRANSIENT_STATUSES, TokenServerUnavailable
+from explorer.auth import TRANSIENT_STATUSES, TokenServerUnavailable, same_origin
 from explorer.bounded import HELD_LIMIT, BodyTooLarge, read_capped
 from explorer.credentials import CredentialSource
 from explorer.errors import MalformedHeader, ProtocolViolation, RegistryError, TransportError
@@ -158,6 +158,17 @@ class Sending:
         code = errors[0].code if errors else None
         hint = None
         sent = response.request.headers.get("authorization", "")
+        answered_by = response.request.url
+        if response.status_code == 401 and not same_origin(answered_by, self.registry):
+            where = f"{answered_by.scheme}://{answered_by.netloc.decode('ascii')}"
+            return RegistryError(
+                f"{where}, another host the registry {self.registry} sent this request to, answered {summary} "
+                f"({context})",
+                "credentials go only to the registry itself and its own token realm, never to a host it names; "
+                "the registry (or its storage) is misconfigured or hostile",
+                status=401,
+                code=code,
+            )
         if response.status_code == 401:
             creds = self.credentials.for_host(self.registry)
             if creds is not None and sent:

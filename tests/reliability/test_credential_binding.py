@@ -23,9 +23,10 @@ import pytest
 from explorer import trace as tracefile
 from tests.infra.faults import Respond, Rewrite, Rule
 from tests.infra.hostile_server import Answer, HostileServer
+from tests.infra.registry import seed
 from tests.infra.runner import run_cli
 from tests.infra.skopeo import skopeo_inspect
-from tests.reliability.conftest import SMALL, pull_via
+from tests.reliability.conftest import SMALL, pull_via, unique_repository
 
 CANARY = "canary-pw-7f3a9c"
 BASIC = {"WWW-Authenticate": 'Basic realm="hostile"'}
@@ -114,10 +115,17 @@ def victim(registry_basic, proxies, tmp_path, monkeypatch):
     return proxy
 
 
+def _victim_image(registry, seeded_images) -> tuple[str, str]:
+    """A repository of its own holding the small image (a regression must not delete a shared one)."""
+    repository = unique_repository("reliability/victim")
+    seed(registry, seeded_images[SMALL], repository, "1")
+    return repository, seeded_images[SMALL].digest
+
+
 def test_confused_deputy_location_to_a_victims_manifest_deletes_nothing(registry_anonymous, registry_basic, victim,
                                                                        proxies, seeded_images, tmp_path):
-    digest = seeded_images[SMALL].digest
-    target = f"{victim.url}/v2/test/small/manifests/{digest}"
+    repository, digest = _victim_image(registry_basic, seeded_images)
+    target = f"{victim.url}/v2/{repository}/manifests/{digest}"
     hostile = proxies(registry_anonymous.url)
     hostile.add(Rule(Rewrite(set_headers={"Location": target}), method="POST", path="/blobs/uploads/", times=None))
     out = tmp_path / "push.json"
@@ -127,16 +135,16 @@ def test_confused_deputy_location_to_a_victims_manifest_deletes_nothing(registry
     reached = victim.requests()
     assert reached and all(s.method == "PUT" for s in reached), [(s.method, s.target) for s in reached]
     assert all(s.header("authorization") is None for s in reached)  # the victim's 401 was not answered
-    assert skopeo_inspect(f"docker://{registry_basic.host}/test/small@{digest}",
+    assert skopeo_inspect(f"docker://{registry_basic.host}/{repository}@{digest}",
                           creds=registry_basic.creds)["Digest"] == digest
     _failed_trace(out)
 
 
 def test_a_location_naming_a_manifest_on_the_registry_itself_gets_no_courtesy_delete(registry_basic, proxies,
                                                                                      seeded_images, tmp_path):
-    digest = seeded_images[SMALL].digest
+    repository, digest = _victim_image(registry_basic, seeded_images)
     hostile = proxies(registry_basic.url)
-    own_manifest = f"{hostile.url}/v2/test/small/manifests/{digest}"
+    own_manifest = f"{hostile.url}/v2/{repository}/manifests/{digest}"
     hostile.add(Rule(Rewrite(set_headers={"Location": own_manifest}), method="POST", path="/blobs/uploads/",
                      times=None))
     hostile.add(Rule(Respond(500), method="PUT", path="/manifests/", times=None))  # make the upload fail there
@@ -146,7 +154,7 @@ def test_a_location_naming_a_manifest_on_the_registry_itself_gets_no_courtesy_de
     assert run.code == 1, run.output
     assert hostile.requests("PUT", "/manifests/"), "the upload did not go where the Location said"
     assert hostile.requests("DELETE") == []
-    assert skopeo_inspect(f"docker://{registry_basic.host}/test/small@{digest}",
+    assert skopeo_inspect(f"docker://{registry_basic.host}/{repository}@{digest}",
                           creds=registry_basic.creds)["Digest"] == digest
 
 
@@ -161,7 +169,9 @@ def test_a_storage_host_asking_for_bearer_at_its_own_realm_gets_no_credential(re
     out = tmp_path / "pull.json"
     run = pull_via(proxy.host, registry_basic, out, SMALL, "--retries", "0", "--jobs", "1")
     assert run.code == 1, run.output
-    assert "401" in run.stderr.splitlines()[0] or "UNAUTHORIZED" in run.stderr.splitlines()[0], run.stderr
+    first = run.stderr.splitlines()[0]
+    assert f"{storage.url}, another host the registry {proxy.host} sent this request to, answered" in first, first
+    assert "401" in first and "never to a host it names" in run.stderr
     assert storage.seen("GET", "^/blob")
     assert storage.seen("GET", "^/token") == []  # its realm is never asked
     assert storage.credentials_seen(registry_basic.password) == []
