@@ -51,10 +51,11 @@ class BodyTooLarge(ProtocolViolation):
     """A response body beyond the ``limit`` its request allowed; ``size`` is the declared length if any."""
 
     def __init__(self, size: int | None, limit: int | None = None, where: str | None = None) -> None:
-        amount = f"{size} bytes" if size is not None else f"more than {limit} bytes" if limit else "too many bytes"
         place = f" from {where}" if where else ""
+        cap = f"the limit of {limit} bytes" if limit else "its limit"
+        what = f"is {size} bytes, over {cap}" if size is not None else f"goes beyond {cap}"
         super().__init__(
-            f"the response body{place} is {amount}, over the limit of {limit or 'its'} bytes; refusing it",
+            f"the response body{place} {what}; refusing it",
             "the server sent far more than this answer can hold: check the registry (or a proxy in front of it)",
         )
         self.size = size
