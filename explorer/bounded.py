@@ -118,9 +118,12 @@ class _GuardedStream(httpx.SyncByteStream):
 class GuardedTransport(httpx.BaseTransport):
     """Wraps the recording transport: response bodies get the stall rule, intermediate ones a cap."""
 
-    def __init__(self, inner: httpx.BaseTransport, stall: float | None) -> None:
+    def __init__(
+        self, inner: httpx.BaseTransport, stall: float | None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.inner = inner
         self.stall = stall
+        self.clock = clock
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.inner.handle_request(request)
@@ -135,7 +138,7 @@ class GuardedTransport(httpx.BaseTransport):
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
-            stream=_GuardedStream(stream, stall=self.stall, cap=cap, where=where, declared=declared),
+            stream=_GuardedStream(stream, stall=self.stall, cap=cap, where=where, declared=declared, clock=self.clock),
             extensions=response.extensions,
         )
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.infra.loopback import LoopbackServer
+from tests.infra.loopback import HeaderLookup, LoopbackServer
 
 __all__ = ["Answer", "Drip", "ENDLESS", "HostileServer", "Received"]
 
@@ -46,17 +46,11 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class Received:
+class Received(HeaderLookup):
     method: str
     target: str
     headers: list[tuple[str, str]]
     body: bytes
-
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
 
 
 class HostileServer(LoopbackServer):

@@ -13,7 +13,19 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["LoopbackServer"]
+__all__ = ["HeaderLookup", "LoopbackServer"]
+
+
+class HeaderLookup:
+    """``header(name)`` for a recorded request whose ``headers`` are (name, value) pairs."""
+
+    headers: list[tuple[str, str]]
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
 
 
 class LoopbackServer:

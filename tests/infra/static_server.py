@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from tests.infra.loopback import LoopbackServer
+from tests.infra.loopback import HeaderLookup, LoopbackServer
 
 __all__ = ["ServedRequest", "StaticServer"]
 
@@ -30,17 +30,11 @@ _SEND_CHUNK = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class ServedRequest:
+class ServedRequest(HeaderLookup):
     method: str
     path: str
     headers: list[tuple[str, str]]
     status: int
-
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
 
 
 class StaticServer(LoopbackServer):
