@@ -11,7 +11,8 @@ Rules:
   image reference): only requests to its origin (host and port) get them, and
   only a 401 of the registry itself is answered. A 401 from another host (a
   storage host reached through a 307, an upload ``Location`` or ``Link`` on
-  another origin) is returned as it is: its realm never sees a credential;
+  another origin) is returned as it is: its realm never sees a credential.
+  Once the registry answered over https, plain http to it counts as another origin;
 - the ping (``PING_EXTENSION``) only learns the registry's challenge, as docker
   does: no token for it. The first request that needs a scope fetches its token
   BEFORE it is sent, with that scope and the operation's expected ones
@@ -99,6 +100,7 @@ class RegistryAuth(httpx.Auth):
         self.credentials = credentials
         self.secrets = secrets
         self.registry = registry
+        self._spoke_tls = False  # the registry answered over https: http to it is a downgrade
         self._warn = warn or (lambda message: None)
         self._clock = clock
         self._lock = threading.Lock()
@@ -119,12 +121,14 @@ class RegistryAuth(httpx.Auth):
 
     # --- the flow ------------------------------------------------------------
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if not same_origin(request.url, self.registry):  # another host: no credential, no answer to its 401
+        downgrade = request.url.scheme == "http" and self._spoke_tls
+        if downgrade or not same_origin(request.url, self.registry):  # no credential, no answer to its 401
             yield request
             return
         host = self.registry
         if request.extensions.get(PING_EXTENSION):  # the ping: learn the challenge, fetch no token
             response = yield request
+            self._note_scheme(response)
             if response.status_code == 401 and self._from_registry(response):
                 chosen = self._choose(response)
                 if chosen is not None:
@@ -155,6 +159,7 @@ class RegistryAuth(httpx.Auth):
             self._end_probe(probe)
             rounds = 1
         response = yield request
+        self._note_scheme(response)
 
         while response.status_code == 401 and rounds < MAX_TOKEN_ROUNDS and self._from_registry(response):
             chosen = self._choose(response)
@@ -181,6 +186,11 @@ class RegistryAuth(httpx.Auth):
             self._end_probe(probe)  # requests waiting for this scope can use the token now
             response = yield request
             rounds += 1
+
+    def _note_scheme(self, response: httpx.Response) -> None:
+        """Once the registry answered over https, plain http to it (a downgrading Location) gets no credential."""
+        if response.request.url.scheme == "https" and self._from_registry(response):
+            self._spoke_tls = True
 
     def _from_registry(self, response: httpx.Response) -> bool:
         """The response came from the registry itself, not from a host a redirect led to."""

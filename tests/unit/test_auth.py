@@ -257,3 +257,12 @@ def test_a_401_from_a_host_a_redirect_led_to_is_not_answered():
     # nothing was learned from the storage host's challenge: the next request goes out as the first did
     following = auth.auth_flow(httpx.Request("GET", f"{REG}/v2/team/app/manifests/1"))
     assert "authorization" not in next(following).headers
+
+
+def test_plain_http_to_the_registry_after_it_spoke_https_gets_no_credential():
+    auth = _auth(Credentials("alice", "canary-pw-5"), registry="reg.example")
+    _ping(auth, 'Basic realm="reg"', registry="https://reg.example")
+    own = next(auth.auth_flow(httpx.Request("GET", "https://reg.example/v2/a/tags/list")))
+    assert own.headers["authorization"].startswith("Basic ")
+    downgraded = next(auth.auth_flow(httpx.Request("PUT", "http://reg.example/v2/a/blobs/uploads/u?digest=x")))
+    assert "authorization" not in downgraded.headers
