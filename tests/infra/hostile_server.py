@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.infra.loopback import HeaderLookup, LoopbackServer
+from tests.infra.loopback import HeaderLookup, LoopbackServer, QuietHandler
 
 __all__ = ["Answer", "Drip", "ENDLESS", "HostileServer", "Received"]
 
@@ -108,14 +108,9 @@ class HostileServer(LoopbackServer):
         return Handler
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     hostile: HostileServer
-    protocol_version = "HTTP/1.1"
     server_version = "hostile/1"
-    timeout = 60
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
 
     def _serve(self) -> None:
         length = self.headers.get("Content-Length")
