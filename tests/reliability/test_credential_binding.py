@@ -14,8 +14,6 @@ credential arrives, neither the ``--username`` password nor the Docker config's 
 
 from __future__ import annotations
 
-import base64
-import json
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,7 @@ from tests.infra.hostile_server import Answer, HostileServer
 from tests.infra.registry import seed
 from tests.infra.runner import run_cli
 from tests.infra.skopeo import skopeo_inspect
+from tests.reliability.canary_sources import login
 from tests.reliability.conftest import SMALL, pull_via, unique_repository
 
 CANARY = "canary-pw-7f3a9c"
@@ -47,13 +46,9 @@ def servers():
         server.stop()
 
 
-def _docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hosts: dict[str, tuple[str, str]]) -> None:
-    """A Docker config holding credentials for ``hosts`` (host -> (user, password))."""
-    auths = {host: {"auth": base64.b64encode(f"{u}:{p}".encode()).decode()} for host, (u, p) in hosts.items()}
-    folder = tmp_path / "docker"
-    folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({"auths": auths}))
-    monkeypatch.setenv("DOCKER_CONFIG", str(folder))
+def _stored(source: str, host: str, user: str, password: str, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials for ``host`` in the Docker config (``docker-config``) or a credential helper it names."""
+    login(source, host, user, password, workdir).apply(monkeypatch)
 
 
 def _authenticated(answer: Answer):
@@ -64,13 +59,17 @@ def _authenticated(answer: Answer):
 def _failed_trace(path: Path) -> tracefile.Trace:
     trace = tracefile.load(path)
     assert trace.outcome.status == "failed"
-    assert CANARY not in path.read_text()
+    assert CANARY not in path.read_text()  # nor CANARY-stored
     return trace
 
 
-def test_a_link_to_another_host_is_refused_and_gets_nothing(servers, tmp_path, monkeypatch):
+STORED = pytest.mark.parametrize("source", ["docker-config", "credential-helper"])
+
+
+@STORED
+def test_a_link_to_another_host_is_refused_and_gets_nothing(source, servers, tmp_path, monkeypatch):
     hostile, listener = servers(), servers("localhost")
-    _docker_config(tmp_path, monkeypatch, {listener.host: ("victim", CANARY)})
+    _stored(source, listener.host, "victim", CANARY + "-stored", tmp_path, monkeypatch)
     hostile.route("GET", r"^/v2/$", Answer(401, BASIC))
     link = f'<{listener.url}/v2/team/app/tags/list?last=a&n=1>; rel="next"'
     hostile.route("GET", r"/tags/list", _authenticated(
@@ -86,9 +85,10 @@ def test_a_link_to_another_host_is_refused_and_gets_nothing(servers, tmp_path, m
     _failed_trace(out)
 
 
-def test_an_upload_location_on_another_host_gets_no_credential_and_no_delete(servers, tmp_path, monkeypatch):
+@STORED
+def test_an_upload_location_on_another_host_gets_no_credential_and_no_delete(source, servers, tmp_path, monkeypatch):
     hostile, listener = servers(), servers("localhost")
-    _docker_config(tmp_path, monkeypatch, {listener.host: ("victim", CANARY + "-config")})
+    _stored(source, listener.host, "victim", CANARY + "-stored", tmp_path, monkeypatch)
     hostile.route("GET", r"^/v2/$", Answer(401, BASIC))
     hostile.route("HEAD", r"/blobs/", _authenticated(Answer(404)))
     elsewhere = f"{listener.url}/v2/team/app/blobs/uploads/stolen-session"
@@ -101,7 +101,7 @@ def test_an_upload_location_on_another_host_gets_no_credential_and_no_delete(ser
     assert "internal error" not in run.stderr
     puts = listener.seen("PUT", "/blobs/uploads/stolen-session")
     assert len(puts) == 1, listener.requests  # followed once, without credentials; its 401 not answered
-    assert listener.credentials_seen(CANARY, CANARY + "-config") == []
+    assert listener.credentials_seen(CANARY, CANARY + "-stored") == []
     assert listener.seen("DELETE") == []  # the courtesy DELETE stays on the registry's own origin
     trace = _failed_trace(out)
     assert [ex.response.status for ex in trace.exchanges if "stolen-session" in ex.request.url] == [401]
@@ -111,7 +111,7 @@ def test_an_upload_location_on_another_host_gets_no_credential_and_no_delete(ser
 def victim(registry_basic, proxies, tmp_path, monkeypatch):
     """The basic registry behind a proxy that sees every request; the Docker config holds its credentials."""
     proxy = proxies(registry_basic.url)
-    _docker_config(tmp_path, monkeypatch, {proxy.host: registry_basic.creds})
+    _stored("docker-config", proxy.host, registry_basic.username, registry_basic.password, tmp_path, monkeypatch)
     return proxy
 
 
