@@ -19,8 +19,8 @@ Rules:
   (``expect_scopes``), so a pull is ``GET /v2/`` → 401 → token (repository
   scope, ``account`` with credentials) → manifest;
 - no I/O outside the yields; token bodies are read explicitly, capped at
-  ``TOKEN_LIMIT`` by the client's transport, so blob bodies stay streamed (``requires_response_body``
-  stays False);
+  ``TOKEN_LIMIT`` by the client's transport, so blob bodies stay streamed
+  (``requires_response_body`` stays False);
 - a token is attached only to the registry; httpx itself strips
   ``Authorization`` on cross-origin redirects;
 - Basic credentials go to a token realm on another host only over https or
