@@ -7,10 +7,22 @@ or the OAuth2 POST when holding an identity token, falling back to GET on 404)
 through the client's transport and becomes its own exchange in the trace.
 
 Rules:
-- no I/O outside the yields; token bodies are read explicitly (``read()``) so
-  blob bodies stay streamed (``requires_response_body`` stays False);
-- a token is attached only to the host (netloc) whose challenge asked for it;
-  httpx itself strips ``Authorization`` on cross-origin redirects;
+- credentials are bound to THE registry (``registry``, the host named in the
+  image reference): only requests to its origin (host and port) get them, and
+  only a 401 of the registry itself is answered. A 401 from another host (a
+  storage host reached through a 307, an upload ``Location`` or ``Link`` on
+  another origin) is returned as it is: its realm never sees a credential.
+  Once the registry answered over https, plain http to it counts as another origin;
+- the ping (``PING_EXTENSION``) only learns the registry's challenge, as docker
+  does: no token for it. The first request that needs a scope fetches its token
+  BEFORE it is sent, with that scope and the operation's expected ones
+  (``expect_scopes``), so a pull is ``GET /v2/`` → 401 → token (repository
+  scope, ``account`` with credentials) → manifest;
+- no I/O outside the yields; token bodies are read explicitly, capped at
+  ``TOKEN_LIMIT`` by the client's transport, so blob bodies stay streamed
+  (``requires_response_body`` stays False);
+- a token is attached only to the registry; httpx itself strips
+  ``Authorization`` on cross-origin redirects;
 - Basic credentials go to a token realm on another host only over https or
   loopback; otherwise a warning and an anonymous token request;
 - tokens are cached per (realm, service) with the scopes they grant and their
@@ -27,6 +39,7 @@ Rules:
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable
@@ -34,6 +47,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from explorer.bounded import LIMIT_EXTENSION, TOKEN_LIMIT
 from explorer.credentials import CredentialSource, Credentials
 from explorer.errors import AuthError
 from explorer.protocol import challenge as challenges
@@ -42,7 +56,9 @@ from explorer.protocol.reference import is_loopback
 from explorer.recorder import STEP_EXTENSION
 from explorer.redact import Secrets
 
-__all__ = ["RegistryAuth", "TokenServerUnavailable"]
+__all__ = ["PING_EXTENSION", "RegistryAuth", "TokenServerUnavailable", "same_origin"]
+
+PING_EXTENSION = "regexplore.ping"  # request extension: a ping learns the challenge, it is not answered
 
 CLIENT_ID = "regexplore"
 EXPIRY_MARGIN = 10.0  # seconds: refresh a little before the token expires
@@ -77,11 +93,14 @@ class RegistryAuth(httpx.Auth):
         credentials: CredentialSource,
         secrets: Secrets,
         *,
+        registry: str,
         warn: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.credentials = credentials
         self.secrets = secrets
+        self.registry = registry
+        self._spoke_tls = False  # the registry answered over https: http to it is a downgrade
         self._warn = warn or (lambda message: None)
         self._clock = clock
         self._lock = threading.Lock()
@@ -102,7 +121,20 @@ class RegistryAuth(httpx.Auth):
 
     # --- the flow ------------------------------------------------------------
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        host = request.url.netloc.decode("ascii")
+        downgrade = request.url.scheme == "http" and self._spoke_tls
+        if downgrade or not same_origin(request.url, self.registry):  # no credential, no answer to its 401
+            yield request
+            return
+        host = self.registry
+        if request.extensions.get(PING_EXTENSION):  # the ping: learn the challenge, fetch no token
+            response = yield request
+            self._note_scheme(response)
+            if response.status_code == 401 and self._from_registry(response):
+                chosen = self._choose(response)
+                if chosen is not None:
+                    with self._lock:
+                        self._challenges[host] = chosen
+            return
         needed = challenges.scopes_for_request(request.method, request.url.path, request.url.query.decode())
         self._attach_known(request, host, needed)
         probe = self._join_probe(request, host, needed)
@@ -118,16 +150,18 @@ class RegistryAuth(httpx.Auth):
         needed: tuple[str, ...],
         probe: tuple[tuple[str, tuple[str, ...]], threading.Event] | None,
     ) -> Generator[httpx.Request, httpx.Response, None]:
-        renewal = self._renewal(request, host, needed)
-        if renewal is not None:  # the token we held expired: renew it before asking, not after a 401
-            known, scopes = renewal
+        rounds = 0
+        ahead = self._token_ahead(request, host, needed)
+        if ahead is not None:  # a known Bearer registry: the token first, not after a 401
+            known, scopes = ahead
             token = yield from self._token_exchange(request, host, known, scopes)
             request.headers["Authorization"] = f"Bearer {token}"
             self._end_probe(probe)
+            rounds = 1
         response = yield request
+        self._note_scheme(response)
 
-        rounds = 0
-        while response.status_code == 401 and rounds < MAX_TOKEN_ROUNDS:
+        while response.status_code == 401 and rounds < MAX_TOKEN_ROUNDS and self._from_registry(response):
             chosen = self._choose(response)
             if chosen is None:
                 return
@@ -152,6 +186,15 @@ class RegistryAuth(httpx.Auth):
             self._end_probe(probe)  # requests waiting for this scope can use the token now
             response = yield request
             rounds += 1
+
+    def _note_scheme(self, response: httpx.Response) -> None:
+        """Once the registry answered over https, plain http to it (a downgrading Location) gets no credential."""
+        if response.request.url.scheme == "https" and self._from_registry(response):
+            self._spoke_tls = True
+
+    def _from_registry(self, response: httpx.Response) -> bool:
+        """The response came from the registry itself, not from a host a redirect led to."""
+        return same_origin(response.request.url, self.registry)
 
     def _join_probe(
         self, request: httpx.Request, host: str, needed: tuple[str, ...]
@@ -229,11 +272,16 @@ class RegistryAuth(httpx.Auth):
                     return entry.token
         return None
 
-    def _renewal(
+    def _token_ahead(
         self, request: httpx.Request, host: str, needed: tuple[str, ...]
     ) -> tuple[challenges.Challenge, tuple[str, ...]] | None:
-        """(challenge, scopes) when no token is attached but an expired one covered this request."""
-        if "authorization" in request.headers:
+        """(challenge, scopes) to fetch a token with BEFORE sending, or None.
+
+        When the registry is known to want Bearer tokens (its ping said so) and no
+        token is attached: the scopes this request needs plus the operation's
+        expected ones, or those of an expired token that covered it (renewal).
+        """
+        if "authorization" in request.headers or not needed:
             return None
         with self._lock:
             known = self._challenges.get(host)
@@ -241,10 +289,11 @@ class RegistryAuth(httpx.Auth):
                 return None
             key = (known.realm or "", known.service or "")
             expired = self._expired.pop(key, [])
+            hints = self._hints.get(host, ())
         for entry in reversed(expired):
-            if not needed or challenges.covers(entry.scopes, needed):
+            if challenges.covers(entry.scopes, needed):
                 return known, challenges.merge_scopes([*needed, *entry.scopes])
-        return None
+        return known, challenges.merge_scopes([*needed, *hints])
 
     def _forget(self, authorization: str) -> None:
         """Drop a cached token the server just refused (expired early, revoked), so no one reuses it."""
@@ -267,7 +316,7 @@ class RegistryAuth(httpx.Auth):
         creds = self.credentials.for_host(host)
         send_creds = creds is not None and self._may_send_credentials(request.url, realm)
         refresh = self._refresh_tokens.get(str(realm)) or (creds.identity_token if creds and send_creds else None)
-        extensions = {STEP_EXTENSION: "authenticate"}
+        extensions = {STEP_EXTENSION: "authenticate", LIMIT_EXTENSION: TOKEN_LIMIT}
         if "timeout" in request.extensions:
             extensions["timeout"] = request.extensions["timeout"]
         base_headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
@@ -281,7 +330,7 @@ class RegistryAuth(httpx.Auth):
             )
             post = httpx.Request("POST", realm, data=dict(form), headers=base_headers, extensions=extensions)
             token_response = yield post
-            token_response.read()
+            token_body = token_response.read()  # capped by the transport
             if token_response.status_code in (404, 405):
                 self._post_unsupported.add(str(realm))
                 token_response = None
@@ -293,7 +342,7 @@ class RegistryAuth(httpx.Auth):
                 headers["Authorization"] = _basic(creds)
             get = httpx.Request("GET", realm, params=params, headers=headers, extensions=extensions)
             token_response = yield get
-            token_response.read()
+            token_body = token_response.read()  # capped by the transport
 
         if token_response.status_code in TRANSIENT_STATUSES:
             raise TokenServerUnavailable(
@@ -302,9 +351,9 @@ class RegistryAuth(httpx.Auth):
                 retry_after=token_response.headers.get("retry-after"),
             )
         if token_response.status_code != 200:
-            raise self._token_error(token_response, host, creds if send_creds else None)
+            raise self._token_error(token_response, token_body, host, creds if send_creds else None)
         try:
-            data = token_response.json()
+            data = json.loads(token_body)
         except ValueError:
             raise AuthError(
                 f"token server {_origin(realm)} answered 200 with a body that is not JSON",
@@ -348,10 +397,12 @@ class RegistryAuth(httpx.Auth):
             )
         return False
 
-    def _token_error(self, response: httpx.Response, host: str, creds: Credentials | None) -> AuthError:
+    def _token_error(
+        self, response: httpx.Response, body: bytes, host: str, creds: Credentials | None
+    ) -> AuthError:
         realm = _origin(response.request.url)
         detail = errorcodes.summarize(
-            errorcodes.parse_error_body(response.content, response.headers.get("content-type")),
+            errorcodes.parse_error_body(body, response.headers.get("content-type")),
             response.status_code,
             response.reason_phrase,
         )
@@ -371,3 +422,9 @@ def _basic(creds: Credentials) -> str:
 
 def _origin(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.netloc.decode('ascii')}{url.path}"
+
+
+def same_origin(url: httpx.URL, registry: str) -> bool:
+    """``url`` is on the registry ``host[:port]`` (the port defaulting by ``url``'s scheme)."""
+    named = httpx.URL(f"{url.scheme}://{registry}")
+    return (url.host.lower(), url.port) == (named.host.lower(), named.port)

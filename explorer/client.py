@@ -22,20 +22,22 @@ from typing import Any
 import httpx
 
 from explorer import __version__
-from explorer.auth import RegistryAuth
+from explorer.auth import PING_EXTENSION, RegistryAuth, same_origin
+from explorer.bounded import BodyTooLarge, GuardedTransport
 from explorer.credentials import CredentialSource
-from explorer.errors import ExplorerError, ManifestError, RegistryError
+from explorer.errors import ExplorerError, ManifestError, ProtocolViolation, RegistryError
 from explorer.protocol import digest as digests
-from explorer.protocol import headers, mediatypes
+from explorer.protocol import endpoints, headers, mediatypes
 from explorer.protocol.reference import is_loopback
 from explorer.recorder import BODY_TAP_EXTENSION, Recorder, RecordingTransport
 from explorer.taps import BodyTap
-from explorer.sending import BodyTooLarge, Sending
+from explorer.sending import Sending
 
 __all__ = ["BodyTooLarge", "Manifest", "RegistryClient", "UploadSession", "MANIFEST_LIMIT", "next_page_url"]
 
 MANIFEST_LIMIT = 4 * 1024 * 1024  # as containerd: larger manifests are refused
 CANCEL_TIMEOUT = 1.0  # seconds (connect, write, read) for the courtesy DELETE of an abandoned upload
+DEFAULT_TIMEOUT = 30.0  # seconds without bytes (or with fewer than bounded.STALL_BYTES) before a request fails
 USER_AGENT = f"regexplore/{__version__}"
 
 
@@ -99,12 +101,13 @@ class RegistryClient(Sending):
             if isinstance(transport, RecordingTransport)
             else RecordingTransport(recorder, transport, verify=not insecure)
         )
-        self.auth = RegistryAuth(credentials, recorder.secrets, warn=warn)
+        self.auth = RegistryAuth(credentials, recorder.secrets, registry=registry, warn=warn)
         self.credentials = credentials
+        timeout = timeout or httpx.Timeout(DEFAULT_TIMEOUT)
         self.http = httpx.Client(
-            transport=self.transport,
+            transport=GuardedTransport(self.transport, stall=timeout.read),
             auth=self.auth,
-            timeout=timeout or httpx.Timeout(30.0, read=300.0),
+            timeout=timeout,
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
             trust_env=False,
@@ -147,7 +150,9 @@ class RegistryClient(Sending):
     # --- end-1 ---------------------------------------------------------------------
     def ping(self) -> httpx.Response:
         """GET /v2/: 200 (no auth needed, or auth accepted) or 401 (auth will be needed)."""
-        return self.request("GET", self.url("/v2/"), ok=(200, 401), context=f"{self.registry}/v2/")
+        return self.request(
+            "GET", self.url("/v2/"), ok=(200, 401), context=f"{self.registry}/v2/", extensions={PING_EXTENSION: True}
+        )
 
     # --- end-3 / end-7 / end-9 -------------------------------------------------
     def get_manifest(self, repository: str, reference: str, *, context: str) -> Manifest:
@@ -305,14 +310,24 @@ class RegistryClient(Sending):
         """DELETE the session, best effort: one short try, failures ignored (servers time sessions out anyway).
 
         Short because it runs while giving up (a failure, Ctrl-C): a registry that
-        stalls must not keep the user waiting for a courtesy.
+        stalls must not keep the user waiting for a courtesy. Sent only to an upload
+        URL on the registry's own origin: a hostile registry's ``Location`` must not
+        make it delete something elsewhere (a manifest, another registry's anything).
         """
+        if not self.is_own_upload_url(session.location):
+            return
         try:
             self.request(
                 "DELETE", session.location, ok=(204, 404), context=context, retries=0, timeout=CANCEL_TIMEOUT
             )
         except ExplorerError:  # whatever went wrong, the error being reported is the one that made us give up
             pass
+
+    def is_own_upload_url(self, url: str) -> bool:
+        """``url`` is an upload session (``/v2/<name>/blobs/uploads/<id>``) on this registry's origin."""
+        target = httpx.URL(url)
+        route = endpoints.parse_route(target.path)
+        return same_origin(target, self.registry) and route is not None and route.kind == "upload"
 
     # --- end-8 / catalog / end-12 ----------------------------------------------------
     def list_page(self, url: str, *, context: str) -> tuple[dict[str, Any], str | None]:
@@ -322,7 +337,19 @@ class RegistryClient(Sending):
             body = response.json()
         except ValueError:
             raise RegistryError(f"the listing at {context} is not JSON", status=response.status_code) from None
-        return (body if isinstance(body, dict) else {}), next_page_url(response)
+        return (body if isinstance(body, dict) else {}), self.next_page_url(response, context=context)
+
+    def next_page_url(self, response: httpx.Response, *, context: str) -> str | None:
+        """``next_page_url``, refused when the ``Link`` leads to another origin (a listing is the registry's)."""
+        url = next_page_url(response)
+        if url is not None and not same_origin(httpx.URL(url), self.registry):
+            target = httpx.URL(url)
+            raise ProtocolViolation(
+                f"the registry's Link header for {context} leads to another host "
+                f"({target.scheme}://{target.netloc.decode('ascii')}); refusing to follow it",
+                "a registry's next page is on the registry itself: check the registry (or a proxy in front of it)",
+            )
+        return url
 
     def referrers(self, repository: str, digest: str, *, context: str, artifact_type: str | None = None) -> httpx.Response:
         digests.validate(digest)

@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 
-from explorer.auth import TRANSIENT_STATUSES, TokenServerUnavailable
+from explorer.auth import TRANSIENT_STATUSES, TokenServerUnavailable, same_origin
+from explorer.bounded import HELD_LIMIT, BodyTooLarge, read_capped
 from explorer.credentials import CredentialSource
 from explorer.errors import MalformedHeader, ProtocolViolation, RegistryError, TransportError
 from explorer.protocol import errorcodes, headers
@@ -60,6 +61,7 @@ class Sending:
         limit: int | None = None,
         retries: int | None = None,
         timeout: float | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> httpx.Response:
         """Send with retries; return a response whose status is in ``ok``, else raise.
 
@@ -69,7 +71,8 @@ class Sending:
         not resolve, an unparsable redirect Location). The wait doubles from
         ``BACKOFF_BASE`` with up to 50 % jitter, or is what ``Retry-After`` asks
         (a wait beyond ``RETRY_AFTER_LIMIT`` is not retried). Without ``stream``
-        the body is read here, at most ``limit`` bytes (``BodyTooLarge`` beyond);
+        the body is read here, at most ``limit`` bytes (default ``HELD_LIMIT``;
+        ``BodyTooLarge`` beyond);
         with ``stream=True`` the caller must close the response. ``retries`` and
         ``timeout`` (seconds, per connect/read/write) override the client's for
         this request: a best-effort request (cancelling an upload) gets one short try.
@@ -79,13 +82,13 @@ class Sending:
         while True:
             req = self.http.build_request(
                 method, url, headers=headers, content=content, params=params,
-                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout, extensions=extensions,
             )
             retry = attempt < allowed
             try:
                 response = self.http.send(req, stream=True)
                 if response.status_code in ok and not stream:
-                    response = _read_body(response, limit)
+                    response = _read_body(response, HELD_LIMIT if limit is None else limit)
             except _RETRYABLE as exc:
                 if _bad_redirect(exc):
                     raise MalformedHeader(
@@ -146,7 +149,7 @@ class Sending:
                 body += chunk
                 if len(body) >= ERROR_BODY_LIMIT:
                     break
-        except httpx.HTTPError:
+        except (httpx.HTTPError, BodyTooLarge):  # what arrived is enough to say what went wrong
             pass
         finally:
             response.close()
@@ -155,6 +158,17 @@ class Sending:
         code = errors[0].code if errors else None
         hint = None
         sent = response.request.headers.get("authorization", "")
+        answered_by = response.request.url
+        if response.status_code == 401 and not same_origin(answered_by, self.registry):
+            where = f"{answered_by.scheme}://{answered_by.netloc.decode('ascii')}"
+            return RegistryError(
+                f"{where}, another host the registry {self.registry} sent this request to, answered {summary} "
+                f"({context})",
+                "credentials go only to the registry itself and its own token realm, never to a host it names; "
+                "the registry (or its storage) is misconfigured or hostile",
+                status=401,
+                code=code,
+            )
         if response.status_code == 401:
             creds = self.credentials.for_host(self.registry)
             if creds is not None and sent:
@@ -172,38 +186,16 @@ class Sending:
 
 
 
-class BodyTooLarge(ProtocolViolation):
-    """A response body beyond the ``limit`` its request allowed; ``size`` is the declared length if any."""
-
-    def __init__(self, size: int | None) -> None:
-        super().__init__(f"response body of {size if size is not None else 'unknown'} bytes is too large")
-        self.size = size
-
-
-def _read_body(response: httpx.Response, limit: int | None) -> httpx.Response:
+def _read_body(response: httpx.Response, limit: int) -> httpx.Response:
     """The response with its whole body read (at most ``limit`` bytes) and closed."""
-    try:
-        if limit is None:
-            response.read()
-            return response
-        declared = response.headers.get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge(int(declared))
-        data = bytearray()
-        for chunk in response.iter_bytes():
-            data += chunk
-            if len(data) > limit:
-                raise BodyTooLarge(None)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=bytes(data),
-            request=response.request,
-            extensions=response.extensions,
-            history=response.history,
-        )
-    finally:
-        response.close()
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=read_capped(response, limit),
+        request=response.request,
+        extensions=response.extensions,
+        history=response.history,
+    )
 
 
 def _bad_redirect(exc: httpx.TransportError) -> bool:

@@ -12,7 +12,9 @@ session knows, and every URL's non-allowlisted query values.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +43,7 @@ class ClientOptions:
     plain_http: bool | None = None  # None: http for loopback registries, https elsewhere
     insecure: bool = False
     retries: int = 3
-    timeout: float | None = None
+    timeout: float = 30.0  # --timeout: seconds a connection may stall (no bytes, or a drip) before a request fails
     text_cap: int = 64 * 1024
     binary_cap: int = 0
     inner_transport: httpx.BaseTransport | None = None  # tests: a WSGITransport or MockTransport
@@ -86,7 +88,7 @@ class TraceSession:
 
     def client(self, registry: str) -> RegistryClient:
         """A client for ``registry`` sharing this session's recorder and connection pools."""
-        timeout = httpx.Timeout(self.options.timeout, read=max(self.options.timeout, 300.0)) if self.options.timeout else None
+        timeout = httpx.Timeout(self.options.timeout)
         client = RegistryClient(
             registry,
             recorder=self.recorder,
@@ -103,9 +105,14 @@ class TraceSession:
 
     @contextmanager
     def running(self) -> Iterator[TraceSession]:
-        with _debug_log(self.secrets, self.options.debug_log):
+        with _debug_log(self.secrets, self.options.debug_log), _sigterm_interrupts():
             try:
                 yield self
+            except _Terminated:
+                self._finish(Outcome("interrupted", "terminated (SIGTERM)"))
+                error = Interrupted(f"terminated (SIGTERM); the trace so far was written to {self.output}")
+                error.exit_code = 128 + signal.SIGTERM
+                raise error from None
             except KeyboardInterrupt:
                 self._finish(Outcome("interrupted", "interrupted by the user (Ctrl-C)"))
                 raise Interrupted(f"interrupted; the trace so far was written to {self.output}") from None
@@ -150,6 +157,27 @@ class TraceSession:
             parts.append(f"{human_size(up)} up")
         parts.append(human_duration(self.trace.wall_ms()))
         return ", ".join(parts)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so every flow stops the same way."""
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While a session runs (on the main thread), SIGTERM interrupts it as Ctrl-C does: the trace is written."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # --- keeping secrets out of errors and logs (``redact_urls``: known secrets, and every URL's

@@ -137,7 +137,8 @@ def run_traced(
 
 
 def client_options(
-    username: str | None, password: str | None, password_stdin: bool, plain_http: bool, insecure: bool, retries: int
+    username: str | None, password: str | None, password_stdin: bool, plain_http: bool, insecure: bool, retries: int,
+    timeout: float = 30.0,
 ) -> Any:
     from explorer.session import ClientOptions
 
@@ -146,5 +147,6 @@ def client_options(
         plain_http=plain_http or None,
         insecure=insecure,
         retries=retries,
+        timeout=timeout,
         debug_log=state["debug"],
     )

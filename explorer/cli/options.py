@@ -31,6 +31,13 @@ PlainHttpOpt = Annotated[
 InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 RetriesOpt = Annotated[int, typer.Option("--retries", min=0, max=10, help="Retries of transient failures.")]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--timeout", min=1, max=3600, metavar="SECONDS",
+        help="A connection silent (or dripping under 1 KiB) for this long fails its request, which is retried.",
+    ),
+]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, max=32, help="Concurrent blob transfers.")]
 TraceArg = typer.Argument(metavar="TRACE", help="A trace file written by `regexplore trace ...`.")
 PlatformOpt = Annotated[

@@ -21,6 +21,7 @@ from explorer.cli.options import (
     PlainHttpOpt,
     QuietOpt,
     RetriesOpt,
+    TimeoutOpt,
     UsernameOpt,
 )
 from explorer.errors import UsageError
@@ -38,6 +39,7 @@ def trace_tags(
     plain_http: PlainHttpOpt = False,
     insecure: InsecureOpt = False,
     retries: RetriesOpt = 3,
+    timeout: TimeoutOpt = 30.0,
     quiet: QuietOpt = False,
 ) -> None:
     """List a repository's tags, following the Link header page by page; prints one tag per line.
@@ -49,7 +51,7 @@ def trace_tags(
         from explorer.protocol import reference
 
         ref = reference.parse_repository(repository)
-        options = client_options(username, password, password_stdin, plain_http, insecure, retries)
+        options = client_options(username, password, password_stdin, plain_http, insecure, retries, timeout)
         return f"{ref.registry}/{ref.repository}", named_output("tags", ref.repository), options, ref
 
     def operate(session: Any, ref: Any, progress: Any) -> list[str]:
@@ -73,6 +75,7 @@ def trace_catalog(
     plain_http: PlainHttpOpt = False,
     insecure: InsecureOpt = False,
     retries: RetriesOpt = 3,
+    timeout: TimeoutOpt = 30.0,
     quiet: QuietOpt = False,
 ) -> None:
     """List the registry's repositories (/v2/_catalog, scope registry:catalog:*), following Link headers.
@@ -85,7 +88,7 @@ def trace_catalog(
 
         host = reference.parse_registry(registry)
         api_host = reference.DOCKER_HUB_API_HOST if host == reference.DOCKER_HUB else host
-        options = client_options(username, password, password_stdin, plain_http, insecure, retries)
+        options = client_options(username, password, password_stdin, plain_http, insecure, retries, timeout)
         return host, named_output("catalog", host), options, api_host
 
     def operate(session: Any, api_host: Any, progress: Any) -> list[str]:
@@ -131,6 +134,7 @@ def trace_manifest(
     plain_http: PlainHttpOpt = False,
     insecure: InsecureOpt = False,
     retries: RetriesOpt = 3,
+    timeout: TimeoutOpt = 30.0,
     quiet: QuietOpt = False,
 ) -> None:
     """HEAD and GET a manifest; prints the manifest exactly as served, then its digest.
@@ -145,7 +149,7 @@ def trace_manifest(
         text = found.manifest.data.decode("utf-8", errors="replace")
         return [text, f"digest: {found.manifest.digest} ({found.media_type}, {len(found.manifest.data)} bytes)"]
 
-    credentials = (username, password, password_stdin, plain_http, insecure, retries)
+    credentials = (username, password, password_stdin, plain_http, insecure, retries, timeout)
     run_traced("manifest", image, output, quiet, image_prepare("manifest", image, credentials), operate)
 
 
@@ -161,6 +165,7 @@ def trace_tag(
     plain_http: PlainHttpOpt = False,
     insecure: InsecureOpt = False,
     retries: RetriesOpt = 3,
+    timeout: TimeoutOpt = 30.0,
     quiet: QuietOpt = False,
 ) -> None:
     """Tag an existing image again without moving blobs: GET its manifest, PUT the same bytes under NEWTAG.
@@ -174,7 +179,7 @@ def trace_tag(
         note = "" if done.pushed else " (it already was)"
         return [f"tagged {done.source} as {done.dest}{note}: manifest {done.digest}"]
 
-    credentials = (username, password, password_stdin, plain_http, insecure, retries)
+    credentials = (username, password, password_stdin, plain_http, insecure, retries, timeout)
     prepare = image_prepare("tag", image, credentials, new_tag=new_tag)
     run_traced("tag", image, output, quiet, prepare, operate)
 
@@ -190,6 +195,7 @@ def trace_delete(
     plain_http: PlainHttpOpt = False,
     insecure: InsecureOpt = False,
     retries: RetriesOpt = 3,
+    timeout: TimeoutOpt = 30.0,
     quiet: QuietOpt = False,
 ) -> None:
     """Delete a manifest by digest (every tag naming it goes too); registries may refuse (405).
@@ -199,7 +205,7 @@ def trace_delete(
 
     Example: regexplore trace delete 127.0.0.1:5000/team/app@sha256:4a3c…
     """
-    credentials = (username, password, password_stdin, plain_http, insecure, retries)
+    credentials = (username, password, password_stdin, plain_http, insecure, retries, timeout)
     prepare = image_prepare("delete", image, credentials, need_digest=True)
 
     def operate(session: Any, ref: Any, progress: Any) -> list[str]:
@@ -225,13 +231,14 @@ def trace_referrers(
     plain_http: PlainHttpOpt = False,
     insecure: InsecureOpt = False,
     retries: RetriesOpt = 3,
+    timeout: TimeoutOpt = 30.0,
     quiet: QuietOpt = False,
 ) -> None:
     """List the manifests whose subject is IMAGE@DIGEST (OCI 1.1 referrers API, else the sha256-<hex> tag).
 
     Example: regexplore trace referrers 127.0.0.1:5000/team/app@sha256:4a3c… --artifact-type application/spdx+json
     """
-    credentials = (username, password, password_stdin, plain_http, insecure, retries)
+    credentials = (username, password, password_stdin, plain_http, insecure, retries, timeout)
     prepare = image_prepare("referrers", image, credentials, need_digest=True)
 
     def operate(session: Any, ref: Any, progress: Any) -> list[str]:

@@ -25,6 +25,7 @@ from explorer.cli.options import (
     PlatformOpt,
     QuietOpt,
     RetriesOpt,
+    TimeoutOpt,
     user_pass,
     UsernameOpt,
 )
@@ -49,6 +50,7 @@ def trace_pull(
     insecure: InsecureOpt = False,
     jobs: JobsOpt = 4,
     retries: RetriesOpt = 3,
+    timeout: TimeoutOpt = 30.0,
     quiet: QuietOpt = False,
     keep_bodies: KeepBodiesOpt = None,
 ) -> None:
@@ -62,7 +64,7 @@ def trace_pull(
 
         ref = parse_image(image)
         wanted = mediatypes.parse_platform(platform) if platform else host_platform()
-        options = client_options(username, password, password_stdin, plain_http, insecure, retries)
+        options = client_options(username, password, password_stdin, plain_http, insecure, retries, timeout)
         if keep_bodies is not None:
             options.binary_cap = body_cap(keep_bodies)
             options.text_cap = max(options.text_cap, options.binary_cap)
@@ -110,6 +112,7 @@ def trace_push(
     insecure: InsecureOpt = False,
     jobs: JobsOpt = 4,
     retries: RetriesOpt = 3,
+    timeout: TimeoutOpt = 30.0,
     quiet: QuietOpt = False,
 ) -> None:
     """Push an image for real and record every exchange: HEAD-then-skip, mounts, uploads, manifests.
@@ -151,7 +154,7 @@ def trace_push(
             plans = image.plan(ref.reference)
         if ref.digest is not None and ref.digest != plans[-1].digest:
             raise UsageError(f"{ref} names digest {ref.digest}, but the image is {plans[-1].digest}", "push by tag")
-        options = client_options(username, password, password_stdin, plain_http, insecure, retries)
+        options = client_options(username, password, password_stdin, plain_http, insecure, retries, timeout)
         default = default_output("push", ref.repository, ref.tag, ref.digest)
         return str(ref), default, options, (ref, image, plans, chunk)
 
@@ -191,6 +194,7 @@ def trace_copy(
     insecure: InsecureOpt = False,
     jobs: JobsOpt = 4,
     retries: RetriesOpt = 3,
+    timeout: TimeoutOpt = 30.0,
     quiet: QuietOpt = False,
 ) -> None:
     """Copy an image between repositories or registries (pull-tag-push), blobs streamed, never on disk.
@@ -217,7 +221,7 @@ def trace_copy(
             if source.api_host == target.api_host and src_creds is not None and src_creds != dest_creds:
                 raise UsageError("a copy within one registry uses one identity", "give only --dest-creds")
             per_host[target.api_host] = user_pass(dest_creds, "--dest-creds")
-        options = client_options(None, None, False, plain_http, insecure, retries)
+        options = client_options(None, None, False, plain_http, insecure, retries, timeout)
         options.host_credentials = per_host
         default = default_output("copy", target.repository, target.tag, target.digest)
         return f"{source} -> {target}", default, options, (source, target, wanted, parse_size(chunk_size))

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from explorer.client import RegistryClient, next_page_url
+from explorer.client import RegistryClient
 from explorer.errors import ManifestError, RegistryError
 from explorer.flows.blobs import Descriptor
 from explorer.protocol import digest as digests
@@ -52,7 +52,7 @@ def list_referrers(
         if response.status_code == 404:
             return _from_fallback_tag(client, repository, subject, result, context, artifact_type)
         result.filters_applied = "artifactType" in response.headers.get("oci-filters-applied", "")
-        page, next_url = _manifests(response.content, context), next_page_url(response)
+        page, next_url = _manifests(response.content, context), client.next_page_url(response, context=context)
         result.referrers.extend(page)
         pages = 1
         while next_url and pages < MAX_PAGES:

@@ -32,6 +32,7 @@ def retag(client: RegistryClient, ref: Reference, new_tag: str) -> Retagged:
     """Put ``ref``'s manifest under ``new_tag`` in the same repository (exact bytes, same digest)."""
     context = str(ref)
     dest = ref.with_tag(new_tag)
+    client.expect_scopes(f"repository:{ref.repository}:pull,push")  # one token for the fetch and the push
     with client.step("ping"):
         client.ping()
     with client.step("fetch manifest"):

@@ -27,30 +27,24 @@ ACCEPT = ("application/vnd.oci.image.index.v1+json, application/vnd.oci.image.ma
 
 
 def plain_pull(base: str, repository: str, tag: str, username: str | None = None) -> list[str]:
-    """A pull written with nothing but httpx, the way a project's own test would: ping, token, manifest, blobs."""
+    """A pull written with nothing but httpx, the way docker does it: the ping learns the challenge, then
+    one token for the repository's pull scope, the manifest and the blobs."""
     with httpx.Client(base_url=base) as client:
-        token = None
-
-        def answer(challenge: str) -> str:
-            params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
-            query = {"service": params["service"], **({"scope": params["scope"]} if "scope" in params else {})}
+        auth: dict[str, str] = {}
+        ping = client.get("/v2/")
+        if ping.status_code == 401:
+            params = dict(re.findall(r'(\w+)="([^"]*)"', ping.headers["www-authenticate"]))
+            query = {"service": params["service"], "scope": f"repository:{repository}:pull"}
             if username:
                 query["account"] = username
             grant = client.get(params["realm"], params=query, auth=(username, "x") if username else None).json()
-            return grant.get("token") or grant["access_token"]
+            auth["Authorization"] = f"Bearer {grant.get('token') or grant['access_token']}"
 
         def get(path: str, **headers: str) -> httpx.Response:
-            nonlocal token
-            sent = {**headers, **({"Authorization": f"Bearer {token}"} if token else {})}
-            response = client.get(path, headers=sent, follow_redirects=True)
-            if response.status_code == 401:
-                token = answer(response.headers["www-authenticate"])
-                response = client.get(path, headers={**headers, "Authorization": f"Bearer {token}"},
-                                      follow_redirects=True)
+            response = client.get(path, headers={**headers, **auth}, follow_redirects=True)
             response.raise_for_status()
             return response
 
-        get("/v2/")
         manifest = get(f"/v2/{repository}/manifests/{tag}", Accept=ACCEPT)
         digests = [manifest.headers["docker-content-digest"]]
         data = manifest.json()

@@ -13,7 +13,29 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["LoopbackServer"]
+__all__ = ["HeaderLookup", "LoopbackServer", "QuietHandler"]
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, a 60 s idle timeout, and no access log on stderr."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 60
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+class HeaderLookup:
+    """``header(name)`` for a recorded request whose ``headers`` are (name, value) pairs."""
+
+    headers: list[tuple[str, str]]
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
 
 
 class LoopbackServer:

@@ -18,10 +18,9 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from tests.infra.loopback import LoopbackServer
+from tests.infra.loopback import HeaderLookup, LoopbackServer, QuietHandler
 
 __all__ = ["ServedRequest", "StaticServer"]
 
@@ -30,17 +29,11 @@ _SEND_CHUNK = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class ServedRequest:
+class ServedRequest(HeaderLookup):
     method: str
     path: str
     headers: list[tuple[str, str]]
     status: int
-
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
 
 
 class StaticServer(LoopbackServer):
@@ -71,14 +64,9 @@ class StaticServer(LoopbackServer):
             self.requests.clear()
 
 
-class _StaticHandler(BaseHTTPRequestHandler):
+class _StaticHandler(QuietHandler):
     static_server: StaticServer
-    protocol_version = "HTTP/1.1"
     server_version = "regexplore-test-cdn/1"
-    timeout = 60
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
 
     def do_HEAD(self) -> None:
         self._serve(send_body=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from explorer import trace as tracefile
@@ -16,16 +17,17 @@ from tests.infra.traces import signature
 SMALL = "test/small:1.0"
 MULTI = "test/multi:1.0"
 
+# docker's dance: the ping only learns the challenge (no token for /v2/, no second ping)
 PING = {
     "anonymous": [("GET", "end-1", 200)],
-    "basic": [("GET", "end-1", 401), ("GET", "end-1", 200)],
-    "token": [("GET", "end-1", 401), ("GET", "token", 200), ("GET", "end-1", 200)],
+    "basic": [("GET", "end-1", 401)],
+    "token": [("GET", "end-1", 401)],
 }
 PING["redirect"] = PING["token"]
 MANIFEST = {
     "anonymous": [("GET", "end-3", 200)],
     "basic": [("GET", "end-3", 200)],  # Basic is sent pre-emptively once the challenge is known
-    "token": [("GET", "end-3", 401), ("GET", "token", 200), ("GET", "end-3", 200)],
+    "token": [("GET", "token", 200), ("GET", "end-3", 200)],  # the repository-scoped token first
 }
 MANIFEST["redirect"] = MANIFEST["token"]
 
@@ -56,6 +58,12 @@ def test_pull_sequence_per_variant(registry, tmp_path, seeded_images):
     assert trace.outcome.status == "ok" and trace.operation == "pull"
     steps = [ex.step for ex in trace.exchanges if ex.step != "authenticate"]
     assert steps[0] == "ping" and "resolve tag" in steps and steps[-1] == "fetch layer 3/3"
+    token_requests = [httpx.URL(ex.request.url) for ex in trace.exchanges if ex.step == "authenticate"]
+    if variant in ("token", "redirect"):  # ONE token request, with the repository scope and the account
+        assert [url.params.get_list("scope") for url in token_requests] == [["repository:test/small:pull"]]
+        assert token_requests[0].params["account"] == registry.creds[0]
+    else:
+        assert token_requests == []
     if variant == "redirect":
         storage_hops = [ex for ex in trace.exchanges if ex.response.status == 200 and "localhost" in ex.request.url]
         assert len(storage_hops) == 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 from explorer.protocol import headers
 from explorer.sample import build_sample
@@ -31,6 +32,9 @@ def test_tags_with_a_page_size_list_every_tag(registry, tmp_path):
         run, trace = traced(registry, tmp_path, "tag", f"{repo}:1", f"v{number}", name=f"tag{number}.json")
         assert run.code == 0, run.output
         assert not [ex for ex in trace.exchanges if "/blobs/" in ex.request.url]  # no blob moves
+        scopes = [parse_qs(urlsplit(ex.request.url).query).get("scope") for ex in trace.exchanges
+                  if ex.step == "authenticate"]  # one token for the fetch and the push, after the ping
+        assert scopes == ([["repository:api/tags:pull,push"]] if registry.variant in ("token", "redirect") else [])
     run, trace = traced(registry, tmp_path, "tags", repo, "-n", "2", name="tags.json")
     assert run.code == 0, run.output
     assert sorted(run.stdout.splitlines()[:6]) == ["1", "v2", "v3", "v4", "v5", "v6"]

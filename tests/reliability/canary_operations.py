@@ -127,9 +127,9 @@ def redaction_markers(target: Target, operation: str) -> list[str]:
     markers = ["regexplore_session=<redacted>", *UNKNOWN_MARKERS]  # the proxy's cookies and unknown secrets
     if target.token_auth:
         markers.append("Bearer <redacted>")
-        if source == "identity-token" or (target.refresh_tokens and operation != "delete"):
+        if source == "identity-token":
             markers.append("refresh_token=<redacted>")  # in the OAuth2 POST grants
-        elif target.refresh_tokens:  # delete asks for pull,delete at once: no later grant, only the token's answer
+        elif target.refresh_tokens:  # one token per operation (docker's dance): no later grant, only its answer
             markers.append('\\"refresh_token\\": \\"<redacted>\\"')
         if source != "identity-token":
             markers.append("Basic <redacted>")  # the token request

@@ -55,6 +55,8 @@ CASES: dict[str, tuple[list[str], str, str]] = {
     "jobs not a number": (["trace", "pull", REF, "--jobs", "many"], "", "'--jobs'"),
     "jobs too many": (["trace", "pull", REF, "--jobs", "1000"], "", "'--jobs'"),
     "retries negative": (["trace", "pull", REF, "--retries", "-1"], "", "'--retries'"),
+    "timeout zero": (["trace", "pull", REF, "--timeout", "0"], "", "'--timeout'"),
+    "timeout not a number": (["trace", "tags", "127.0.0.1:5000/team/app", "--timeout", "soon"], "", "'--timeout'"),
     "trace output is a directory": (["trace", "pull", REF, "-o", "{dir}"], "", "is a directory"),
     # --- push, copy and the rest ------------------------------------------------------------
     "push without a destination": (["trace", "push", "{dir}"], "", "push needs SOURCE and DEST"),

@@ -7,7 +7,7 @@ import base64
 import httpx
 import pytest
 
-from explorer.auth import RegistryAuth
+from explorer.auth import PING_EXTENSION, RegistryAuth
 from explorer.credentials import CredentialSource, Credentials
 from explorer.errors import AuthError
 from explorer.recorder import STEP_EXTENSION
@@ -18,10 +18,19 @@ REALM = "http://127.0.0.1:5001/token"
 BEARER = f'Bearer realm="{REALM}",service="reg",scope="repository:team/app:pull"'
 
 
-def _auth(creds: Credentials | None = None, warnings: list | None = None) -> RegistryAuth:
+def _auth(creds: Credentials | None = None, warnings: list | None = None, registry: str = "127.0.0.1:5000") -> RegistryAuth:
     secrets = Secrets()
     sink = warnings if warnings is not None else []
-    return RegistryAuth(CredentialSource(secrets, creds, env={}), secrets, warn=sink.append)
+    return RegistryAuth(CredentialSource(secrets, creds, env={}), secrets, registry=registry, warn=sink.append)
+
+
+def _ping(auth: RegistryAuth, challenge: str, registry: str = REG) -> None:
+    """The ping: its 401 teaches the challenge and is returned as it is (no token for /v2/)."""
+    flow = auth.auth_flow(httpx.Request("GET", f"{registry}/v2/", extensions={PING_EXTENSION: True}))
+    first = next(flow)
+    assert "authorization" not in first.headers
+    with pytest.raises(StopIteration):
+        flow.send(_respond(first, 401, headers={"WWW-Authenticate": challenge}))
 
 
 def _respond(request: httpx.Request, status: int, **kw) -> httpx.Response:
@@ -132,7 +141,7 @@ def test_identity_token_uses_oauth2_post_and_falls_back_to_get_on_404():
 
 
 def test_https_registry_refuses_a_plain_http_realm():
-    auth = _auth()
+    auth = _auth(registry="reg.example")
     flow = auth.auth_flow(httpx.Request("GET", "https://reg.example/v2/a/manifests/1"))
     first = next(flow)
     with pytest.raises(AuthError, match="plain http"):
@@ -141,7 +150,7 @@ def test_https_registry_refuses_a_plain_http_realm():
 
 def test_credentials_are_not_sent_to_a_plain_http_realm_on_another_host():
     warnings: list[str] = []
-    auth = _auth(Credentials("alice", "pw-secret"), warnings)
+    auth = _auth(Credentials("alice", "pw-secret"), warnings, registry="reg.example")
     flow = auth.auth_flow(httpx.Request("GET", "http://reg.example/v2/a/manifests/1"))
     first = next(flow)
     token_request = flow.send(
@@ -156,18 +165,12 @@ def test_concurrent_requests_for_the_same_scope_wait_for_one_token_fetch():
     import threading
 
     auth = _auth()
-    # the host is known to use Bearer tokens (as after the ping)
-    ping = auth.auth_flow(httpx.Request("GET", f"{REG}/v2/"))
-    first = next(ping)
-    token_request = ping.send(_respond(first, 401, headers={"WWW-Authenticate": f'Bearer realm="{REALM}",service="reg"'}))
-    retried = ping.send(_respond(token_request, 200, json={"token": "PING-TOKEN"}))
-    with pytest.raises(StopIteration):
-        ping.send(_respond(retried, 200))
+    _ping(auth, f'Bearer realm="{REALM}",service="reg"')  # the host is known to use Bearer tokens
 
     blob = f"{REG}/v2/team/app/blobs/sha256:" + "b" * 64
     owner = auth.auth_flow(httpx.Request("HEAD", blob))
-    probe = next(owner)  # goes first, anonymously for this scope
-    assert "authorization" not in probe.headers
+    token_request = next(owner)  # goes first: the token for this scope, before the HEAD itself
+    assert token_request.url.params.get_list("scope") == ["repository:team/app:pull"]
     seen = {}
 
     def second() -> None:
@@ -178,8 +181,8 @@ def test_concurrent_requests_for_the_same_scope_wait_for_one_token_fetch():
     thread.start()
     thread.join(0.2)
     assert thread.is_alive(), "the second request did not wait for the token fetch in flight"
-    token_request = owner.send(_respond(probe, 401, headers={"WWW-Authenticate": BEARER.replace("team/app", "team/app")}))
-    owner.send(_respond(token_request, 200, json={"token": "SCOPED-TOKEN"}))
+    head = owner.send(_respond(token_request, 200, json={"token": "SCOPED-TOKEN"}))
+    assert head.headers["authorization"] == "Bearer SCOPED-TOKEN"
     thread.join(5)
     assert seen["request"].headers["authorization"] == "Bearer SCOPED-TOKEN"
 
@@ -191,3 +194,75 @@ def test_expected_scopes_are_asked_for_at_the_first_challenge():
     first = next(flow)
     token_request = flow.send(_respond(first, 401, headers={"WWW-Authenticate": BEARER}))
     assert token_request.url.params.get_list("scope") == ["repository:team/app:pull,push", "repository:team/base:pull"]
+
+
+def test_after_the_ping_a_pull_asks_for_its_scoped_token_first_as_docker_does():
+    auth = _auth(Credentials("alice", "canary-pw-2"))
+    _ping(auth, f'Bearer realm="{REALM}",service="reg"')
+    flow = auth.auth_flow(httpx.Request("GET", f"{REG}/v2/team/app/manifests/1.0"))
+    token_request = next(flow)  # no anonymous manifest GET, no unscoped token: the scoped token first
+    assert token_request.url.copy_with(query=None) == httpx.URL(REALM)
+    assert token_request.url.params.get_list("scope") == ["repository:team/app:pull"]
+    assert token_request.url.params["account"] == "alice"
+    assert token_request.headers["authorization"].startswith("Basic ")
+    manifest = flow.send(_respond(token_request, 200, json={"token": "PULL-TOKEN"}))
+    assert manifest.url.path == "/v2/team/app/manifests/1.0"
+    assert manifest.headers["authorization"] == "Bearer PULL-TOKEN"
+    with pytest.raises(StopIteration):
+        flow.send(_respond(manifest, 200))
+
+
+def test_after_the_ping_a_push_asks_for_pull_push_and_the_mount_source_in_its_first_token():
+    auth = _auth(Credentials("alice", "pw-secret"))
+    _ping(auth, f'Bearer realm="{REALM}",service="reg"')
+    auth.expect_scopes("127.0.0.1:5000", ["repository:team/app:pull,push", "repository:team/base:pull"])
+    flow = auth.auth_flow(httpx.Request("HEAD", f"{REG}/v2/team/app/blobs/sha256:" + "d" * 64))
+    token_request = next(flow)
+    assert token_request.url.params.get_list("scope") == ["repository:team/app:pull,push", "repository:team/base:pull"]
+
+
+def test_a_wrong_password_fails_at_the_first_token_request():
+    auth = _auth(Credentials("alice", "wrong-pw"))
+    _ping(auth, f'Bearer realm="{REALM}",service="reg"')
+    flow = auth.auth_flow(httpx.Request("GET", f"{REG}/v2/team/app/manifests/1"))
+    token_request = next(flow)
+    with pytest.raises(AuthError) as info:
+        flow.send(_respond(token_request, 401, json={"errors": [{"code": "UNAUTHORIZED", "message": "bad creds"}]}))
+    assert "refused the credentials of user 'alice'" in info.value.message
+
+
+def test_requests_to_another_host_get_no_credentials_even_after_a_basic_challenge():
+    auth = _auth(Credentials("alice", "canary-pw-3"))
+    _ping(auth, 'Basic realm="reg"')
+    own = next(auth.auth_flow(httpx.Request("GET", f"{REG}/v2/team/app/tags/list")))
+    assert own.headers["authorization"].startswith("Basic ")
+    for url in ("http://127.0.0.1:6000/v2/team/app/tags/list?last=a",  # a Link on another port
+                "http://localhost:5000/v2/team/app/blobs/uploads/x"):  # an upload Location on another host name
+        flow = auth.auth_flow(httpx.Request("PUT", url))
+        foreign = next(flow)
+        assert "authorization" not in foreign.headers
+        with pytest.raises(StopIteration):  # its own 401 is not answered either
+            flow.send(_respond(foreign, 401, headers={"WWW-Authenticate": 'Basic realm="other"'}))
+
+
+def test_a_401_from_a_host_a_redirect_led_to_is_not_answered():
+    auth = _auth(Credentials("alice", "canary-pw-4"))
+    flow = auth.auth_flow(httpx.Request("GET", f"{REG}/v2/team/app/blobs/sha256:" + "e" * 64))
+    first = next(flow)
+    storage = httpx.Request("GET", "http://127.0.0.1:7000/data")  # where the 307 led
+    storage_realm = 'Bearer realm="http://127.0.0.1:7000/token",service="storage"'
+    with pytest.raises(StopIteration):
+        flow.send(_respond(storage, 401, headers={"WWW-Authenticate": storage_realm}))
+    assert first.url.port == 5000
+    # nothing was learned from the storage host's challenge: the next request goes out as the first did
+    following = auth.auth_flow(httpx.Request("GET", f"{REG}/v2/team/app/manifests/1"))
+    assert "authorization" not in next(following).headers
+
+
+def test_plain_http_to_the_registry_after_it_spoke_https_gets_no_credential():
+    auth = _auth(Credentials("alice", "canary-pw-5"), registry="reg.example")
+    _ping(auth, 'Basic realm="reg"', registry="https://reg.example")
+    own = next(auth.auth_flow(httpx.Request("GET", "https://reg.example/v2/a/tags/list")))
+    assert own.headers["authorization"].startswith("Basic ")
+    downgraded = next(auth.auth_flow(httpx.Request("PUT", "http://reg.example/v2/a/blobs/uploads/u?digest=x")))
+    assert "authorization" not in downgraded.headers

@@ -35,8 +35,10 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("explorer.taps", (*BASE, "explorer.trace"), ("httpx",)),
     ("explorer.phases", (*BASE, "explorer.trace"), ("httpx",)),
     ("explorer.recorder", (*BASE, "explorer.trace", "explorer.redact", "explorer.taps", "explorer.phases"), ("httpx",)),
-    ("explorer.auth", (*BASE, "explorer.trace", "explorer.redact", "explorer.recorder", "explorer.credentials"), ("httpx",)),
-    ("explorer.sending", (*BASE, "explorer.auth", "explorer.credentials"), ("httpx",)),
+    ("explorer.bounded", BASE, ("httpx",)),
+    ("explorer.auth", (*BASE, "explorer.trace", "explorer.redact", "explorer.recorder", "explorer.credentials",
+                       "explorer.bounded"), ("httpx",)),
+    ("explorer.sending", (*BASE, "explorer.auth", "explorer.bounded", "explorer.credentials"), ("httpx",)),
 ]
 NOBODY_IMPORTS = ("explorer.cli",)
 
