@@ -27,8 +27,8 @@ from explorer.credentials import CredentialSource
 from explorer.errors import ExplorerError, ManifestError, RegistryError
 from explorer.protocol import digest as digests
 from explorer.protocol import headers, mediatypes
-from explorer.protocol.reference import is_loopback
 from explorer.recorder import BODY_TAP_EXTENSION, Recorder, RecordingTransport
+from explorer.schemes import Schemes, SchemeTransport
 from explorer.taps import BodyTap
 from explorer.sending import BodyTooLarge, Sending
 
@@ -82,6 +82,7 @@ class RegistryClient(Sending):
         credentials: CredentialSource,
         plain_http: bool | None = None,
         insecure: bool = False,
+        schemes: Schemes | None = None,
         timeout: httpx.Timeout | None = None,
         retries: int = 3,
         transport: httpx.BaseTransport | None = None,
@@ -90,8 +91,7 @@ class RegistryClient(Sending):
     ) -> None:
         self.registry = registry
         self.recorder = recorder
-        self.scheme = "http" if (plain_http or (plain_http is None and is_loopback(registry))) else "https"
-        self.base_url = f"{self.scheme}://{registry}"
+        self.schemes = schemes if schemes is not None else Schemes(plain_http)  # http, https, or https first
         self.retries = max(0, retries)
         self._sleep = sleep
         self.transport = (
@@ -102,7 +102,7 @@ class RegistryClient(Sending):
         self.auth = RegistryAuth(credentials, recorder.secrets, warn=warn)
         self.credentials = credentials
         self.http = httpx.Client(
-            transport=self.transport,
+            transport=SchemeTransport(self.transport, self.schemes),
             auth=self.auth,
             timeout=timeout or httpx.Timeout(30.0, read=300.0),
             follow_redirects=True,
@@ -123,6 +123,15 @@ class RegistryClient(Sending):
     def step(self, label: str) -> Any:
         """Context manager labelling the exchanges sent inside it (per thread)."""
         return self.recorder.step(label)
+
+    @property
+    def scheme(self) -> str:
+        """``https`` or ``http``: a loopback registry is ``https`` until its probe found plain http."""
+        return self.schemes.scheme(self.registry)
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.registry}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
