@@ -113,6 +113,8 @@ class SchemeTransport(httpx.BaseTransport):
                 attempt.rename(PROBE_LABELS["plain" if not_tls(exc) else "silent"])
             else:
                 choice.probing = False  # TLS it is, and this was the request itself
+                if outer is not None:  # so the flow's own step (renamed later, perhaps) holds it
+                    outer.exchanges.extend(attempt.exchanges)
                 return response
             finally:
                 request.extensions = original

@@ -168,6 +168,8 @@ class Sending:
             hint = f"log in: --username USER --password-stdin, or `docker login {self.registry}`"
         elif response.status_code == 403:
             hint = "the credentials are valid but not allowed to do this"
+        elif response.status_code == 400 and b"HTTP request to an HTTPS server" in body:  # Go's TLS server
+            hint = "this registry speaks https: leave out --plain-http (add --insecure for a self-signed certificate)"
         return RegistryError(f"{summary} ({context})", hint, status=response.status_code, code=code)
 
 

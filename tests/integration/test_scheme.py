@@ -23,6 +23,8 @@ from tests.conftest import _start_seeded
 from tests.infra.registry import RunningRegistry
 from tests.infra.runner import Run, login_args, run_cli
 from tests.infra.schemas import validate_trace
+from tests.exports.conftest import script_env
+from tests.exports.test_scripts import run_script
 
 SMALL = "test/small:1.0"
 PROBE = "https probe: plain-HTTP registry"
@@ -140,3 +142,21 @@ def test_tls_registry_with_the_bundle_still_verifies_after_the_ca_less_probe(reg
     with pytest.raises(TransportError, match="--insecure"), session.running():
         session.client(registry_tls.host).ping()
     assert len(session.trace.exchanges) == 1 and "self-signed" in (session.trace.exchanges[0].error or "")
+
+
+def test_plain_http_to_the_tls_registry_is_a_400_with_a_hint(registry_tls, tmp_path):
+    run, trace = _pull(registry_tls, tmp_path, "--plain-http")
+    assert run.code == 1 and len(_errors(run)) == 1 and "400" in _errors(run)[0], run.stderr
+    assert "hint: this registry speaks https: leave out --plain-http" in run.stderr
+    assert [ex.request.url.split(":")[0] for ex in trace.exchanges] == ["http"]
+
+
+def test_exports_of_a_probed_pull_replay_the_plain_http_registry(registry_basic, tmp_path):
+    """The probe is in the trace, but scripts and collections talk to the registry that answered."""
+    run, _ = _pull(registry_basic, tmp_path)
+    assert run.code == 0, run.output
+    done = run_script("python", tmp_path / "pull.trace.json", [], script_env(registry_basic), tmp_path)  # recorded REGISTRY
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("done"), done.stdout + done.stderr
+    exported = run_cli("export", "postman", str(tmp_path / "pull.trace.json"))
+    assert exported.code == 0 and f"https://{registry_basic.host}" not in exported.stdout
+    assert "https probe" not in exported.stdout
