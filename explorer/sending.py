@@ -96,9 +96,9 @@ class Sending:
                     self.pause_before_retry(attempt, None, f"{method} {context}: {type(exc).__name__}")
                     attempt += 1
                     continue
-                raise TransportError(_describe_transport_error(exc, url, attempt + 1)) from exc
+                raise TransportError(_describe_transport_error(exc, str(req.url), attempt + 1)) from exc
             except httpx.TransportError as exc:  # unsupported scheme, invalid request: retrying cannot help
-                raise TransportError(_describe_transport_error(exc, url, attempt + 1)) from exc
+                raise TransportError(_describe_transport_error(exc, str(req.url), attempt + 1)) from exc
             except TokenServerUnavailable as exc:
                 wait = _retry_after_seconds(exc.retry_after)
                 if retry and not (wait is not None and wait > RETRY_AFTER_LIMIT):
