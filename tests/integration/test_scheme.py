@@ -92,6 +92,13 @@ def test_a_plain_http_loopback_registry_gets_the_https_probe_then_http(registry_
     assert shown.code == 0 and PROBE in shown.stdout.splitlines()[2], shown.stdout
 
 
+def test_insecure_probes_too_and_goes_on_over_http(registry_anonymous, tmp_path):
+    run, trace = _pull(registry_anonymous, tmp_path, "--insecure")
+    assert run.code == 0, run.output
+    assert [ex.step for ex in trace.exchanges[:2]] == [PROBE, "ping"]
+    assert all(ex.request.url.startswith("http://") for ex in trace.exchanges[1:])
+
+
 def test_plain_http_makes_no_probe(registry_anonymous, tmp_path):
     run, trace = _pull(registry_anonymous, tmp_path, "--plain-http")
     assert run.code == 0, run.output
