@@ -29,8 +29,9 @@ from explorer.errors import TransportError
 from explorer.protocol.reference import is_loopback
 from explorer.recorder import RecordingTransport
 
-__all__ = ["PROBE_LABELS", "SchemeTransport", "Schemes", "explain_tls_error"]
+__all__ = ["PROBE_LABELS", "PROBE_TIMEOUT", "SchemeTransport", "Schemes", "explain_tls_error"]
 
+PROBE_TIMEOUT = 10.0  # seconds for the probe's connect and TLS handshake, as docker's TLSHandshakeTimeout
 PROBE_LABELS = {
     "plain": "https probe: plain-HTTP registry",  # the server answered, but not in TLS
     "silent": "https probe: no TLS answer",  # refused, reset or timed out: http is tried, as docker does
@@ -100,7 +101,9 @@ class SchemeTransport(httpx.BaseTransport):
         recorder = self.inner.recorder
         outer = recorder.current_step()
         original = request.extensions
-        request.extensions = {**original, PROBE_EXTENSION: True}
+        timeout = dict(original.get("timeout") or {})  # a server silent to a TLS hello must not hold us long
+        timeout["connect"] = min(timeout.get("connect") or PROBE_TIMEOUT, PROBE_TIMEOUT)
+        request.extensions = {**original, PROBE_EXTENSION: True, "timeout": timeout}
         with recorder.step(outer.label if outer else None) as attempt:  # type: ignore[arg-type]
             try:
                 response = self.inner.handle_request(request)

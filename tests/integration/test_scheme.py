@@ -167,3 +167,59 @@ def test_exports_of_a_probed_pull_replay_the_plain_http_registry(registry_basic,
     exported = run_cli("export", "postman", str(tmp_path / "pull.trace.json"))
     assert exported.code == 0 and f"https://{registry_basic.host}" not in exported.stdout
     assert "https probe" not in exported.stdout
+
+
+class _SilentToTls:
+    """A plain-http "registry" on loopback that never answers a TLS hello (it waits for a request line that
+    never ends) and answers ``GET /v2/`` with 200 and anything else with 404 over plain http."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.host = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn) -> None:
+        with conn:
+            data = conn.recv(65536)
+            if data[:1] == b"\x16":  # a TLS hello: say nothing until the client gives up
+                conn.recv(65536)
+                return
+            while data:
+                found = data.startswith(b"GET /v2/ ")
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}"
+                             if found else b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                data = conn.recv(65536)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_server_silent_to_the_tls_hello_holds_the_probe_only_for_its_timeout(tmp_path, monkeypatch):
+    monkeypatch.setattr("explorer.schemes.PROBE_TIMEOUT", 0.5)
+    server = _SilentToTls()
+    try:
+        session = TraceSession("tags", server.host, tmp_path / "t.json", options=ClientOptions(retries=0))
+        with session.running():
+            response = session.client(server.host).ping()
+    finally:
+        server.close()
+    assert response.status_code == 200
+    probe, ping = session.trace.exchanges
+    assert probe.step == "https probe: no TLS answer" and "Timeout" in (probe.error or "")
+    assert 450 <= probe.duration_ms < 5000, probe.duration_ms  # the probe's bound, not the client's 30 s
+    assert ping.request.url == f"http://{server.host}/v2/" and ping.response.status == 200
