@@ -20,7 +20,6 @@ wraps ``connections.Connections`` (the pools, with the CA-less probe handshake).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 
 import httpx
 
@@ -38,13 +37,15 @@ PROBE_LABELS = {
 }
 
 
-@dataclass
 class _Choice:
     """The scheme of one registry origin; ``probing`` until the first https attempt tells."""
 
-    scheme: str
-    probing: bool
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    __slots__ = ("lock", "probing", "scheme")
+
+    def __init__(self, scheme: str, *, probing: bool) -> None:
+        self.scheme = scheme
+        self.probing = probing
+        self.lock = threading.Lock()
 
 
 class Schemes:
