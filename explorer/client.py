@@ -30,6 +30,7 @@ from explorer.protocol import digest as digests
 from explorer.protocol import endpoints, headers, mediatypes
 from explorer.protocol.reference import is_loopback
 from explorer.recorder import BODY_TAP_EXTENSION, Recorder, RecordingTransport
+from explorer.schemes import Schemes, SchemeTransport
 from explorer.taps import BodyTap
 from explorer.sending import Sending
 
@@ -84,6 +85,7 @@ class RegistryClient(Sending):
         credentials: CredentialSource,
         plain_http: bool | None = None,
         insecure: bool = False,
+        schemes: Schemes | None = None,
         timeout: httpx.Timeout | None = None,
         retries: int = 3,
         transport: httpx.BaseTransport | None = None,
@@ -92,8 +94,7 @@ class RegistryClient(Sending):
     ) -> None:
         self.registry = registry
         self.recorder = recorder
-        self.scheme = "http" if (plain_http or (plain_http is None and is_loopback(registry))) else "https"
-        self.base_url = f"{self.scheme}://{registry}"
+        self.schemes = schemes if schemes is not None else Schemes(plain_http)  # http, https, or https first
         self.retries = max(0, retries)
         self._sleep = sleep
         self.transport = (
@@ -105,7 +106,7 @@ class RegistryClient(Sending):
         self.credentials = credentials
         timeout = timeout or httpx.Timeout(DEFAULT_TIMEOUT)
         self.http = httpx.Client(
-            transport=GuardedTransport(self.transport, stall=timeout.read),
+            transport=GuardedTransport(SchemeTransport(self.transport, self.schemes), stall=timeout.read),
             auth=self.auth,
             timeout=timeout,
             follow_redirects=True,
@@ -126,6 +127,15 @@ class RegistryClient(Sending):
     def step(self, label: str) -> Any:
         """Context manager labelling the exchanges sent inside it (per thread)."""
         return self.recorder.step(label)
+
+    @property
+    def scheme(self) -> str:
+        """``https`` or ``http``: a loopback registry is ``https`` until its probe found plain http."""
+        return self.schemes.scheme(self.registry)
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.registry}"
 
     def url(self, path: str) -> str:
         return self.base_url + path

@@ -84,7 +84,8 @@ def run_demo(
         src = reference.parse(f"{registry}/{SOURCE_REPO}:{TAG}")
         dst = reference.parse(f"{registry}/{COPY_REPO}:{TAG}")
         creds = Credentials(sandbox.username, sandbox.password, source="the built-in registry")
-        login = ["--username", sandbox.username, "--password-stdin"]
+        # --plain-http: the built-in registry speaks plain http; no https probe in the demo's diagrams
+        login = ["--plain-http", "--username", sandbox.username, "--password-stdin"]
         echo(f"built-in registry on {sandbox.registry_url} (token auth at {sandbox.token_url}, "
              f"blob storage at {sandbox.cdn_url})")
 
@@ -110,7 +111,7 @@ def run_demo(
             (DemoStep("pull", f"Pull of {wanted}: token dance, index, manifest, blobs through 307 redirects",
                       ["trace", "pull", str(src), "--platform", str(wanted), *login]), pull_one),
             (DemoStep("copy", "Copy to another repository of the same registry: blobs are mounted, not sent",
-                      ["trace", "copy", str(src), str(dst), "--all-platforms"]), copy),
+                      ["trace", "copy", str(src), str(dst), "--all-platforms", "--plain-http"]), copy),
             (DemoStep("tags", "The repository's tags",
                       ["trace", "tags", f"{registry}/{SOURCE_REPO}", *login]), tags),
         ]
@@ -121,7 +122,7 @@ def run_demo(
                 step.command[1], step.command[-1] if step.name == "tags" else str(src),
                 outdir / f"{step.name}.trace.json",
                 argv=step.command,
-                options=ClientOptions(credentials=creds),
+                options=ClientOptions(credentials=creds, plain_http=True),
             )
             with session.running():
                 action(session)

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 import httpx
 
 from explorer import redact
+from explorer.connections import Connections
 from explorer.phases import PhaseClock, connection, timings
 from explorer.protocol import mediatypes
 from explorer.taps import PARALLEL_HASH_FROM, BodyTap, TappedRequestStream, TappedResponseStream
@@ -163,9 +164,8 @@ def _rescrub(ex: Exchange, secrets: redact.Secrets) -> None:
 class RecordingTransport(httpx.BaseTransport):
     """Wraps an inner transport; records every request/response pair into a ``Recorder``.
 
-    Without ``inner``, two lazily created ``httpx.HTTPTransport`` pools are used:
-    one for plain-http URLs (no CA bundle loaded) and one for https, verifying
-    TLS unless ``verify=False``.
+    Without ``inner``, ``connections.Connections`` holds the pools, each made on
+    first use (plain http loads no CA bundle); https verifies TLS unless ``verify=False``.
     """
 
     def __init__(
@@ -179,28 +179,11 @@ class RecordingTransport(httpx.BaseTransport):
     ) -> None:
         self.recorder = recorder
         self.record = record  # False: a plain pass-through (benchmarks measure the recorder's cost)
-        self._inner = inner
-        self._verify = verify
-        self._limits = limits or httpx.Limits(max_connections=32, max_keepalive_connections=16)
-        self._plain: httpx.BaseTransport | None = None
-        self._tls: httpx.BaseTransport | None = None
-        self._lock = threading.Lock()
-
-    def _transport_for(self, url: httpx.URL) -> httpx.BaseTransport:
-        if self._inner is not None:
-            return self._inner
-        with self._lock:
-            if url.scheme == "https":
-                if self._tls is None:
-                    self._tls = httpx.HTTPTransport(verify=self._verify, limits=self._limits)
-                return self._tls
-            if self._plain is None:
-                self._plain = httpx.HTTPTransport(verify=False, limits=self._limits)
-            return self._plain
+        self._inner = inner if inner is not None else Connections(verify=verify, limits=limits)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if not self.record:
-            return self._transport_for(request.url).handle_request(request)
+            return self._inner.handle_request(request)
         rec = self.recorder
         secrets = rec.secrets
         req_media = request.headers.get("content-type")
@@ -238,7 +221,7 @@ class RecordingTransport(httpx.BaseTransport):
         original_extensions = request.extensions
         request.extensions = {**original_extensions, "trace": clock}
         try:
-            response = self._transport_for(request.url).handle_request(request)
+            response = self._inner.handle_request(request)
         except BaseException as exc:
             exchange.duration_ms = (time.perf_counter() - t0) * 1000
             exchange.error = secrets.scrub(f"{type(exc).__name__}: {exc}") or type(exc).__name__
@@ -295,9 +278,7 @@ class RecordingTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
-        for t in (self._inner, self._plain, self._tls):
-            if t is not None:
-                t.close()
+        self._inner.close()
 
 
 def _learn_hidden_values(

@@ -99,9 +99,9 @@ class Sending:
                     self.pause_before_retry(attempt, None, f"{method} {context}: {type(exc).__name__}")
                     attempt += 1
                     continue
-                raise TransportError(_describe_transport_error(exc, url, attempt + 1)) from exc
+                raise TransportError(_describe_transport_error(exc, str(req.url), attempt + 1)) from exc
             except httpx.TransportError as exc:  # unsupported scheme, invalid request: retrying cannot help
-                raise TransportError(_describe_transport_error(exc, url, attempt + 1)) from exc
+                raise TransportError(_describe_transport_error(exc, str(req.url), attempt + 1)) from exc
             except TokenServerUnavailable as exc:
                 wait = _retry_after_seconds(exc.retry_after)
                 if retry and not (wait is not None and wait > RETRY_AFTER_LIMIT):
@@ -182,6 +182,8 @@ class Sending:
             hint = f"log in: --username USER --password-stdin, or `docker login {self.registry}`"
         elif response.status_code == 403:
             hint = "the credentials are valid but not allowed to do this"
+        elif response.status_code == 400 and b"HTTP request to an HTTPS server" in body:  # Go's TLS server
+            hint = "this registry speaks https: leave out --plain-http (add --insecure for a self-signed certificate)"
         return RegistryError(f"{summary} ({context})", hint, status=response.status_code, code=code)
 
 

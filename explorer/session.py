@@ -28,6 +28,7 @@ from explorer.credentials import CredentialSource, Credentials
 from explorer.errors import ExplorerError, Interrupted, UsageError
 from explorer.recorder import Recorder, RecordingTransport
 from explorer.redact import Secrets, redact_argv, redact_urls
+from explorer.schemes import Schemes
 from explorer.trace import Outcome, Trace
 from explorer.units import human_duration, human_size
 
@@ -40,7 +41,7 @@ class ClientOptions:
 
     credentials: Credentials | None = None
     host_credentials: dict[str, Credentials] = field(default_factory=dict)  # by API host; win over the above
-    plain_http: bool | None = None  # None: http for loopback registries, https elsewhere
+    plain_http: bool | None = None  # None: https, tried first for loopback registries (then http); see schemes.py
     insecure: bool = False
     retries: int = 3
     timeout: float = 30.0  # --timeout: seconds a connection may stall (no bytes, or a drip) before a request fails
@@ -83,6 +84,7 @@ class TraceSession:
         self.transport = RecordingTransport(
             self.recorder, self.options.inner_transport, verify=not self.options.insecure, record=self.options.record
         )
+        self.schemes = Schemes(self.options.plain_http)  # one scheme per registry, whichever client asks
         self._clients: list[RegistryClient] = []
         self.saved: Path | None = None
 
@@ -95,6 +97,7 @@ class TraceSession:
             credentials=self.credentials,
             plain_http=self.options.plain_http,
             insecure=self.options.insecure,
+            schemes=self.schemes,
             retries=self.options.retries,
             timeout=timeout,
             transport=self.transport,

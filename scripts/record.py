@@ -136,11 +136,12 @@ def record(rec: Recording, host: str, user: str | None, password: str | None, ve
     target.parent.mkdir(parents=True, exist_ok=True)
     args = [a.replace("HOST", host).replace("USER:PASS", f"{user}:{password}") for a in rec.args]
     login = ["--username", user, "--password-stdin"] if user and rec.login else []
-    argv = [sys.executable, "-m", "explorer", *args, *login, "-o", str(target.relative_to(REPO)), "-q"]
+    # --plain-http: the recordings show the protocol, not the https probe a loopback registry gets without it
+    argv = [sys.executable, "-m", "explorer", *args, "--plain-http", *login, "-o", str(target.relative_to(REPO)), "-q"]
     proc = subprocess.run(argv, cwd=REPO, input=(password or "") + "\n", text=True, capture_output=True)
     if (proc.returncode != 0) != rec.expect_failure:
         raise SystemExit(f"{rec.path}: exit {proc.returncode}\n{proc.stderr}")
-    shown = " ".join(["regexplore", *rec.args, *(["--username", "USER", "--password-stdin"] if login else [])])
+    shown = " ".join(["regexplore", *rec.args, "--plain-http", *(["--username", "USER", "--password-stdin"] if login else [])])
     print(f"recorded {rec.path} (exit {proc.returncode})")
     return {"path": rec.path, "title": rec.title, "registry": f"{version}, {rec.registry}", "command": shown}
 

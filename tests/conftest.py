@@ -57,11 +57,11 @@ def registry_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("registries")
 
 
-def _start_seeded(variant: str, workdir: Path) -> RunningRegistry:
+def _start_seeded(variant: str, workdir: Path, *, tls: bool = False) -> RunningRegistry:
     require_tool("docker-registry")
     require_tool("skopeo")
     started = time.perf_counter()
-    registry = start_registry(variant, workdir)
+    registry = start_registry(variant, workdir, tls=tls)
     ready = time.perf_counter()
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -74,7 +74,7 @@ def _start_seeded(variant: str, workdir: Path) -> RunningRegistry:
     except BaseException:
         registry.stop()
         raise
-    REGISTRY_TIMINGS[variant] = (ready - started, time.perf_counter() - ready)
+    REGISTRY_TIMINGS[f"{variant}-tls" if tls else variant] = (ready - started, time.perf_counter() - ready)
     return registry
 
 

@@ -40,6 +40,7 @@ class Annotator:
         self.trace = trace
         self.roles = Roles(trace.exchanges)
         self.challenged: dict[tuple[str, str], int] = {}  # (method, url) → number of its 401
+        self.http_hosts: set[str] | None = None  # hosts spoken to over plain http (made when first needed)
 
     def participant(self, ex: Exchange) -> Participant:
         return self.roles(ex)
@@ -68,7 +69,7 @@ class Annotator:
             why = WHY["retry"] + " " + WHY[situation].format(**fields)
         else:
             why = WHY[situation].format(**fields)
-        failed = resp is None
+        failed = resp is None and situation != "https probe"
         expected_4xx = situation in ("ping 401", "challenge", "basic 401", "blob missing")
         unusual = failed or situation == "mount refused" or situation == "storage leak" or (
             resp is not None and resp.status >= 400 and not expected_4xx)
@@ -96,7 +97,7 @@ class Annotator:
             "errors": "; ".join(e.line for e in errors),
         }
         if resp is None:
-            return "failed", fields
+            return ("https probe" if self._https_probe(ex) else "failed"), fields
         status, family = resp.status, (eid or "").rstrip("abc")
         fields["status"] = str(status)
         if status == 401:
@@ -146,6 +147,15 @@ class Annotator:
             return ("upload monolithic" if status == 201 else "upload opened"), fields
         return simple.get(family, "other"), fields
 
+    def _https_probe(self, ex: Exchange) -> bool:
+        """A failed https request to a host the trace then speaks plain http to (docker's, skopeo's and our probe)."""
+        if not ex.request.url.startswith("https://"):
+            return False
+        if self.http_hosts is None:
+            self.http_hosts = {netloc_of(e.request.url) for e in self.trace.exchanges
+                               if e.request.url.startswith("http://")}
+        return netloc_of(ex.request.url) in self.http_hosts
+
     def _request_label(self, ex: Exchange, eid: str | None, match: endpoints.Match | None) -> str:
         req = ex.request
         parts, q = urlsplit(req.url), query_params(req.url)
@@ -167,6 +177,8 @@ class Annotator:
     def _response_label(self, ex: Exchange, situation: str, fields: dict[str, str],
                         errors: tuple[ErrorInfo, ...]) -> str:
         resp = ex.response
+        if resp is None and situation in RESPONSE_LABELS:
+            return RESPONSE_LABELS[situation]
         if resp is None:
             return f"✗ {fields['error'] or 'no response'}"
         status = resp.status

@@ -65,6 +65,11 @@ class AnnotatedExchange:
     bytes_up: int
 
     @property
+    def https_probe(self) -> bool:
+        """A failed https attempt the client then made over plain http: not a failure, not replayed."""
+        return self.exchange.response is None and not self.failed
+
+    @property
     def note(self) -> str:
         """``end-3 · Fetch manifest: <meaning>``; "" when the request is not one we know."""
         head = f"{self.endpoint_id} · {self.endpoint}" if self.endpoint_id else self.endpoint

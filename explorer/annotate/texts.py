@@ -72,6 +72,7 @@ def shorten_digests(text: str) -> str:
 #: situation → one-line explanation; ``{…}`` fields are filled from the exchange.
 WHY: dict[str, str] = {
     "failed": "The connection failed before any answer arrived: {error}.",
+    "https probe": "Registries on loopback are tried over https first, as docker and skopeo do for insecure registries; this one gave no TLS answer ({error}), so the client goes on over plain http. Not a failure, and not a ping.",
     "ping": "Checks that the host speaks the registry API v2; 200 means this client may go on without a token.",
     "ping 401": "Probes the API root without credentials; the 401 challenge names the token server (realm) and service to ask.",
     "basic 401": "The registry wants HTTP Basic credentials on every request (no token server involved).",
@@ -121,6 +122,7 @@ REQUEST_LABELS: dict[str, str] = {
 
 #: situation → response arrow label (401s, 3xx, errors and failures are labelled in code).
 RESPONSE_LABELS: dict[str, str] = {
+    "https probe": "no TLS here: plain-HTTP registry, going on over http",
     "blob exists": "{status} exists: upload skipped", "blob missing": "{status} missing: upload needed",
     "mounted": "{status} mounted", "mount refused": "{status} mount refused: upload opened instead",
     "upload opened": "{status} upload opened", "upload cancel": "{status} upload cancelled",

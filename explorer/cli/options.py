@@ -26,7 +26,7 @@ PasswordOpt = Annotated[
     str | None, typer.Option("--password", help="Password on the command line (insecure: prefer --password-stdin).")
 ]
 PlainHttpOpt = Annotated[
-    bool, typer.Option("--plain-http", help="Use http:// (default: https, http only for loopback registries).")
+    bool, typer.Option("--plain-http", help="Use http://, no https probe (default: https; loopback registries: https first, then http if they do not speak TLS).")
 ]
 InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]

@@ -328,6 +328,8 @@ class _Collection:
         folders: dict[str, list[dict[str, object]]] = {}
         previous_step = None
         for a in self.annotated.exchanges:
+            if a.https_probe:  # the collection talks to the registry the client went on with
+                continue
             step = a.step or "requests"
             if step == "authenticate" and previous_step:
                 step = previous_step  # a token request serves the step that needed it

@@ -195,6 +195,8 @@ def parameters(annotated: AnnotatedTrace) -> Parameters:
             table[value] = stem if not table else f"{stem}{len(table) + 1}"
 
     for a in annotated.exchanges:
+        if a.https_probe:  # the registry is the plain-http one the client went on with
+            continue
         req, resp = a.exchange.request, a.exchange.response
         authorization = (req.header("authorization") or "").split(" ")[0].lower()
         if a.participant.role.startswith("Registry"):
@@ -248,7 +250,7 @@ class _Planner:
         for i, a in enumerate(items):
             ex = a.exchange
             nxt = items[i + 1].exchange if i + 1 < len(items) else None
-            if a.number in self.skip or not a.participant.role.startswith("Registry"):
+            if a.number in self.skip or a.https_probe or not a.participant.role.startswith("Registry"):
                 continue
             if nxt is not None and (nxt.request.method, nxt.request.url) == (ex.request.method, ex.request.url) and (
                     ex.response is None or ex.response.status >= 500):

@@ -45,8 +45,9 @@ def pull_trace(live: Callable[[str], RunningRegistry],
             out = folder / f"pull-{variant}{'-bodies' if keep_bodies else ''}.trace.json"
             args, stdin = login_args(registry)
             extra = ["--keep-bodies", "1MiB"] if keep_bodies else []
+            # --plain-http: exports of the pull itself; a trace with the https probe is exported in test_scheme.py
             run = run_cli("trace", "pull", f"{registry.host}/{SMALL}", "-o", str(out), "--jobs", "1", "-q",
-                          *args, *extra, stdin=stdin)
+                          "--plain-http", *args, *extra, stdin=stdin)
             assert run.code == 0, run.output
             recorded[key] = out
         return recorded[key]

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["non_loopback_address", "self_signed_certificate", "self_signed_context"]
+__all__ = ["non_loopback_address", "self_signed_certificate", "self_signed_context", "self_signed_files"]
 
 
 def self_signed_certificate(key: Any, common_name: str, days: int, extension: Any, *, critical: bool) -> Any:
@@ -37,8 +37,9 @@ def self_signed_certificate(key: Any, common_name: str, days: int, extension: An
     )
 
 
-def self_signed_context(host_name: str, bind: str) -> ssl.SSLContext:
-    """A server context with a fresh self-signed certificate for ``host_name``, 127.0.0.1 and ``bind``."""
+def self_signed_files(directory: Path, host_name: str = "127.0.0.1", bind: str = "127.0.0.1") -> tuple[Path, Path]:
+    """``cert.pem`` and ``key.pem`` in ``directory``: a fresh self-signed certificate for ``host_name``,
+    localhost, 127.0.0.1 and ``bind``."""
     import ipaddress
 
     from cryptography import x509
@@ -47,22 +48,26 @@ def self_signed_context(host_name: str, bind: str) -> ssl.SSLContext:
 
     key = ec.generate_private_key(ec.SECP256R1())
     alt: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    for value in {host_name, bind}:
+    for value in {host_name, bind} - {"localhost", "127.0.0.1"}:
         try:
             alt.append(x509.IPAddress(ipaddress.ip_address(value)))
         except ValueError:
             alt.append(x509.DNSName(value))
     cert = self_signed_certificate(key, host_name, 30, x509.SubjectAlternativeName(alt), critical=False)
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+def self_signed_context(host_name: str, bind: str) -> ssl.SSLContext:
+    """A server context with a fresh self-signed certificate for ``host_name``, 127.0.0.1 and ``bind``."""
     with tempfile.TemporaryDirectory() as tmp:
-        cert_path, key_path = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert_path, key_path)
+        context.load_cert_chain(*self_signed_files(Path(tmp), host_name, bind))
     return context
 
 

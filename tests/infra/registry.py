@@ -13,12 +13,16 @@ Variants:
     redirect    Bearer tokens too, plus the ``redirect`` storage middleware: blob GET/HEAD
                 answer 307 to a StaticServer at http://localhost:RPORT (another origin
                 than 127.0.0.1), like Docker Hub → CDN; Authorization must not follow.
+
+Any variant may be started with ``tls=True``: https only, with a self-signed certificate for
+127.0.0.1/localhost made for it (``http.tls`` in the config; ``url`` is then ``https://…``).
 """
 
 from __future__ import annotations
 
 import secrets
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -29,6 +33,7 @@ from pathlib import Path
 import bcrypt
 import yaml
 
+from tests.infra.network import self_signed_files
 from tests.infra.skopeo import skopeo_copy
 from tests.infra.static_server import StaticServer
 from tests.infra.token_server import TokenServer
@@ -94,12 +99,12 @@ class RunningRegistry:
                 server.stop()
 
 
-def start_registry(variant: str, workdir: Path) -> RunningRegistry:
-    """Start ``variant`` with its helpers; files go under ``workdir/variant``."""
+def start_registry(variant: str, workdir: Path, *, tls: bool = False) -> RunningRegistry:
+    """Start ``variant`` with its helpers; files go under ``workdir/variant`` (``workdir/variant-tls``)."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown registry variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     binary = require_tool("docker-registry")
-    home = Path(workdir) / variant
+    home = Path(workdir) / (f"{variant}-tls" if tls else variant)
     storage = home / "storage"
     storage.mkdir(parents=True, exist_ok=True)
     password = f"canary-pw-{secrets.token_hex(8)}" if variant != "anonymous" else None
@@ -133,11 +138,14 @@ def start_registry(variant: str, workdir: Path) -> RunningRegistry:
                 "rootcertbundle": str(cert),
             }
         }
+    if tls:
+        cert, key = self_signed_files(home / "tls")
+        config["http"] = {**config["http"], "tls": {"certificate": str(cert), "key": str(key)}}  # type: ignore[dict-item]
     if variant == "redirect":
         cdn = StaticServer(storage).start()
         config["middleware"] = {"storage": [{"name": "redirect", "options": {"baseurl": cdn.url}}]}
     try:
-        process, port = _launch(binary, config, home)
+        process, port = _launch(binary, config, home, "https" if tls else "http")
     except BaseException:
         for server in (token_server, cdn):
             if server is not None:
@@ -146,7 +154,7 @@ def start_registry(variant: str, workdir: Path) -> RunningRegistry:
     return RunningRegistry(
         variant=variant,
         host=f"127.0.0.1:{port}",
-        url=f"http://127.0.0.1:{port}",
+        url=f"{'https' if tls else 'http'}://127.0.0.1:{port}",
         username=username,
         password=password,
         token_server=token_server,
@@ -174,7 +182,7 @@ def _layout_for(image: object, parent: Path) -> Path:
     return directory
 
 
-def _launch(binary: str, config: dict[str, object], home: Path) -> tuple[subprocess.Popen[bytes], int]:
+def _launch(binary: str, config: dict[str, object], home: Path, scheme: str) -> tuple[subprocess.Popen[bytes], int]:
     """Start the registry on a free port (retrying when another process took it)."""
     log_path = home / "registry.log"
     last_error = ""
@@ -190,7 +198,7 @@ def _launch(binary: str, config: dict[str, object], home: Path) -> tuple[subproc
                 stderr=subprocess.STDOUT,
                 cwd=home,
             )
-        if _wait_ready(process, port):
+        if _wait_ready(process, port, scheme):
             return process, port
         if process.poll() is None:
             process.kill()
@@ -201,14 +209,15 @@ def _launch(binary: str, config: dict[str, object], home: Path) -> tuple[subproc
     raise RegistryStartError(f"docker-registry did not start (config {home / 'config.yml'}); log:\n{last_error}")
 
 
-def _wait_ready(process: subprocess.Popen[bytes], port: int) -> bool:
+def _wait_ready(process: subprocess.Popen[bytes], port: int, scheme: str) -> bool:
     deadline = time.monotonic() + READY_TIMEOUT
-    url = f"http://127.0.0.1:{port}/v2/"
+    url = f"{scheme}://127.0.0.1:{port}/v2/"
+    unverified = ssl._create_unverified_context() if scheme == "https" else None  # our own self-signed certificate
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
         try:
-            with urllib.request.urlopen(url, timeout=1):
+            with urllib.request.urlopen(url, timeout=1, context=unverified):
                 return True
         except urllib.error.HTTPError:
             return True  # 401: up and asking for credentials

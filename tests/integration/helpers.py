@@ -19,10 +19,12 @@ def user_pass(registry) -> list[str]:
 
 
 def traced(registry, tmp_path: Path, *args: str, name: str, creds: bool = True) -> tuple[Run, Trace]:
-    """Run ``regexplore trace <args> -o tmp_path/name`` with the registry's credentials; the trace validated."""
+    """Run ``regexplore trace <args> --plain-http -o tmp_path/name`` with the registry's credentials; the trace
+    validated. ``--plain-http``: these tests follow the operations; the https probe that a loopback registry
+    gets without it is tested in test_scheme.py and test_pull.py."""
     extra, stdin = login_args(registry) if creds else ([], "")
     out = tmp_path / name
-    run = run_cli("trace", *args, "-o", str(out), *extra, stdin=stdin)
+    run = run_cli("trace", *args, "--plain-http", "-o", str(out), *extra, stdin=stdin)
     validate_trace(out)
     return run, tracefile.load(out)
 

@@ -153,7 +153,7 @@ def test_transient_answers_are_retried_each_as_its_own_exchange(status, where, t
     repository, trace = _push(target, tmp_path, big_layout)
     hops = [hop for hop in signature(trace) if hop[:2] == (method, endpoint)]
     assert hops[:3] == [(method, endpoint, status), (method, endpoint, status), (method, endpoint, success)]
-    assert len(trace.exchanges) == 21 + 2
+    assert len(trace.exchanges) == 1 + 21 + 2  # the https probe (loopback), the push, the two refused answers
     assert_pulled_back(target.direct, target.account, repository, big_image, tmp_path)
 
 

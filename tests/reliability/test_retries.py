@@ -99,7 +99,9 @@ def test_refused_connection_is_retried_then_reported(tmp_path, proxies):
     assert run.stderr.splitlines()[0].startswith(f"error: cannot connect to http://{host}")
     assert "(after 3 attempts)" in run.stderr
     trace = _load(tmp_path / "t.json")
-    assert [(ex.response, bool(ex.error)) for ex in trace.exchanges] == [(None, True)] * 3
+    probe, *attempts = trace.exchanges  # loopback: https first; refused there too, so http is tried, as docker does
+    assert probe.request.url.startswith("https://") and probe.step == "https probe: no TLS answer"
+    assert [(ex.response, bool(ex.error), ex.request.url.split(":")[0]) for ex in attempts] == [(None, True, "http")] * 3
 
 
 def test_backoff_doubles_with_jitter(registry_anonymous, front, tmp_path, monkeypatch):
@@ -123,7 +125,8 @@ def test_retry_after_is_honoured(form, registry_anonymous, front, tmp_path):
     value = "1" if form == "seconds" else format_datetime(when, usegmt=True)
     fronted = front(registry_anonymous)
     fronted.registry.add(Rule(Respond(429, retry_after=value), path=MANIFEST))
-    run = pull_via(fronted.host, registry_anonymous, tmp_path / "t.json")
+    # --plain-http: the date counts from now, so nothing (not even the https probe) should come before the 429
+    run = pull_via(fronted.host, registry_anonymous, tmp_path / "t.json", SMALL, "--plain-http")
     assert run.code == 0, run.output
     hops = [ex for ex in _load(tmp_path / "t.json").exchanges if ex.request.url.endswith("/manifests/1.0")]
     (gap,) = _gaps(hops)

@@ -1,6 +1,6 @@
 """The import direction of DESIGN.md, enforced by reading every module's imports with ast.
 
-protocol/ ← trace, redact ← annotate ← render/ (never httpx) ; recorder, auth ← client ← flows/ ← cli.
+protocol/ ← trace, redact ← annotate ← render/ (never httpx) ; connections ← recorder ← schemes, auth ← client ← flows/ ← cli.
 """
 
 from __future__ import annotations
@@ -34,7 +34,10 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("explorer.credentials", (*BASE, "explorer.redact"), ()),
     ("explorer.taps", (*BASE, "explorer.trace"), ("httpx",)),
     ("explorer.phases", (*BASE, "explorer.trace"), ("httpx",)),
-    ("explorer.recorder", (*BASE, "explorer.trace", "explorer.redact", "explorer.taps", "explorer.phases"), ("httpx",)),
+    ("explorer.connections", BASE, ("httpx",)),
+    ("explorer.recorder", (*BASE, "explorer.trace", "explorer.redact", "explorer.taps", "explorer.phases",
+                           "explorer.connections"), ("httpx",)),
+    ("explorer.schemes", (*BASE, "explorer.connections", "explorer.recorder"), ("httpx",)),
     ("explorer.bounded", BASE, ("httpx",)),
     ("explorer.auth", (*BASE, "explorer.trace", "explorer.redact", "explorer.recorder", "explorer.credentials",
                        "explorer.bounded"), ("httpx",)),

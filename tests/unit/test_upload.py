@@ -102,6 +102,7 @@ def _client(handler, credentials: Credentials | None = None) -> RegistryClient:
         HOST,
         recorder=Recorder(secrets=secrets),
         credentials=CredentialSource(secrets, credentials, env={}),
+        plain_http=True,  # the mock stands for a plain-http registry (it would "speak TLS" to a probe)
         transport=httpx.MockTransport(handler),
         sleep=lambda seconds: None,
     )
