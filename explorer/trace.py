@@ -1,9 +1,12 @@
 """The trace data model and the only code that reads or writes trace files.
 
-Rule 1: a trace holds facts only: what went on the wire (already redacted),
-when, and the step label the flow gave it. Meaning (endpoint ids, roles,
-explanations) is derived later by ``annotate.py``, so a better classifier
-improves old recordings.
+Rule 1: a trace holds facts plus intent: what went on the wire (already
+redacted), when, and what the flow made each request FOR (an :class:`Intent`:
+step kind, endpoint, repository, digest, index/total, platform and the
+transfer id tying one blob's exchanges together), with the step label derived
+from it. Explanations and roles are derived later by ``explorer.annotate``,
+so a better classifier improves old recordings; a trace without intent
+(format 1, an import) is annotated by inference there.
 
 Rule 2: stdlib only (plus ``explorer.errors`` and ``explorer.atomic``); no
 httpx. Rendering a saved trace must load no network code.
@@ -11,16 +14,18 @@ httpx. Rendering a saved trace must load no network code.
 Format history (bump ``FORMAT_VERSION`` with one line here on every change):
     1: first format: exchanges with request/response/body/timings/connection,
        ``outcome`` and ``operation`` at the top level.
+    2: adds ``intent`` (an object or null) to each exchange; nothing else changes,
+       so format-1 files load as they are (``intent`` null).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from explorer.atomic import write_atomic
 from explorer.errors import TraceFormatError
@@ -30,6 +35,9 @@ __all__ = [
     "Body",
     "Connection",
     "Exchange",
+    "Intent",
+    "STEP_KINDS",
+    "StepKind",
     "Outcome",
     "RecordedRequest",
     "RecordedResponse",
@@ -43,7 +51,19 @@ __all__ = [
     "save",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+#: what a request is for, recorded by the flow that makes it (closed vocabulary)
+StepKind = Literal[
+    "ping", "authenticate", "resolve", "fetch-manifest", "fetch-config", "fetch-layer", "fetch-blob",
+    "check-blob", "mount", "open-upload", "upload-chunk", "upload-status", "close-upload", "cancel-upload",
+    "check-manifest", "push-manifest", "list-tags", "catalog", "referrers", "delete", "other",
+]
+STEP_KINDS: tuple[str, ...] = get_args(StepKind)
+#: kinds that move or check one blob: they belong to a transfer
+BLOB_KINDS = frozenset({"fetch-config", "fetch-layer", "fetch-blob", "check-blob", "mount", "open-upload",
+                        "upload-chunk", "upload-status", "close-upload", "cancel-upload"})
+UPLOAD_KINDS = frozenset({"open-upload", "upload-chunk", "upload-status", "close-upload", "cancel-upload"})
 
 Headers = list[tuple[str, str]]
 
@@ -220,6 +240,89 @@ class Connection:
         )
 
 
+@dataclass(frozen=True)
+class Intent:
+    """What the flow made a request FOR; recorded with the exchange (format 2), inferred for older traces.
+
+    ``transfer`` ties together every exchange of one blob (HEAD → POST → PATCH…
+    → PUT, GET 307 → storage GET, the token request in between, retries and
+    resumes): diagrams draw a transfer as one block. ``item`` says what the
+    blob or manifest is (``config``, ``layer``, ``manifest``, ``index``);
+    ``index``/``total`` count layers or pages; ``source`` is the repository the
+    bytes come from (a mount's ``from``, a copy's source).
+    """
+
+    kind: StepKind
+    endpoint: str | None = None  # the spec's endpoint id, "end-3"; None for token and storage requests
+    repository: str | None = None
+    digest: str | None = None
+    item: str | None = None  # config | layer | manifest | index | tag
+    index: int | None = None
+    total: int | None = None
+    platform: str | None = None  # "linux/arm64/v8"
+    transfer: str | None = None
+    source: str | None = None
+
+    def but(self, **changes: Any) -> Intent:
+        return replace(self, **changes)
+
+    @property
+    def what(self) -> str:
+        """``config``, ``layer 2/5``, ``manifest linux/amd64``, ``index``: the item with its counter."""
+        if self.item == "layer" and self.index is not None:
+            return f"layer {self.index}/{self.total}" if self.total else f"layer {self.index}"
+        if self.item in ("manifest", "index") and self.platform:
+            return f"{self.item} {self.platform}"
+        return self.item or ("blob" if self.kind in BLOB_KINDS else "manifest")
+
+    def label(self, *, skipped: bool = False) -> str:
+        """The step label diagrams show, derived from the intent alone (``fetch layer 2/5``)."""
+        kind, what = self.kind, self.what
+        if skipped:
+            return f"{what} already present, skipped"
+        if kind in UPLOAD_KINDS:
+            return f"{'copy' if self.source else 'upload'} {what}"
+        fixed = {"ping": "ping", "authenticate": "authenticate", "resolve": "resolve tag",
+                 "referrers": "list referrers", "other": "request"}
+        if kind in fixed:
+            return fixed[kind]
+        if kind == "fetch-manifest":
+            return "fetch manifest" + (f" {self.platform}" if self.platform else "")
+        if kind in ("fetch-config", "fetch-layer", "fetch-blob"):
+            return f"fetch {what}"
+        if kind in ("check-blob", "mount"):
+            return f"{'check' if kind == 'check-blob' else 'mount'} {what}"
+        if kind in ("check-manifest", "push-manifest"):
+            if self.item == "tag":
+                return "update referrers tag"
+            return f"push {what}"
+        if kind in ("list-tags", "catalog"):
+            noun = "tags" if kind == "list-tags" else "repositories"
+            return f"list {noun} page {self.index}" if self.index else f"list {noun}"
+        return "delete blob" if self.endpoint == "end-10" else "delete manifest"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Intent | None:
+        if data is None:
+            return None
+        d = _mapping(data, "intent")
+        kind = d.get("kind")
+        if kind not in STEP_KINDS:
+            raise TraceFormatError(f"unknown intent kind {kind!r}")
+        texts = {k: _opt_str(d, k) for k in ("endpoint", "repository", "digest", "item", "platform",
+                                             "transfer", "source")}
+        numbers = {}
+        for k in ("index", "total"):
+            v = d.get(k)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+                raise TraceFormatError(f"field {k!r} must be an integer or null")
+            numbers[k] = v
+        return cls(kind=kind, **texts, **numbers)
+
+
 @dataclass
 class Exchange:
     """One HTTP request and its response (or the error that replaced it): one hop on the wire."""
@@ -233,6 +336,7 @@ class Exchange:
     error: str | None = None
     timings: Timings = field(default_factory=Timings)
     connection: Connection | None = None
+    intent: Intent | None = None  # format 2: what the flow made the request for
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -245,6 +349,7 @@ class Exchange:
             "error": self.error,
             "timings": self.timings.to_dict(),
             "connection": self.connection.to_dict() if self.connection else None,
+            "intent": self.intent.to_dict() if self.intent else None,
         }
 
     @classmethod
@@ -264,6 +369,7 @@ class Exchange:
             error=error,
             timings=Timings.from_dict(d.get("timings")),
             connection=Connection.from_dict(d.get("connection")),
+            intent=Intent.from_dict(d.get("intent")),
         )
 
 

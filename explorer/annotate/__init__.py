@@ -64,7 +64,9 @@ __all__ = [
 def annotate(trace: Trace) -> AnnotatedTrace:
     """Derive the meaning of every exchange of ``trace`` and a summary of the whole."""
     annotator = Annotator(trace)
-    exchanges = tuple(annotator.one(i, ex) for i, ex in enumerate(trace.exchanges, start=1))
+    ids = [ex.id for ex in trace.exchanges]
+    unique = len(set(ids)) == len(ids) and all(i > 0 for i in ids)  # else (a hand-edited file) by position
+    exchanges = tuple(annotator.one(i, ex.id if unique else i + 1, ex) for i, ex in enumerate(trace.exchanges))
     participants = (CLIENT, *annotator.roles.lanes.values())
     operation = trace.operation
     title = " ".join(x for x in (operation, trace.target) if x) or " ".join(trace.command) or "regexplore trace"

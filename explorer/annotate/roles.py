@@ -59,7 +59,7 @@ class Roles:
             hosts = [host for k, host in keys if k == kind]
             for n, host in enumerate(hosts, start=1):
                 role = kind if n == 1 else f"{kind} {n}"
-                self.lanes[(kind, host)] = Participant(role.replace(" ", ""), role, host)
+                self.lanes[(kind, host)] = Participant(role.replace(" ", ""), role, host, kind.lower())  # type: ignore[arg-type]
 
     def key(self, ex: Exchange) -> tuple[str, str]:
         url = ex.request.url

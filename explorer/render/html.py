@@ -10,7 +10,9 @@ The JS only ever sets ``textContent``, so recorded text cannot inject markup.
 Clicking an arrow (or ``#x=3`` in the URL) shows that exchange: request line
 and headers, response status and headers, the body preview or description,
 timings, and the annotation with the spec endpoint id. Up/down arrow keys
-move between the exchanges drawn.
+walk ALL exchanges in drawing order. When repetitions were collapsed the page
+also holds the full drawing (ids prefixed ``full-``): clicking a "… N more
+like this" line, or walking to an exchange that is not drawn, expands it.
 """
 
 from __future__ import annotations
@@ -91,12 +93,18 @@ def _steps(sequence: view.SequenceView) -> list[dict[str, Any]]:
 
 def render(trace: Trace, options: RenderOptions) -> str:
     annotated = annotate(trace)
-    sequence = view.build(annotated, notes=options.notes, full=options.full, timing=options.timing,
-                          title=options.title)
+    settings = {"notes": options.notes, "timing": options.timing, "title": options.title}
+    sequence = view.build(annotated, full=options.full, **settings)  # type: ignore[arg-type]
     drawing = svg.layout(sequence)
-    shown = sequence.shown
+    expanded = None
+    order = sequence.order
+    if sequence.collapsed:
+        every = view.build(annotated, full=True, **settings)  # type: ignore[arg-type]
+        expanded = svg.layout(every, prefix="full-")
+        order = every.order
     return render_template(
-        "html.html.j2", d=drawing, standalone=False, summary=annotated.summary, title=sequence.title,
-        steps=_steps(sequence), details={str(a.number): _details(a) for a in shown},
-        order=[a.number for a in shown], command=" ".join(trace.command), created=trace.created,
+        "html.html.j2", d=drawing, expanded=expanded, standalone=False, summary=annotated.summary,
+        title=sequence.title, steps=_steps(sequence),
+        details={str(a.number): _details(a) for a in annotated.exchanges},
+        order=order, command=" ".join(trace.command), created=trace.created,
         tool=f"{trace.tool.get('name', 'regexplore')} {trace.tool.get('version', '')}".strip())

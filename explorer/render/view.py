@@ -5,29 +5,46 @@ Rule 2: all the thinking happens here. Templates get a flat list of
 :class:`Event` s (open a section or loop, an arrow, a note, a gap, close) and
 only loop over it and print, each in its own syntax and escaping.
 
+Rule 3: grouping reads the exchanges' intents (``AnnotatedExchange.intent``),
+never their step labels.
+
+Transfers: a stretch of exchanges that belong to blob transfers (the intent's
+``transfer`` id: one blob's HEAD → POST → PATCH… → PUT, or GET 307 → storage
+GET, with its token request and retries) is drawn transfer by transfer, each
+whole and in protocol order, ordered config → layers by index → id, so the
+drawing is the same whatever order concurrent threads started in. Transfers
+that overlapped in time go into a ``par`` block, one branch each (or one
+branch per collapsed loop); a single collapsed loop of concurrent transfers
+gets a note saying they ran concurrently.
+
 Collapsing (unless ``options.full``):
 
-* a *loop run* is a stretch of exchanges whose step labels carry the same
-  counter family (``fetch layer 1/60`` … ``fetch layer 60/60``; also
-  ``check layer i/n`` interleaved with ``upload layer i/n``). Its iterations
-  are grouped by *shape* (the kinds of exchange they consist of); the first
-  iteration of each shape is shown with "N more layers like this", and any
-  iteration holding a failed or unusual exchange is always shown;
+* the transfers of one kind of item (layers) form a loop whose iterations are
+  whole transfers; iterations are grouped by *shape* (the kinds of exchange
+  they consist of); the first of each shape is shown with "N more layers like
+  this (exchanges …)", and any iteration holding a failed or unusual exchange
+  is always shown. Outside transfers, counted steps (pages of a listing) do
+  the same;
 * inside what is shown, a run of three or more repeats of the same one to
   three kinds of exchange (40 PATCHes, 60 redirect + download pairs) shows the
   first repeat only.
+
+Numbers: every arrow and note carries the trace's exchange id; a gap lists
+exactly the exchanges it stands for (ranges never span a drawn one).
 """
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, Summary, human_duration, one_line
 
 __all__ = ["Arrow", "Event", "Lane", "SequenceView", "build"]
 
+BLOCKS = ("section", "loop", "par")  # events that open a block closed by an ``end``
 _NOUNS = {"end-5": "chunks", "end-2": "blobs", "end-3": "manifests", "end-8": "pages",
           "Token request": "tokens", "Redirect to storage": "downloads"}
 
@@ -55,6 +72,11 @@ class Arrow:
     unusual: bool  # failed or unexpected: drawn in a warning colour
 
     @property
+    def numbered(self) -> str:
+        """``4 · GET /v2/``: the text after the exchange's number, as every text format prints it."""
+        return f"{self.exchange} · {self.text}"
+
+    @property
     def style(self) -> str:
         """``request``, ``response`` or ``lost``: each format maps it to its own arrow glyph."""
         return "lost" if self.lost else "response" if self.response else "request"
@@ -65,9 +87,13 @@ class Event:
     """One thing to print, in order. ``kind`` is one of:
 
     ``section`` (a step begins: ``text`` is its label), ``loop`` (a collapsed
-    repetition begins: ``text`` like "for each of 60 layers"), ``end`` (closes
-    the innermost open section or loop; ``closes`` says which), ``arrow``,
-    ``note`` (over lanes ``first``..``last``) and ``gap`` (what was left out).
+    repetition begins: ``text`` like "for each of 60 layers"), ``par`` (blob
+    transfers that ran concurrently begin: the first branch; ``text`` says so),
+    ``and`` (the next branch of that ``par``), ``end`` (closes the innermost
+    open section, loop or par; ``closes`` says which), ``arrow``, ``note``
+    (over lanes ``first``..``last``) and ``gap`` (what was left out).
+    A format without a parallel construct prints ``par`` as a note and ignores
+    ``and``: the transfers then read one after another, which the note says.
     """
 
     kind: str
@@ -116,6 +142,15 @@ class SequenceView:
     def steps(self) -> list[Event]:
         return [e for e in self.events if e.kind in ("section", "loop")]
 
+    @property
+    def order(self) -> list[int]:
+        """Every exchange number in drawing order: drawn ones where drawn, collapsed ones where their gap is."""
+        out: list[int] = []
+        for e in self.events:
+            if e.kind in ("arrow", "gap"):
+                out.extend(n for n in e.exchanges if n not in out)
+        return out
+
 
 # --- grouping ----------------------------------------------------------------------------------
 
@@ -134,12 +169,7 @@ def _loop_key(a: AnnotatedExchange) -> tuple[object, ...] | None:
 
 
 def _runs(exchanges: Iterable[AnnotatedExchange]) -> list[_Run]:
-    """Consecutive exchanges with the same loop key (counter noun and total, or step family).
-
-    Families sharing a counter stay together (``check layer 2/5``, ``upload layer 2/5``,
-    ``layer 3/5 already present, skipped``), so concurrent flows that interleave
-    them still collapse into one loop whose iterations are the counter values.
-    """
+    """Consecutive exchanges (outside transfers: pages of a listing) with the same loop key."""
     runs: list[_Run] = []
     for a in exchanges:
         key = _loop_key(a)
@@ -198,8 +228,93 @@ def _plural(noun: str) -> str:
     return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
 
 
+MAX_RANGES = 6  # ranges listed in a "… N more (exchanges a–b, c–d)" note
+
+
 def _span(numbers: Sequence[int]) -> str:
-    return f"exchange {numbers[0]}" if len(numbers) == 1 else f"exchanges {min(numbers)}–{max(numbers)}"
+    """``exchange 4`` or ``exchanges 5–7, 9–12``: only the numbers given, never one between them."""
+    ordered = sorted(set(numbers))
+    if len(ordered) == 1:
+        return f"exchange {ordered[0]}"
+    ranges: list[list[int]] = []
+    for n in ordered:
+        if ranges and n == ranges[-1][1] + 1:
+            ranges[-1][1] = n
+        else:
+            ranges.append([n, n])
+    parts = [f"{a}–{b}" if b > a else str(a) for a, b in ranges]
+    if len(parts) > MAX_RANGES:
+        rest = sum(b - a + 1 for a, b in ranges[MAX_RANGES - 1:])
+        parts = [*parts[:MAX_RANGES - 1], f"{rest} more"]
+    return "exchanges " + ", ".join(parts)
+
+
+# --- transfers: every blob's exchanges together, concurrency shown ------------------------------
+
+
+@dataclass
+class _Transfer:
+    """The exchanges of one blob (one ``transfer`` id) inside a stretch, in protocol (start) order."""
+
+    id: str
+    items: list[AnnotatedExchange]
+
+    @property
+    def noun(self) -> str:
+        return self.items[0].intent.item or "blob"
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        """Drawing order, the same whatever order the threads happened to start in."""
+        intent = self.items[0].intent
+        rank = {"config": 0, "layer": 1}.get(intent.item or "", 2)
+        if rank == 2:  # an unknown blob (no manifest in the trace says what it is): where it started
+            return rank, self.items[0].number, self.id
+        index = min((a.intent.index for a in self.items if a.intent.index is not None), default=0)
+        return rank, index, self.id
+
+    @property
+    def span(self) -> tuple[float, float]:
+        starts = [_start_ms(a) for a in self.items]
+        ends = [s + a.exchange.duration_ms for s, a in zip(starts, self.items)]
+        return min(starts), max(ends)
+
+
+def _start_ms(a: AnnotatedExchange) -> float:
+    try:
+        return datetime.fromisoformat(a.exchange.started.replace("Z", "+00:00")).timestamp() * 1000
+    except ValueError:
+        return float(a.number)
+
+
+def _segments(exchanges: Sequence[AnnotatedExchange]) -> list[tuple[bool, list[AnnotatedExchange]]]:
+    """Stretches of exchanges that belong to transfers, and the stretches between them."""
+    out: list[tuple[bool, list[AnnotatedExchange]]] = []
+    for a in exchanges:
+        moving = a.transfer is not None
+        if not out or out[-1][0] != moving:
+            out.append((moving, []))
+        out[-1][1].append(a)
+    return out
+
+
+def _transfers(items: Sequence[AnnotatedExchange]) -> list[_Transfer]:
+    by_id: dict[str, _Transfer] = {}
+    for a in items:
+        assert a.transfer is not None
+        by_id.setdefault(a.transfer, _Transfer(a.transfer, [])).items.append(a)
+    return sorted(by_id.values(), key=lambda t: t.key)
+
+
+def _at_once(transfers: Sequence[_Transfer]) -> int:
+    """The most transfers that were in flight at the same moment."""
+    edges = sorted([(s, 1) for s, _ in (t.span for t in transfers)] + [(e, -1) for _, e in (t.span for t in transfers)],
+                   key=lambda edge: (edge[0], edge[1]))
+    most = now = 0
+    for _, step in edges:
+        now += step
+        most = max(most, now)
+    return most
 
 
 # --- building events -----------------------------------------------------------------------------
@@ -228,6 +343,10 @@ class _Builder:
     def close(self, kind: str) -> None:
         self.depth -= 1
         self.events.append(Event("end", closes=kind, depth=self.depth, band=self.band))
+
+    def branch(self) -> None:
+        """The next branch of the innermost ``par`` (Mermaid ``and``, PlantUML ``else``)."""
+        self.events.append(Event("and", first=self.first, last=self.last, depth=self.depth - 1, band=self.band))
 
     def gap(self, text: str, numbers: Sequence[int]) -> None:
         self.collapsed += len(numbers)
@@ -291,12 +410,18 @@ class _Builder:
             start = end
 
     def loop(self, run: _Run) -> None:
+        """A run of counted steps outside transfers (pages of a listing): one iteration per counter value."""
         iterations = _iterations(run)
         if self.full or len(iterations) < 2:
             self.steps(run.items)
             return
         noun = _plural(run.items[0].counter.noun if run.items[0].counter else "")
-        groups: dict[tuple[str, ...], list[list[AnnotatedExchange]]] = {}
+        self.collapse(iterations, noun, self.steps)
+
+    def collapse(self, iterations: Sequence[Sequence[AnnotatedExchange]], noun: str,
+                 draw: Callable[[Sequence[AnnotatedExchange]], None]) -> None:
+        """``for each of N <noun>``: the first iteration of each shape, every unusual one, and what was left out."""
+        groups: dict[tuple[str, ...], list[Sequence[AnnotatedExchange]]] = {}
         for it in iterations:
             groups.setdefault(_shape(it), []).append(it)
         shown = {id(g[0]) for g in groups.values()}
@@ -305,7 +430,7 @@ class _Builder:
         for it in iterations:
             if id(it) not in shown:
                 continue
-            self.steps(it)
+            draw(it)
             group = groups[_shape(it)]
             if group[0] is it:
                 hidden = [a.number for other in group if id(other) not in shown for a in other]
@@ -315,49 +440,92 @@ class _Builder:
                              hidden)
         self.close("loop")
 
+    def stretch(self, items: Sequence[AnnotatedExchange]) -> None:
+        """Blob transfers: each drawn whole, in protocol order; those that overlapped in time in a ``par``.
 
-def _truncate(events: list[Event], max_arrows: int) -> tuple[list[Event], int]:
-    """Keep events up to ``max_arrows`` arrows and close the blocks left open; → (events, last shown)."""
+        Transfers are ordered config, then layers by index, then by id: the
+        order does not depend on which thread started first. Same-noun
+        transfers (the layers) collapse into one loop unless ``full``.
+        """
+        transfers = _transfers(items)
+        units: list[list[_Transfer]] = []  # a unit: one transfer, or the transfers of one collapsed loop
+        by_noun: dict[str, list[_Transfer]] = {}
+        for t in transfers:
+            by_noun.setdefault(t.noun, []).append(t)
+        for group in by_noun.values():
+            if self.full or len(group) < 2:
+                units.extend([t] for t in group)
+            else:
+                units.append(group)
+        at_once = _at_once(transfers)
+        parallel = at_once > 1 and len(units) > 1
+        if parallel:
+            self.open("par", f"{len(transfers)} blob transfers ran concurrently, up to {at_once} at a time; "
+                             "each is drawn whole, one after another")
+        elif at_once > 1:
+            self.events.append(Event("note", f"these {len(transfers)} transfers ran concurrently, up to {at_once} "
+                                     "at a time; each is drawn whole, one after another",
+                                     first=self.first, last=self.last, depth=self.depth, band=self.band))
+        for n, unit in enumerate(units):
+            if parallel and n:
+                self.branch()
+            if len(unit) == 1:
+                self.steps(unit[0].items)
+            else:
+                self.collapse([t.items for t in unit], _plural(unit[0].noun), self.steps)
+        if parallel:
+            self.close("par")
+
+
+def _truncate(events: list[Event], max_arrows: int) -> tuple[list[Event], set[int]]:
+    """Keep events up to ``max_arrows`` arrows and close the blocks left open; → (events, exchanges covered)."""
     kept: list[Event] = []
     open_kinds: list[str] = []
-    arrows = last_shown = 0
+    arrows = 0
+    last: int | None = None
+    covered: set[int] = set()
     for ev in events:
         if ev.kind == "arrow":
-            if arrows >= max_arrows and ev.exchanges[0] != last_shown:  # never split an exchange
+            if arrows >= max_arrows and ev.exchanges[0] != last:  # never split an exchange
                 break
             arrows += 1
-            last_shown = max(last_shown, ev.exchanges[0])
+            last = ev.exchanges[0]
         kept.append(ev)
-        if ev.kind in ("section", "loop"):
+        covered.update(ev.exchanges)
+        if ev.kind in BLOCKS:
             open_kinds.append(ev.kind)
         elif ev.kind == "end":
             open_kinds.pop()
-    while kept and kept[-1].kind in ("section", "loop"):  # no empty blocks
-        kept.pop()
-        open_kinds.pop()
+    while kept and (kept[-1].kind in BLOCKS or kept[-1].kind == "and"):  # no empty blocks or branches
+        if kept.pop().kind != "and":
+            open_kinds.pop()
     while open_kinds:
         kind = open_kinds.pop()
         kept.append(Event("end", closes=kind, depth=len(open_kinds)))
-    return kept, last_shown
+    return kept, covered
 
 
 def build(annotated: AnnotatedTrace, *, notes: bool = True, full: bool = False, timing: bool = False,
           title: str | None = None, max_arrows: int | None = None, budget_reason: str = "") -> SequenceView:
     """The sequence model of an annotated trace; ``max_arrows`` cuts it (saying so) for size limits."""
     b = _Builder(annotated, notes=notes, timing=timing, full=full)
-    for run in _runs(annotated.exchanges):
-        if run.key is None:
-            b.steps(run.items)
-        else:
-            b.loop(run)
+    for moving, items in _segments(annotated.exchanges):
+        if moving:
+            b.stretch(items)
+            continue
+        for run in _runs(items):
+            if run.key is None:
+                b.steps(run.items)
+            else:
+                b.loop(run)
     events = b.events
     left_out = 0
     if max_arrows is not None and sum(e.kind == "arrow" for e in events) > max_arrows:
-        events, last_shown = _truncate(events, max_arrows)
-        rest = [a.number for a in annotated.exchanges if a.number > last_shown]
+        events, covered = _truncate(events, max_arrows)
+        rest = [a.number for a in annotated.exchanges if a.number not in covered]
         left_out = len(rest)
         why = f" {budget_reason}" if budget_reason else ""
-        unusual = sum(a.unusual for a in annotated.exchanges if a.number > last_shown)
+        unusual = sum(a.unusual for a in annotated.exchanges if a.number not in covered)
         worry = f", {unusual} of them failed or unusual" if unusual else ""
         events.append(Event("gap", f"{left_out} more exchanges left out ({_span(rest)}{worry}){why}",
                             first=b.first, last=b.last, exchanges=tuple(rest)))

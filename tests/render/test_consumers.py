@@ -51,7 +51,7 @@ def test_mermaid_cli_renders_every_diagram(tmp_path: Path) -> None:
     for _name, trace, options in inputs:
         shown, text = mermaid.sequence(trace, options.but(markdown=True))
         assert len(text) < mermaid.MAX_TEXT_SIZE
-        expected.append([_normal(a.text) for a in shown.arrows])
+        expected.append([_normal(a.numbered) for a in shown.arrows])
         sources.append(text)
     (tmp_path / "all.md").write_text("\n".join(sources), encoding="utf-8")
     result = subprocess.run([mmdc, "-p", str(config), "-i", str(tmp_path / "all.md"), "-o",
@@ -71,7 +71,7 @@ def test_plantuml_renders_every_diagram(tmp_path: Path) -> None:
     for name, trace, options in inputs:
         (tmp_path / f"{name}.puml").write_text(plantuml.render(trace, options), encoding="utf-8")
         shown = view.build(annotate(trace), notes=options.notes, full=options.full, timing=options.timing)
-        expected[name] = [_normal(a.text) for a in shown.arrows]
+        expected[name] = [_normal(a.numbered) for a in shown.arrows]
     result = subprocess.run([tool, "-tsvg", "-failfast2", "-nbthread", "auto", *sorted(
         str(p) for p in tmp_path.glob("*.puml"))], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

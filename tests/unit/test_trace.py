@@ -61,7 +61,7 @@ def test_headers_are_ordered_pairs_with_repeats(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('{"format": 2, "exchanges": []}', "newer than this regexplore"),
+        ('{"format": 3, "exchanges": []}', "newer than this regexplore"),
         ('{"exchanges": []}', "no integer 'format'"),
         ("not json", "not a JSON trace"),
         ('{"format": 1, "created": "x", "exchanges": {}}', "'exchanges' must be a list"),
