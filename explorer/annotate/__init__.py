@@ -29,6 +29,7 @@ meaning); this file joins them into :func:`annotate`.
 from __future__ import annotations
 
 from explorer.annotate.exchanges import Annotator
+from explorer.annotate.intents import step_labels
 from explorer.annotate.model import CLIENT, AnnotatedExchange, AnnotatedTrace, ErrorInfo, Participant, Summary
 from explorer.annotate.texts import (
     REQUEST_LABELS,
@@ -58,6 +59,7 @@ __all__ = [
     "one_line",
     "step_counter",
     "step_family",
+    "step_labels",
 ]
 
 

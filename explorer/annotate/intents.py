@@ -27,11 +27,12 @@ import json
 from urllib.parse import urljoin, urlsplit
 
 from explorer.annotate.roles import Roles, netloc_of, query_params
+from explorer.annotate.texts import one_line
 from explorer.protocol import digest as digests
 from explorer.protocol import endpoints, mediatypes
 from explorer.trace import BLOB_KINDS, Body, Exchange, Intent, Trace
 
-__all__ = ["infer", "push_context"]
+__all__ = ["infer", "push_context", "step_labels"]
 
 _SIMPLE = {"end-1": "ping", "end-4a": "open-upload", "end-4b": "open-upload", "end-4c": "open-upload",
            "end-11": "mount", "end-5": "upload-chunk", "end-6": "close-upload", "end-13": "upload-status",
@@ -91,6 +92,13 @@ def push_context(trace: Trace) -> bool:
         if match is not None and match.endpoint.id in _PUSH_ENDPOINTS:
             return True
     return False
+
+
+def step_labels(trace: Trace) -> list[str | None]:
+    """The step label of every exchange: the recorded one, else the one its (inferred) intent gives."""
+    intents = infer(trace, Roles(trace.exchanges))
+    return [ex.step if ex.step is not None else (None if i.kind == "other" else one_line(i.label(), 160))
+            for ex, i in zip(trace.exchanges, intents)]
 
 
 def infer(trace: Trace, roles: Roles) -> list[Intent]:

@@ -275,9 +275,10 @@ class _Transfer:
 
     @property
     def span(self) -> tuple[float, float]:
+        """Start and end in ms; the end 1 ms early: start times are recorded to the millisecond."""
         starts = [_start_ms(a) for a in self.items]
         ends = [s + a.exchange.duration_ms for s, a in zip(starts, self.items)]
-        return min(starts), max(ends)
+        return min(starts), max(min(starts), max(ends) - 1.0)
 
 
 def _start_ms(a: AnnotatedExchange) -> float:
@@ -461,7 +462,7 @@ class _Builder:
         parallel = at_once > 1 and len(units) > 1
         if parallel:
             self.open("par", f"{len(transfers)} blob transfers ran concurrently, up to {at_once} at a time; "
-                             "each is drawn whole, one after another")
+                             "each is drawn whole")
         elif at_once > 1:
             self.events.append(Event("note", f"these {len(transfers)} transfers ran concurrently, up to {at_once} "
                                      "at a time; each is drawn whole, one after another",
