@@ -145,11 +145,7 @@ class SequenceView:
     @property
     def order(self) -> list[int]:
         """Every exchange number in drawing order: drawn ones where drawn, collapsed ones where their gap is."""
-        out: list[int] = []
-        for e in self.events:
-            if e.kind in ("arrow", "gap"):
-                out.extend(n for n in e.exchanges if n not in out)
-        return out
+        return list(dict.fromkeys(n for e in self.events if e.kind in ("arrow", "gap") for n in e.exchanges))
 
 
 # --- grouping ----------------------------------------------------------------------------------
