@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 
 from explorer.annotate.intents import infer
 from explorer.annotate.model import AnnotatedExchange, ErrorInfo, Participant
-from explorer.annotate.roles import Roles, netloc_of, query_params
+from explorer.annotate.roles import Roles, challenges_in, netloc_of, query_params
 from explorer.annotate.texts import (
     COUNTED,
     REQUEST_LABELS,
@@ -104,7 +104,7 @@ class Annotator:
         status, family = resp.status, (eid or "").rstrip("abc")
         fields["status"] = str(status)
         if status == 401:
-            chs = challenge.parse_challenges(resp.header_list("www-authenticate"))
+            chs = challenges_in(resp.header_list("www-authenticate"))
             if any(c.scheme.lower() == "basic" for c in chs) and not any(c.scheme.lower() == "bearer" for c in chs):
                 return "basic 401", fields
             if any(c.error == "insufficient_scope" for c in chs):
@@ -251,7 +251,7 @@ def _count(ex: Exchange, field: str, singular: str, plural: str) -> str:
 
 
 def _challenge_label(values: list[str], reason: str) -> str:
-    for ch in challenge.parse_challenges(values):
+    for ch in challenges_in(values):
         if ch.scheme.lower() == "bearer":
             err = f" {ch.error}" if ch.error else ""
             if ch.scopes:

@@ -95,10 +95,11 @@ def push_context(trace: Trace) -> bool:
 
 
 def step_labels(trace: Trace) -> list[str | None]:
-    """The step label of every exchange: the recorded one, else the one its (inferred) intent gives."""
+    """The step label of every exchange, one printable line: the recorded one, else its (inferred) intent's."""
     intents = infer(trace, Roles(trace.exchanges))
-    return [ex.step if ex.step is not None else (None if i.kind == "other" else one_line(i.label(), 160))
-            for ex, i in zip(trace.exchanges, intents)]
+    labels = [ex.step if ex.step is not None else (None if i.kind == "other" else i.label())
+              for ex, i in zip(trace.exchanges, intents)]
+    return [None if label is None else one_line(label, 160) for label in labels]  # recorded text is untrusted
 
 
 def infer(trace: Trace, roles: Roles) -> list[Intent]:

@@ -25,7 +25,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from explorer.annotate import (AnnotatedExchange, AnnotatedTrace, ErrorInfo, annotate, human_duration, human_size,
                                one_line)
-from explorer.protocol import challenge, endpoints
+from explorer.annotate.roles import challenges_in
+from explorer.protocol import endpoints
 from explorer.render import mermaid, view
 from explorer.render.base import RenderOptions, add_filter, render_template
 from explorer.render.replay import plan
@@ -153,7 +154,7 @@ def pitfalls(a: AnnotatedExchange, trace: Trace) -> list[str]:
     keys: list[str] = []
     status, eid = resp.status, a.endpoint_id or ""
     if status == 401:
-        chs = challenge.parse_challenges(resp.header_list("www-authenticate"))
+        chs = challenges_in(resp.header_list("www-authenticate"))
         if any(c.error == "insufficient_scope" for c in chs):
             keys.append("insufficient scope")
         elif any(c.scheme == "basic" for c in chs):

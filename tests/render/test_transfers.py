@@ -190,3 +190,21 @@ def test_labels_come_from_intent_when_a_trace_has_none() -> None:
         ex.step = None
     derived = step_labels(trace)
     assert derived == recorded, "inference from the wire gives the labels the flow wrote"
+
+
+@pytest.mark.parametrize("fmt", ["swimlanes", "mermaid", "plantuml", "svg", "html", "markdown"])
+def test_hostile_traces_are_annotated_and_drawn(fmt: str, tmp_path: Path) -> None:
+    """Recorded values are untrusted: a malformed challenge or odd manifest must not stop inference or drawing."""
+    from explorer import render
+    from explorer.table import exchange_table
+    from tests.hostile import corpus
+
+    marker = corpus.marker_path(tmp_path)
+    traces = {"free-text": corpus.free_text_trace(marker), **corpus.protocol_traces(marker)}
+    for name, trace in traces.items():
+        labels = step_labels(trace)
+        assert all(label is None or "\n" not in label and "\x1b" not in label for label in labels), name
+        exchange_table(trace, labels)
+        for full in (False, True):
+            assert render.get(fmt).render(trace, RenderOptions(full=full)), name
+    assert not marker.exists()
