@@ -50,7 +50,7 @@ class ErrorInfo:
 @dataclass(frozen=True)
 class AnnotatedExchange:
     exchange: Exchange
-    number: int  # 1-based position in the trace
+    number: int  # the exchange's id, the one number every output shows (its position if ids repeat)
     participant: Participant
     endpoint_id: str | None  # "end-3"; None for token, storage and unknown requests
     endpoint: str  # short title: "pull manifest", "token request", "redirect to storage"

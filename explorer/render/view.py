@@ -36,11 +36,12 @@ exactly the exchanges it stands for (ranges never span a drawn one).
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, Summary, human_duration, one_line
+from explorer.render.grouping import (Run, Transfer, at_once, iterations, plural, repeats, runs, segments, shape,
+                                      span, transfers_of)
 
 __all__ = ["Arrow", "Event", "Lane", "SequenceView", "build"]
 
@@ -63,7 +64,7 @@ class Lane:
 
 @dataclass(frozen=True)
 class Arrow:
-    exchange: int  # the exchange's number in the trace (1-based)
+    exchange: int  # the exchange's number (its id in the trace)
     source: str  # lane id
     target: str  # lane id
     text: str  # one line, unescaped
@@ -148,172 +149,6 @@ class SequenceView:
         return list(dict.fromkeys(n for e in self.events if e.kind in ("arrow", "gap") for n in e.exchanges))
 
 
-# --- grouping ----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Run:
-    key: tuple[object, ...] | None
-    items: list[AnnotatedExchange]
-
-
-def _loop_key(a: AnnotatedExchange) -> tuple[object, ...] | None:
-    c = a.counter
-    if c is None:
-        return None
-    return ("n", c.noun, c.total) if c.total is not None else ("f", a.family)
-
-
-def _runs(exchanges: Iterable[AnnotatedExchange]) -> list[_Run]:
-    """Consecutive exchanges (outside transfers: pages of a listing) with the same loop key."""
-    runs: list[_Run] = []
-    for a in exchanges:
-        key = _loop_key(a)
-        if not runs or key != runs[-1].key:
-            runs.append(_Run(key, []))
-        runs[-1].items.append(a)
-    return runs
-
-
-def _iterations(run: _Run) -> list[list[AnnotatedExchange]]:
-    by_index: dict[int, list[AnnotatedExchange]] = {}
-    for a in run.items:
-        assert a.counter is not None
-        by_index.setdefault(a.counter.index, []).append(a)
-    return sorted(by_index.values(), key=lambda it: it[0].number)
-
-
-def _shape(items: Sequence[AnnotatedExchange]) -> tuple[str, ...]:
-    kinds: list[str] = []
-    for a in items:
-        k = f"{a.family}|{a.kind}"
-        if not kinds or kinds[-1] != k:
-            kinds.append(k)
-    return tuple(kinds)
-
-
-def _repeats(items: Sequence[AnnotatedExchange]) -> list[tuple[int, int, int]]:
-    """(start, period, count) of runs where 1–3 kinds repeat 3+ times with nothing unusual."""
-    found: list[tuple[int, int, int]] = []
-    i = 0
-    while i < len(items):
-        best = (1, 1)
-        for period in (1, 2, 3):
-            block = [a.kind for a in items[i:i + period]]
-            if len(block) < period or any(a.unusual for a in items[i:i + period]):
-                continue
-            count = 1
-            while True:
-                nxt = items[i + count * period:i + (count + 1) * period]
-                if len(nxt) < period or [a.kind for a in nxt] != block or any(a.unusual for a in nxt):
-                    break
-                count += 1
-            if count >= 3 and count * period > best[0] * best[1]:
-                best = (period, count)
-        if best[1] >= 3:
-            found.append((i, best[0], best[1]))
-            i += best[0] * best[1]
-        else:
-            i += 1
-    return found
-
-
-def _plural(noun: str) -> str:
-    if not noun:
-        return "items"
-    return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-
-
-MAX_RANGES = 6  # ranges listed in a "… N more (exchanges a–b, c–d)" note
-
-
-def _span(numbers: Sequence[int]) -> str:
-    """``exchange 4`` or ``exchanges 5–7, 9–12``: only the numbers given, never one between them."""
-    ordered = sorted(set(numbers))
-    if len(ordered) == 1:
-        return f"exchange {ordered[0]}"
-    ranges: list[list[int]] = []
-    for n in ordered:
-        if ranges and n == ranges[-1][1] + 1:
-            ranges[-1][1] = n
-        else:
-            ranges.append([n, n])
-    parts = [f"{a}–{b}" if b > a else str(a) for a, b in ranges]
-    if len(parts) > MAX_RANGES:
-        rest = sum(b - a + 1 for a, b in ranges[MAX_RANGES - 1:])
-        parts = [*parts[:MAX_RANGES - 1], f"{rest} more"]
-    return "exchanges " + ", ".join(parts)
-
-
-# --- transfers: every blob's exchanges together, concurrency shown ------------------------------
-
-
-@dataclass
-class _Transfer:
-    """The exchanges of one blob (one ``transfer`` id) inside a stretch, in protocol (start) order."""
-
-    id: str
-    items: list[AnnotatedExchange]
-
-    @property
-    def noun(self) -> str:
-        return self.items[0].intent.item or "blob"
-
-    @property
-    def key(self) -> tuple[int, int, str]:
-        """Drawing order, the same whatever order the threads happened to start in."""
-        intent = self.items[0].intent
-        rank = {"config": 0, "layer": 1}.get(intent.item or "", 2)
-        if rank == 2:  # an unknown blob (no manifest in the trace says what it is): where it started
-            return rank, self.items[0].number, self.id
-        index = min((a.intent.index for a in self.items if a.intent.index is not None), default=0)
-        return rank, index, self.id
-
-    @property
-    def span(self) -> tuple[float, float]:
-        """Start and end in ms; the end 1 ms early: start times are recorded to the millisecond."""
-        starts = [_start_ms(a) for a in self.items]
-        ends = [s + a.exchange.duration_ms for s, a in zip(starts, self.items)]
-        return min(starts), max(min(starts), max(ends) - 1.0)
-
-
-def _start_ms(a: AnnotatedExchange) -> float:
-    try:
-        return datetime.fromisoformat(a.exchange.started.replace("Z", "+00:00")).timestamp() * 1000
-    except ValueError:
-        return float(a.number)
-
-
-def _segments(exchanges: Sequence[AnnotatedExchange]) -> list[tuple[bool, list[AnnotatedExchange]]]:
-    """Stretches of exchanges that belong to transfers, and the stretches between them."""
-    out: list[tuple[bool, list[AnnotatedExchange]]] = []
-    for a in exchanges:
-        moving = a.transfer is not None
-        if not out or out[-1][0] != moving:
-            out.append((moving, []))
-        out[-1][1].append(a)
-    return out
-
-
-def _transfers(items: Sequence[AnnotatedExchange]) -> list[_Transfer]:
-    by_id: dict[str, _Transfer] = {}
-    for a in items:
-        assert a.transfer is not None
-        by_id.setdefault(a.transfer, _Transfer(a.transfer, [])).items.append(a)
-    return sorted(by_id.values(), key=lambda t: t.key)
-
-
-def _at_once(transfers: Sequence[_Transfer]) -> int:
-    """The most transfers that were in flight at the same moment."""
-    edges = sorted([(s, 1) for s, _ in (t.span for t in transfers)] + [(e, -1) for _, e in (t.span for t in transfers)],
-                   key=lambda edge: (edge[0], edge[1]))
-    most = now = 0
-    for _, step in edges:
-        now += step
-        most = max(most, now)
-    return most
-
-
 # --- building events -----------------------------------------------------------------------------
 
 
@@ -374,21 +209,21 @@ class _Builder:
 
     def sequence(self, items: Sequence[AnnotatedExchange]) -> None:
         """Exchanges of one stretch, with short repeats collapsed."""
-        repeats = {} if self.full else {start: (p, c) for start, p, c in _repeats(items)}
+        found = {} if self.full else {start: (p, c) for start, p, c in repeats(items)}
         i = 0
         while i < len(items):
-            if i not in repeats:
+            if i not in found:
                 self.exchange(items[i])
                 i += 1
                 continue
-            period, count = repeats[i]
+            period, count = found[i]
             head = items[i]
             noun = _NOUNS.get(head.endpoint_id or head.endpoint, "requests") if period == 1 else "rounds"
             self.open("loop", f"for each of {count} {noun}")
             for a in items[i:i + period]:
                 self.exchange(a)
             hidden = [a.number for a in items[i + period:i + period * count]]
-            self.gap(f"{count - 1} more {noun} like this ({_span(hidden)})", hidden)
+            self.gap(f"{count - 1} more {noun} like this ({span(hidden)})", hidden)
             self.close("loop")
             i += period * count
 
@@ -406,21 +241,21 @@ class _Builder:
                 self.close("section")
             start = end
 
-    def loop(self, run: _Run) -> None:
+    def loop(self, run: Run) -> None:
         """A run of counted steps outside transfers (pages of a listing): one iteration per counter value."""
-        iterations = _iterations(run)
-        if self.full or len(iterations) < 2:
+        rounds = iterations(run)
+        if self.full or len(rounds) < 2:
             self.steps(run.items)
             return
-        noun = _plural(run.items[0].counter.noun if run.items[0].counter else "")
-        self.collapse(iterations, noun, self.steps)
+        noun = plural(run.items[0].counter.noun if run.items[0].counter else "")
+        self.collapse(rounds, noun, self.steps)
 
     def collapse(self, iterations: Sequence[Sequence[AnnotatedExchange]], noun: str,
                  draw: Callable[[Sequence[AnnotatedExchange]], None]) -> None:
         """``for each of N <noun>``: the first iteration of each shape, every unusual one, and what was left out."""
         groups: dict[tuple[str, ...], list[Sequence[AnnotatedExchange]]] = {}
         for it in iterations:
-            groups.setdefault(_shape(it), []).append(it)
+            groups.setdefault(shape(it), []).append(it)
         shown = {id(g[0]) for g in groups.values()}
         shown |= {id(it) for it in iterations if any(a.unusual for a in it)}
         self.open("loop", f"for each of {len(iterations)} {noun}")
@@ -428,12 +263,12 @@ class _Builder:
             if id(it) not in shown:
                 continue
             draw(it)
-            group = groups[_shape(it)]
+            group = groups[shape(it)]
             if group[0] is it:
                 hidden = [a.number for other in group if id(other) not in shown for a in other]
                 n = sum(1 for other in group if id(other) not in shown)
                 if n:
-                    self.gap(f"{n} more {noun if n > 1 else noun.rstrip('s')} like this ({_span(hidden)})",
+                    self.gap(f"{n} more {noun if n > 1 else noun.rstrip('s')} like this ({span(hidden)})",
                              hidden)
         self.close("loop")
 
@@ -444,9 +279,9 @@ class _Builder:
         order does not depend on which thread started first. Same-noun
         transfers (the layers) collapse into one loop unless ``full``.
         """
-        transfers = _transfers(items)
-        units: list[list[_Transfer]] = []  # a unit: one transfer, or the transfers of one collapsed loop
-        by_noun: dict[str, list[_Transfer]] = {}
+        transfers = transfers_of(items)
+        units: list[list[Transfer]] = []  # a unit: one transfer, or the transfers of one collapsed loop
+        by_noun: dict[str, list[Transfer]] = {}
         for t in transfers:
             by_noun.setdefault(t.noun, []).append(t)
         for group in by_noun.values():
@@ -454,13 +289,13 @@ class _Builder:
                 units.extend([t] for t in group)
             else:
                 units.append(group)
-        at_once = _at_once(transfers)
-        parallel = at_once > 1 and len(units) > 1
+        most = at_once(transfers)
+        parallel = most > 1 and len(units) > 1
         if parallel:
-            self.open("par", f"{len(transfers)} blob transfers ran concurrently, up to {at_once} at a time; "
+            self.open("par", f"{len(transfers)} blob transfers ran concurrently, up to {most} at a time; "
                              "each is drawn whole")
-        elif at_once > 1:
-            self.events.append(Event("note", f"these {len(transfers)} transfers ran concurrently, up to {at_once} "
+        elif most > 1:
+            self.events.append(Event("note", f"these {len(transfers)} transfers ran concurrently, up to {most} "
                                      "at a time; each is drawn whole, one after another",
                                      first=self.first, last=self.last, depth=self.depth, band=self.band))
         for n, unit in enumerate(units):
@@ -469,7 +304,7 @@ class _Builder:
             if len(unit) == 1:
                 self.steps(unit[0].items)
             else:
-                self.collapse([t.items for t in unit], _plural(unit[0].noun), self.steps)
+                self.collapse([t.items for t in unit], plural(unit[0].noun), self.steps)
         if parallel:
             self.close("par")
 
@@ -506,11 +341,11 @@ def build(annotated: AnnotatedTrace, *, notes: bool = True, full: bool = False, 
           title: str | None = None, max_arrows: int | None = None, budget_reason: str = "") -> SequenceView:
     """The sequence model of an annotated trace; ``max_arrows`` cuts it (saying so) for size limits."""
     b = _Builder(annotated, notes=notes, timing=timing, full=full)
-    for moving, items in _segments(annotated.exchanges):
+    for moving, items in segments(annotated.exchanges):
         if moving:
             b.stretch(items)
             continue
-        for run in _runs(items):
+        for run in runs(items):
             if run.key is None:
                 b.steps(run.items)
             else:
@@ -524,7 +359,7 @@ def build(annotated: AnnotatedTrace, *, notes: bool = True, full: bool = False, 
         why = f" {budget_reason}" if budget_reason else ""
         unusual = sum(a.unusual for a in annotated.exchanges if a.number not in covered)
         worry = f", {unusual} of them failed or unusual" if unusual else ""
-        events.append(Event("gap", f"{left_out} more exchanges left out ({_span(rest)}{worry}){why}",
+        events.append(Event("gap", f"{left_out} more exchanges left out ({span(rest)}{worry}){why}",
                             first=b.first, last=b.last, exchanges=tuple(rest)))
     lanes = tuple(Lane(p.id, p.role, p.host) for p in annotated.participants)
     exchanges = {a.number: a for a in annotated.exchanges}
