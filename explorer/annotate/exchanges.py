@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urljoin, urlsplit
 
-from explorer.annotate.intents import infer
+from explorer.annotate.intents import classify, infer
 from explorer.annotate.model import AnnotatedExchange, ErrorInfo, Participant
 from explorer.annotate.roles import Roles, challenges_in, netloc_of, query_params
 from explorer.annotate.texts import (
@@ -49,7 +49,7 @@ class Annotator:
         req, resp = ex.request, ex.response
         who = self.participant(ex)
         intent = self.intents[position]
-        match = endpoints.classify(req.method, req.url) if who.kind == "registry" else None
+        match = classify(req.method, req.url) if who.kind == "registry" else None
         if match is not None:
             eid, title, meaning = match.endpoint.id, match.endpoint.title, match.endpoint.meaning
         elif who.kind == "auth":

@@ -63,7 +63,8 @@ class Roles:
             if 300 <= resp.status < 400 and location and is_registry_path(urlsplit(url).path):
                 self.storage.add(netloc_of(urljoin(url, location)))
         self.lanes: dict[tuple[str, str], Participant] = {}
-        keys = list(dict.fromkeys(self.key(ex) for ex in exchanges))
+        self._keys: dict[int, tuple[str, str]] = {id(ex): self._key(ex) for ex in exchanges}
+        keys = list(dict.fromkeys(self._keys.values()))
         for kind in self.KINDS:
             hosts = [host for k, host in keys if k == kind]
             for n, host in enumerate(hosts, start=1):
@@ -71,6 +72,11 @@ class Roles:
                 self.lanes[(kind, host)] = Participant(role.replace(" ", ""), role, host, kind.lower())  # type: ignore[arg-type]
 
     def key(self, ex: Exchange) -> tuple[str, str]:
+        """(role kind, host) of the exchange's request (worked out once per exchange)."""
+        known = self._keys.get(id(ex))
+        return known if known is not None else self._key(ex)
+
+    def _key(self, ex: Exchange) -> tuple[str, str]:
         url = ex.request.url
         host, path = netloc_of(url), urlsplit(url).path
         if is_registry_path(path):
