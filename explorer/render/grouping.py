@@ -13,8 +13,8 @@ from datetime import datetime
 
 from explorer.annotate import AnnotatedExchange
 
-__all__ = ["MAX_RANGES", "Run", "Transfer", "at_once", "iterations", "plural", "repeats", "runs", "segments", "shape",
-           "span", "transfers_of"]
+__all__ = ["MAX_RANGES", "Run", "Transfer", "at_once", "iterations", "overlapping", "plural", "repeats", "runs",
+           "segments", "shape", "span", "transfers_of"]
 
 
 # --- grouping ----------------------------------------------------------------------------------
@@ -181,3 +181,23 @@ def at_once(transfers: Sequence[Transfer]) -> int:
         now += step
         most = max(most, now)
     return most
+
+
+def overlapping(units: Sequence[Sequence[Transfer]]) -> list[list[Sequence[Transfer]]]:
+    """Units (a transfer, or the transfers of one loop) in clusters whose time spans overlap.
+
+    Clusters come in the order they started (a pull's config, then its layers);
+    inside one, units keep the order given. Spans are facts of the trace, so the
+    result does not depend on the order the exchanges were listed in.
+    """
+    spans = [(min(t.span[0] for t in unit), max(t.span[1] for t in unit)) for unit in units]
+    clusters: list[list[int]] = []
+    end = 0.0
+    for i in sorted(range(len(units)), key=lambda i: (spans[i][0], i)):
+        if clusters and spans[i][0] < end:
+            clusters[-1].append(i)
+            end = max(end, spans[i][1])
+        else:
+            clusters.append([i])
+            end = spans[i][1]
+    return [[units[i] for i in sorted(cluster)] for cluster in clusters]

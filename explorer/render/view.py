@@ -40,8 +40,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, Summary, human_duration, one_line
-from explorer.render.grouping import (Run, Transfer, at_once, iterations, plural, repeats, runs, segments, shape,
-                                      span, transfers_of)
+from explorer.render.grouping import (Run, Transfer, at_once, iterations, overlapping, plural, repeats, runs,
+                                      segments, shape, span, transfers_of)
 
 __all__ = ["Arrow", "Event", "Lane", "SequenceView", "build"]
 
@@ -289,24 +289,26 @@ class _Builder:
                 units.extend([t] for t in group)
             else:
                 units.append(group)
-        most = at_once(transfers)
-        parallel = most > 1 and len(units) > 1
-        if parallel:
-            self.open("par", f"{len(transfers)} blob transfers ran concurrently, up to {most} at a time; "
-                             "each is drawn whole")
-        elif most > 1:
-            self.events.append(Event("note", f"these {len(transfers)} transfers ran concurrently, up to {most} "
-                                     "at a time; each is drawn whole, one after another",
-                                     first=self.first, last=self.last, depth=self.depth, band=self.band))
-        for n, unit in enumerate(units):
-            if parallel and n:
-                self.branch()
-            if len(unit) == 1:
-                self.steps(unit[0].items)
-            else:
-                self.collapse([t.items for t in unit], plural(unit[0].noun), self.steps)
-        if parallel:
-            self.close("par")
+        for cluster in overlapping(units):  # units that overlapped in time: one par, a branch each
+            flat = [t for unit in cluster for t in unit]
+            most = at_once(flat)
+            parallel = len(cluster) > 1
+            if parallel:
+                self.open("par", f"{len(flat)} blob transfers ran concurrently, up to {most} at a time; "
+                                 "each is drawn whole")
+            elif most > 1:
+                self.events.append(Event("note", f"these {len(flat)} transfers ran concurrently, up to {most} "
+                                         "at a time; each is drawn whole, one after another",
+                                         first=self.first, last=self.last, depth=self.depth, band=self.band))
+            for n, unit in enumerate(cluster):
+                if n:
+                    self.branch()
+                if len(unit) == 1:
+                    self.steps(unit[0].items)
+                else:
+                    self.collapse([t.items for t in unit], plural(unit[0].noun), self.steps)
+            if parallel:
+                self.close("par")
 
 
 def _truncate(events: list[Event], max_arrows: int) -> tuple[list[Event], set[int]]:
