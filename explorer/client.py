@@ -32,6 +32,7 @@ from explorer.protocol.reference import is_loopback
 from explorer.recorder import BODY_TAP_EXTENSION, Recorder, RecordingTransport
 from explorer.schemes import Schemes, SchemeTransport
 from explorer.taps import BodyTap
+from explorer.trace import Intent
 from explorer.sending import Sending
 
 __all__ = ["BodyTooLarge", "Manifest", "RegistryClient", "UploadSession", "MANIFEST_LIMIT", "next_page_url"]
@@ -124,9 +125,24 @@ class RegistryClient(Sending):
     def close(self) -> None:
         self.http.close()
 
-    def step(self, label: str) -> Any:
-        """Context manager labelling the exchanges sent inside it (per thread)."""
-        return self.recorder.step(label)
+    def step(self, what: Intent | str, label: str | None = None) -> Any:
+        """Context manager: the exchanges sent inside carry this intent (per thread); label from it."""
+        return self.recorder.step(what, label)
+
+    def _as(self, endpoint: str | None, kind: str | None = None, **more: Any) -> Any:
+        """This request's own endpoint id (and kind or repository, when they differ from the step's)."""
+        return self.recorder.refine(endpoint=endpoint, **({"kind": kind} if kind else {}), **more)
+
+    def _step_kind(self, keep: tuple[str, ...], default: str) -> str:
+        """The step's kind when it is one of ``keep``, else ``default`` (a GET inside another step)."""
+        current = self.recorder.current_step()
+        intent = current.intent if current is not None else None
+        if intent is not None and intent.kind in keep:
+            return intent.kind
+        item = intent.item if intent is not None else None
+        if default == "fetch-blob" and item in ("config", "layer"):
+            return f"fetch-{item}"  # a copy reads the source's blob inside the destination's upload step
+        return default
 
     @property
     def scheme(self) -> str:
@@ -160,18 +176,19 @@ class RegistryClient(Sending):
     # --- end-1 ---------------------------------------------------------------------
     def ping(self) -> httpx.Response:
         """GET /v2/: 200 (no auth needed, or auth accepted) or 401 (auth will be needed)."""
-        return self.request(
-            "GET", self.url("/v2/"), ok=(200, 401), context=f"{self.registry}/v2/", extensions={PING_EXTENSION: True}
-        )
+        with self._as("end-1", "ping"):
+            return self.request("GET", self.url(endpoints.path("end-1")), ok=(200, 401),
+                                context=f"{self.registry}/v2/", extensions={PING_EXTENSION: True})
 
     # --- end-3 / end-7 / end-9 -------------------------------------------------
     def get_manifest(self, repository: str, reference: str, *, context: str) -> Manifest:
-        url = self.url(f"/v2/{repository}/manifests/{reference}")
+        url = self.url(endpoints.path("end-3", repository, reference))
         try:
-            response = self.request(
-                "GET", url, ok=(200,), context=context, headers={"Accept": mediatypes.accept_header()},
-                limit=MANIFEST_LIMIT,
-            )
+            with self._as("end-3", self._step_kind(("resolve", "fetch-manifest"), "fetch-manifest")):
+                response = self.request(
+                    "GET", url, ok=(200,), context=context, headers={"Accept": mediatypes.accept_header()},
+                    limit=MANIFEST_LIMIT,
+                )
         except BodyTooLarge as exc:
             size = f"is {exc.size} bytes," if exc.size is not None else "is"
             raise ManifestError(f"manifest of {context} {size} more than the 4 MiB limit; refusing it") from None
@@ -187,22 +204,26 @@ class RegistryClient(Sending):
 
     def head_manifest(self, repository: str, reference: str, *, context: str) -> httpx.Response | None:
         """HEAD a manifest: the response (digest/size/type in headers), or None when it does not exist."""
-        url = self.url(f"/v2/{repository}/manifests/{reference}")
-        response = self.request(
-            "HEAD", url, ok=(200, 404), context=context, headers={"Accept": mediatypes.accept_header()}
-        )
+        url = self.url(endpoints.path("end-3", repository, reference))
+        with self._as("end-3", "check-manifest"):
+            response = self.request(
+                "HEAD", url, ok=(200, 404), context=context, headers={"Accept": mediatypes.accept_header()}
+            )
         return response if response.status_code == 200 else None
 
     def put_manifest(
         self, repository: str, reference: str, data: bytes, media_type: str, *, context: str
     ) -> httpx.Response:
-        url = self.url(f"/v2/{repository}/manifests/{reference}")
-        return self.request(
-            "PUT", url, ok=(201,), context=context, headers={"Content-Type": media_type}, content=data
-        )
+        url = self.url(endpoints.path("end-7", repository, reference))
+        with self._as("end-7", "push-manifest"):
+            return self.request(
+                "PUT", url, ok=(201,), context=context, headers={"Content-Type": media_type}, content=data
+            )
 
     def delete_manifest(self, repository: str, reference: str, *, context: str) -> httpx.Response:
-        return self.request("DELETE", self.url(f"/v2/{repository}/manifests/{reference}"), ok=(202,), context=context)
+        with self._as("end-9", "delete"):
+            return self.request("DELETE", self.url(endpoints.path("end-9", repository, reference)), ok=(202,),
+                                context=context)
 
     # --- end-2 / end-10 --------------------------------------------------------
     @contextmanager
@@ -212,14 +233,16 @@ class RegistryClient(Sending):
         """Stream a blob (following a 307 to storage); with ``offset`` asks for the rest by Range."""
         digests.validate(digest)
         extra = {"Range": f"bytes={offset}-"} if offset else None
-        response = self.request(
-            "GET",
-            self.url(f"/v2/{repository}/blobs/{digest}"),
-            ok=(200, 206),
-            context=context,
-            headers=extra,
-            stream=True,
-        )
+        kind = self._step_kind(("fetch-config", "fetch-layer", "fetch-blob"), "fetch-blob")
+        with self._as("end-2", kind, repository=repository):
+            response = self.request(
+                "GET",
+                self.url(endpoints.path("end-2", repository, digest)),
+                ok=(200, 206),
+                context=context,
+                headers=extra,
+                stream=True,
+            )
         try:
             yield response
         finally:
@@ -228,9 +251,10 @@ class RegistryClient(Sending):
     def head_blob(self, repository: str, digest: str, *, context: str) -> int | None:
         """The blob's size when the repository has it, else None."""
         digests.validate(digest)
-        response = self.request(
-            "HEAD", self.url(f"/v2/{repository}/blobs/{digest}"), ok=(200, 404), context=context
-        )
+        with self._as("end-2", "check-blob"):
+            response = self.request(
+                "HEAD", self.url(endpoints.path("end-2", repository, digest)), ok=(200, 404), context=context
+            )
         if response.status_code == 404:
             return None
         length = response.headers.get("content-length", "")
@@ -238,7 +262,9 @@ class RegistryClient(Sending):
 
     def delete_blob(self, repository: str, digest: str, *, context: str) -> httpx.Response:
         digests.validate(digest)
-        return self.request("DELETE", self.url(f"/v2/{repository}/blobs/{digest}"), ok=(202,), context=context)
+        with self._as("end-10", "delete"):
+            return self.request("DELETE", self.url(endpoints.path("end-10", repository, digest)), ok=(202,),
+                                context=context)
 
     # --- uploads: end-4a, end-11, end-5, end-6, end-13, end-14 ------------------------
     def start_upload(
@@ -246,14 +272,16 @@ class RegistryClient(Sending):
     ) -> UploadSession | None:
         """POST an upload; returns the session, or None when a cross-repository mount succeeded (201)."""
         params = [("mount", mount), ("from", from_repository)] if mount and from_repository else None
-        response = self.request(
-            "POST",
-            self.url(f"/v2/{repository}/blobs/uploads/"),
-            ok=(201, 202),
-            context=context,
-            params=params,
-            headers={"Content-Length": "0"},
-        )
+        eid = "end-11" if params else "end-4a"
+        with self._as(eid, "mount" if params else "open-upload"):
+            response = self.request(
+                "POST",
+                self.url(endpoints.path("end-4a", repository)),
+                ok=(201, 202),
+                context=context,
+                params=params,
+                headers={"Content-Length": "0"},
+            )
         if response.status_code == 201:
             return None
         return self._session(response)
@@ -282,7 +310,13 @@ class RegistryClient(Sending):
         self, session: UploadSession, body: Any, start: int, end: int, *, context: str
     ) -> UploadSession:
         """PATCH bytes ``start..end`` (inclusive); returns the session at its new Location."""
-        response = self.request(
+        with self._as("end-5", "upload-chunk"):
+            response = self._patch(session, body, start, end, context)
+        new = self._session(response, session)
+        return UploadSession(new.location, new.uuid, new.min_chunk, end + 1)
+
+    def _patch(self, session: UploadSession, body: Any, start: int, end: int, context: str) -> httpx.Response:
+        return self.request(
             "PATCH",
             session.location,
             ok=(202,),
@@ -294,11 +328,10 @@ class RegistryClient(Sending):
                 "Content-Length": str(end - start + 1),
             },
         )
-        new = self._session(response, session)
-        return UploadSession(new.location, new.uuid, new.min_chunk, end + 1)
 
     def upload_status(self, session: UploadSession, *, context: str) -> UploadSession:
-        response = self.request("GET", session.location, ok=(204,), context=context)
+        with self._as("end-13", "upload-status"):
+            response = self.request("GET", session.location, ok=(204,), context=context)
         return self._session(response, session)
 
     def finish_upload(
@@ -307,6 +340,10 @@ class RegistryClient(Sending):
         """PUT ``?digest=`` (with the whole blob as ``body`` for a monolithic upload)."""
         digests.validate(digest)
         url = headers.add_query(session.location, [("digest", digest)])
+        with self._as("end-6", "close-upload"):
+            return self._put(url, body, size, context)
+
+    def _put(self, url: str, body: Any, size: int, context: str) -> httpx.Response:
         return self.request(
             "PUT",
             url,
@@ -327,9 +364,10 @@ class RegistryClient(Sending):
         if not self.is_own_upload_url(session.location):
             return
         try:
-            self.request(
-                "DELETE", session.location, ok=(204, 404), context=context, retries=0, timeout=CANCEL_TIMEOUT
-            )
+            with self._as("end-14", "cancel-upload"):
+                self.request(
+                    "DELETE", session.location, ok=(204, 404), context=context, retries=0, timeout=CANCEL_TIMEOUT
+                )
         except ExplorerError:  # whatever went wrong, the error being reported is the one that made us give up
             pass
 
@@ -342,7 +380,9 @@ class RegistryClient(Sending):
     # --- end-8 / catalog / end-12 ----------------------------------------------------
     def list_page(self, url: str, *, context: str) -> tuple[dict[str, Any], str | None]:
         """One page of tags/list or _catalog: (body, absolute next URL from Link or None)."""
-        response = self.request("GET", url, ok=(200,), context=context)
+        match = endpoints.classify("GET", url)
+        with self._as(match.endpoint.id if match else None):
+            response = self.request("GET", url, ok=(200,), context=context)
         try:
             body = response.json()
         except ValueError:
@@ -364,9 +404,11 @@ class RegistryClient(Sending):
     def referrers(self, repository: str, digest: str, *, context: str, artifact_type: str | None = None) -> httpx.Response:
         digests.validate(digest)
         params = [("artifactType", artifact_type)] if artifact_type else None
-        return self.request(
-            "GET", self.url(f"/v2/{repository}/referrers/{digest}"), ok=(200, 404), context=context, params=params
-        )
+        with self._as("end-12b" if params else "end-12a", "referrers"):
+            return self.request(
+                "GET", self.url(endpoints.path("end-12a", repository, digest)), ok=(200, 404), context=context,
+                params=params,
+            )
 
 
 def next_page_url(response: httpx.Response) -> str | None:

@@ -13,10 +13,13 @@ calls the transport once per wire exchange, the anonymous 401, the token
 request, the retried request and each redirect hop each become one Exchange,
 appended in true start order (ids are given when a request starts).
 
-Step labels come from the flows: ``with recorder.step("fetch layer 2/5"):``
-(thread-local, so concurrent blob transfers keep their own labels). A request
-may carry ``extensions["regexplore.step"]`` to override the label (the auth
-layer labels its token requests ``authenticate``).
+Intent comes from the flows: ``with recorder.step(Intent("fetch-layer", …)):``
+(thread-local, so concurrent blob transfers keep their own); the client
+refines it per request (``with recorder.refine(kind="upload-chunk",
+endpoint="end-5"):``), and the step label is derived from it
+(``Intent.label``). A request may carry ``extensions["regexplore.step"]`` =
+``"authenticate"`` (the auth layer's token requests): it keeps the current
+step's transfer, so a token fetched mid-transfer is drawn with its blob.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from explorer.connections import Connections
 from explorer.phases import PhaseClock, connection, timings
 from explorer.protocol import mediatypes
 from explorer.taps import PARALLEL_HASH_FROM, BodyTap, TappedRequestStream, TappedResponseStream
-from explorer.trace import Exchange, RecordedRequest, RecordedResponse, Trace, iso_time
+from explorer.trace import Exchange, Intent, RecordedRequest, RecordedResponse, Trace, iso_time
 
 __all__ = ["BODY_TAP_EXTENSION", "BodyTap", "Recorder", "RecordingTransport", "STEP_EXTENSION", "StepHandle"]
 
@@ -44,12 +47,19 @@ TEXT_CAP = 64 * 1024
 
 
 class StepHandle:
-    """A step label that flows can rename once they know more ("… already present, skipped")."""
+    """A step's intent and label; flows can rename it once they know more ("… already present, skipped")."""
 
-    def __init__(self, recorder: Recorder, label: str) -> None:
+    def __init__(self, recorder: Recorder, label: str | None, intent: Intent | None = None,
+                 parent: StepHandle | None = None) -> None:
         self._recorder = recorder
-        self.label = label
+        self.intent = intent
+        self.label = label if label is not None else (intent.label() if intent else None)
+        self.parent = parent
         self.exchanges: list[Exchange] = []
+
+    @property
+    def root(self) -> StepHandle:
+        return self.parent.root if self.parent is not None else self
 
     def rename(self, label: str) -> None:
         with self._recorder._lock:
@@ -82,12 +92,32 @@ class Recorder:
 
     # --- step labels -------------------------------------------------------
     @contextmanager
-    def step(self, label: str) -> Iterator[StepHandle]:
+    def step(self, what: Intent | str, label: str | None = None) -> Iterator[StepHandle]:
+        """Exchanges sent inside carry ``what`` (an Intent; a bare string is a label without intent)."""
+        if isinstance(what, str):
+            handle = StepHandle(self, what)
+        else:
+            handle = StepHandle(self, label, what)
         stack = self._stack()
-        handle = StepHandle(self, label)
         stack.append(handle)
         try:
             yield handle
+        finally:
+            stack.pop()
+
+    @contextmanager
+    def refine(self, **changes: object) -> Iterator[None]:
+        """Within the current step, this request's own kind/endpoint (the step's label is kept)."""
+        stack = self._stack()
+        parent = stack[-1] if stack else None
+        base = parent.intent if parent is not None and parent.intent is not None else None
+        if base is None and "kind" not in changes:
+            yield
+            return
+        intent = base.but(**changes) if base is not None else Intent(**changes)  # type: ignore[arg-type]
+        stack.append(StepHandle(self, parent.label if parent else None, intent, parent))
+        try:
+            yield
         finally:
             stack.pop()
 
@@ -103,7 +133,13 @@ class Recorder:
 
     # --- exchanges ---------------------------------------------------------
     def begin(self, request: RecordedRequest, step_override: str | None) -> Exchange:
-        handle = None if step_override else self.current_step()
+        current = self.current_step()
+        handle = None if step_override else current
+        intent = handle.intent if handle is not None else None
+        if step_override == "authenticate":
+            base = current.intent if current is not None else None
+            intent = Intent("authenticate", repository=base.repository if base else None,
+                            transfer=base.transfer if base else None)
         label = step_override or (handle.label if handle else None)
         with self._lock:
             exchange = Exchange(
@@ -112,13 +148,14 @@ class Recorder:
                 started=iso_time(datetime.now(timezone.utc)),
                 duration_ms=0.0,
                 request=request,
+                intent=intent,
             )
             self._next_id += 1
             if self._sealed:  # a straggling thread after Ctrl-C: the saved trace no longer changes
                 return exchange
             self.trace.exchanges.append(exchange)
             if handle is not None:
-                handle.exchanges.append(exchange)
+                handle.root.exchanges.append(exchange)
         return exchange
 
     def finished(self, exchange: Exchange) -> None:

@@ -6,6 +6,7 @@ fast and pipes cleanly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from explorer.trace import Exchange, Trace
@@ -17,9 +18,11 @@ _COLUMNS = ("#", "step", "method", "path", "status", "size", "time")
 _MAX_PATH = 64
 
 
-def exchange_table(trace: Trace) -> str:
+def exchange_table(trace: Trace, steps: Sequence[str | None] | None = None) -> str:
+    """The table; ``steps`` replaces the recorded labels (``annotate.step_labels``: imports have none)."""
     registry = _registry_netloc(trace)
-    rows = [_row(ex, registry) for ex in trace.exchanges]
+    labels = list(steps) if steps is not None else [ex.step for ex in trace.exchanges]
+    rows = [_row(ex, registry, step) for ex, step in zip(trace.exchanges, labels)]
     widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(_COLUMNS)]
     right = {0, 4, 5, 6}
 
@@ -41,7 +44,7 @@ def _registry_netloc(trace: Trace) -> str | None:
     return None
 
 
-def _row(ex: Exchange, registry: str | None) -> tuple[str, ...]:
+def _row(ex: Exchange, registry: str | None, step: str | None) -> tuple[str, ...]:
     parts = urlsplit(ex.request.url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     if parts.netloc != registry:
@@ -53,4 +56,4 @@ def _row(ex: Exchange, registry: str | None) -> tuple[str, ...]:
     else:
         status = str(ex.response.status)
         size = human_size(ex.response.body.size) if ex.response.body else "0"
-    return (str(ex.id), ex.step or "", ex.request.method, path, status, size, f"{ex.duration_ms:.1f} ms")
+    return (str(ex.id), step or "", ex.request.method, path, status, size, f"{ex.duration_ms:.1f} ms")

@@ -1,9 +1,12 @@
 """The trace data model and the only code that reads or writes trace files.
 
-Rule 1: a trace holds facts only: what went on the wire (already redacted),
-when, and the step label the flow gave it. Meaning (endpoint ids, roles,
-explanations) is derived later by ``annotate.py``, so a better classifier
-improves old recordings.
+Rule 1: a trace holds facts plus intent: what went on the wire (already
+redacted), when, and what the flow made each request FOR (an :class:`Intent`:
+step kind, endpoint, repository, digest, index/total, platform and the
+transfer id tying one blob's exchanges together), with the step label derived
+from it. Explanations and roles are derived later by ``explorer.annotate``,
+so a better classifier improves old recordings; a trace without intent
+(format 1, an import) is annotated by inference there.
 
 Rule 2: stdlib only (plus ``explorer.errors`` and ``explorer.atomic``); no
 httpx. Rendering a saved trace must load no network code.
@@ -11,6 +14,8 @@ httpx. Rendering a saved trace must load no network code.
 Format history (bump ``FORMAT_VERSION`` with one line here on every change):
     1: first format: exchanges with request/response/body/timings/connection,
        ``outcome`` and ``operation`` at the top level.
+    2: adds ``intent`` (an object or null) to each exchange; nothing else changes,
+       so format-1 files load as they are (``intent`` null).
 """
 
 from __future__ import annotations
@@ -24,12 +29,18 @@ from typing import Any
 
 from explorer.atomic import write_atomic
 from explorer.errors import TraceFormatError
+from explorer.intent import BLOB_KINDS, STEP_KINDS, UPLOAD_KINDS, Intent, StepKind
 
 __all__ = [
     "FORMAT_VERSION",
     "Body",
     "Connection",
     "Exchange",
+    "BLOB_KINDS",
+    "Intent",
+    "STEP_KINDS",
+    "StepKind",
+    "UPLOAD_KINDS",
     "Outcome",
     "RecordedRequest",
     "RecordedResponse",
@@ -43,7 +54,7 @@ __all__ = [
     "save",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 Headers = list[tuple[str, str]]
 
@@ -233,6 +244,7 @@ class Exchange:
     error: str | None = None
     timings: Timings = field(default_factory=Timings)
     connection: Connection | None = None
+    intent: Intent | None = None  # format 2: what the flow made the request for
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -245,6 +257,7 @@ class Exchange:
             "error": self.error,
             "timings": self.timings.to_dict(),
             "connection": self.connection.to_dict() if self.connection else None,
+            "intent": self.intent.to_dict() if self.intent else None,
         }
 
     @classmethod
@@ -264,6 +277,7 @@ class Exchange:
             error=error,
             timings=Timings.from_dict(d.get("timings")),
             connection=Connection.from_dict(d.get("connection")),
+            intent=Intent.from_dict(d.get("intent")),
         )
 
 

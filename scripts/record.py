@@ -1,6 +1,7 @@
 """Re-record every trace in recordings/ against real registries, then regenerate what depends on them.
 
     .venv/bin/python scripts/record.py          # after scripts/test.sh has installed the tools once
+    .venv/bin/python scripts/record.py anonymous/push-jobs4.trace.json   # only these; the others are kept
 
 It starts CNCF distribution (Debian's docker-registry) in the four test variants
 (anonymous, basic, token with our JWT token server, redirect = token + CDN-style
@@ -80,6 +81,13 @@ RECORDINGS = [
               login=False, title="Copy within one registry: blobs mounted"),
     Recording("redirect/pull.trace.json", "redirect", ["trace", "pull", "HOST/test/small:1.0", "--jobs", "1"],
               title="Pull through CDN-style 307 redirects"),
+    Recording("anonymous/push-jobs4.trace.json", "anonymous",
+              ["trace", "push", "--sample", "HOST/recordings/parallel:1", "--jobs", "4"],
+              title="Push at the default concurrency: blob transfers overlap"),
+    Recording("redirect/copy-jobs4.trace.json", "redirect",
+              ["trace", "copy", "HOST/test/small:1.0", "ANONYMOUS/recordings/copied:1", "--jobs", "4",
+               "--src-creds", "USER:PASS"],
+              login=False, title="Copy between two registries at the default concurrency (307s on the source)"),
     Recording("builtin/pull.trace.json", "builtin", ["trace", "pull", "HOST/demo/hello:1", "--jobs", "1"],
               title="Built-in registry: Client, Registry, Auth and Storage"),
     Recording("builtin/tags-paginated.trace.json", "builtin", ["trace", "tags", "HOST/demo/hello", "-n", "2"],
@@ -87,7 +95,11 @@ RECORDINGS = [
 ]
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    """Record every recording, or only the paths in ``only`` (keeping the others and their provenance)."""
+    unknown = set(only) - {r.path for r in RECORDINGS}
+    if unknown:
+        raise SystemExit(f"no such recording: {', '.join(sorted(unknown))}")
     work = Path(tempfile.mkdtemp(prefix="regexplore-record-"))
     images = {
         "test/small:1.0": build_sample(layers=3),
@@ -110,8 +122,11 @@ def main() -> None:
             creds = (sandbox.username, sandbox.password)
             for tag in ("1", "2", "3", "4", "5"):
                 skopeo_copy(f"oci:{layout}:1", f"docker://{sandbox.registry_host}/demo/hello:{tag}", dest_creds=creds)
-            shutil.rmtree(OUT, ignore_errors=True)
+            if not only:
+                shutil.rmtree(OUT, ignore_errors=True)
             for rec in RECORDINGS:
+                if only and rec.path not in only:
+                    continue
                 if rec.registry == "builtin":
                     host, user, password, version = sandbox.registry_host, *creds, "regexplore built-in registry"
                 else:
@@ -119,11 +134,15 @@ def main() -> None:
                     host, user, password, version = reg.host, reg.username, reg.password, "CNCF distribution 2.8.2"
                 if rec.path.endswith("fail-wrong-password.trace.json"):
                     password = "not-the-password"
-                provenance.append(record(rec, host, user, password, version))
+                provenance.append(record(rec, host, user, password, version, registries["anonymous"].host))
     finally:
         for registry in registries.values():
             registry.stop()
         shutil.rmtree(work, ignore_errors=True)
+    if only:  # keep the other recordings' provenance, in the order of RECORDINGS
+        kept = {e["path"]: e for e in json.loads((OUT / "index.json").read_text(encoding="utf-8"))}
+        kept.update({e["path"]: e for e in provenance})
+        provenance = [kept[r.path] for r in RECORDINGS if r.path in kept]
     write_readme(provenance)
     env = {**os.environ, "REGEXPLORE_REGOLD": "1"}
     subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/render/test_golden.py", "-p", "no:cacheprovider"],
@@ -131,10 +150,12 @@ def main() -> None:
     subprocess.run([sys.executable, "scripts/gen_docs.py"], cwd=REPO, check=True)
 
 
-def record(rec: Recording, host: str, user: str | None, password: str | None, version: str) -> dict[str, str]:
+def record(rec: Recording, host: str, user: str | None, password: str | None, version: str,
+           anonymous: str) -> dict[str, str]:
     target = OUT / rec.path
     target.parent.mkdir(parents=True, exist_ok=True)
-    args = [a.replace("HOST", host).replace("USER:PASS", f"{user}:{password}") for a in rec.args]
+    args = [a.replace("HOST", host).replace("ANONYMOUS", anonymous).replace("USER:PASS", f"{user}:{password}")
+            for a in rec.args]
     login = ["--username", user, "--password-stdin"] if user and rec.login else []
     # --plain-http: the recordings show the protocol, not the https probe a loopback registry gets without it
     argv = [sys.executable, "-m", "explorer", *args, "--plain-http", *login, "-o", str(target.relative_to(REPO)), "-q"]
@@ -170,7 +191,7 @@ Re-record them all (and regenerate the goldens and the gallery) with one command
 .venv/bin/python scripts/record.py
 ```
 
-| file | what it shows | registry | command (HOST = the registry's host:port) |
+| file | what it shows | registry | command (HOST = the registry's host:port, ANONYMOUS = the anonymous one's) |
 |---|---|---|---|
 {chr(10).join(rows)}
 """
@@ -178,4 +199,4 @@ Re-record them all (and regenerate the goldens and the gallery) with one command
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

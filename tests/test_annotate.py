@@ -28,7 +28,7 @@ def labels(name: str) -> list[tuple[str, str, str]]:
 def test_public_api_is_pinned() -> None:
     assert sorted(annotate_module.__all__) == sorted([
         "REQUEST_LABELS", "RESPONSE_LABELS", "AnnotatedExchange", "AnnotatedTrace", "ErrorInfo", "Participant", "StepCounter", "Summary", "WHY",
-        "annotate", "human_duration", "human_size", "one_line", "step_counter", "step_family"])
+        "annotate", "human_duration", "human_size", "one_line", "step_counter", "step_family", "step_labels"])
 
 
 @pytest.mark.parametrize(("case", "roles"), [

@@ -29,6 +29,7 @@ meaning); this file joins them into :func:`annotate`.
 from __future__ import annotations
 
 from explorer.annotate.exchanges import Annotator
+from explorer.annotate.intents import step_labels
 from explorer.annotate.model import CLIENT, AnnotatedExchange, AnnotatedTrace, ErrorInfo, Participant, Summary
 from explorer.annotate.texts import (
     REQUEST_LABELS,
@@ -58,13 +59,16 @@ __all__ = [
     "one_line",
     "step_counter",
     "step_family",
+    "step_labels",
 ]
 
 
 def annotate(trace: Trace) -> AnnotatedTrace:
     """Derive the meaning of every exchange of ``trace`` and a summary of the whole."""
     annotator = Annotator(trace)
-    exchanges = tuple(annotator.one(i, ex) for i, ex in enumerate(trace.exchanges, start=1))
+    ids = [ex.id for ex in trace.exchanges]
+    unique = len(set(ids)) == len(ids) and all(i > 0 for i in ids)  # else (a hand-edited file) by position
+    exchanges = tuple(annotator.one(i, ex.id if unique else i + 1, ex) for i, ex in enumerate(trace.exchanges))
     participants = (CLIENT, *annotator.roles.lanes.values())
     operation = trace.operation
     title = " ".join(x for x in (operation, trace.target) if x) or " ".join(trace.command) or "regexplore trace"

@@ -9,52 +9,54 @@ from __future__ import annotations
 import json
 from urllib.parse import urljoin, urlsplit
 
+from explorer.annotate.intents import classify, infer
 from explorer.annotate.model import AnnotatedExchange, ErrorInfo, Participant
-from explorer.annotate.roles import Roles, netloc_of, query_params
+from explorer.annotate.roles import Roles, challenges_in, netloc_of, query_params
 from explorer.annotate.texts import (
     COUNTED,
     REQUEST_LABELS,
     RESPONSE_LABELS,
     WHY,
+    StepCounter,
     one_line,
     shorten_digests,
-    step_counter,
-    step_family,
 )
 from explorer.protocol import challenge, digest, endpoints, errorcodes, mediatypes
-from explorer.trace import Exchange, Trace
+from explorer.trace import Exchange, Intent, Trace
 from explorer.units import human_size
 
 
-_PUSH_WORDS = ("check", "skip", "upload", "push", "mount", "present")
-
-
-def _is_push_context(trace: Trace, step: str | None) -> bool:
-    if step:
-        return any(w in step.lower() for w in _PUSH_WORDS)
-    return trace.operation == "push"
+def _counter(intent: Intent) -> StepCounter | None:
+    """The layer ``i/n`` or page ``i`` an exchange is about, from its intent (never from its label)."""
+    if intent.index is None:
+        return None
+    noun = intent.item or ("page" if intent.kind in ("list-tags", "catalog") else "")
+    return StepCounter(intent.index, intent.total, noun)
 
 
 class Annotator:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.roles = Roles(trace.exchanges)
+        self.intents = infer(trace, self.roles)
         self.challenged: dict[tuple[str, str], int] = {}  # (method, url) → number of its 401
         self.http_hosts: set[str] | None = None  # hosts spoken to over plain http (made when first needed)
 
     def participant(self, ex: Exchange) -> Participant:
         return self.roles(ex)
 
-    def one(self, number: int, ex: Exchange) -> AnnotatedExchange:
+    def one(self, position: int, number: int, ex: Exchange) -> AnnotatedExchange:
+        """Exchange ``position`` (0-based) of the trace, drawn as ``number`` (its id)."""
         req, resp = ex.request, ex.response
         who = self.participant(ex)
-        match = endpoints.classify(req.method, req.url) if who.role.startswith("Registry") else None
+        intent = self.intents[position]
+        match = classify(req.method, req.url) if who.kind == "registry" else None
         if match is not None:
             eid, title, meaning = match.endpoint.id, match.endpoint.title, match.endpoint.meaning
-        elif who.role.startswith("Auth"):
+        elif who.kind == "auth":
             eid, title, meaning = None, "Token request", ("Docker token auth: the realm from the 401 challenge"
                                                           " issues a Bearer token for the scopes asked.")
-        elif who.role.startswith("Storage"):
+        elif who.kind == "storage":
             eid, title, meaning = None, "Redirect to storage", ("The host a registry 307 pointed to serves the"
                                                                 " blob bytes; it gets no registry token.")
         else:
@@ -64,7 +66,7 @@ class Annotator:
         retry_of = self.challenged.get(key) if req.header("authorization") else None
         if resp is not None and resp.status == 401:
             self.challenged[key] = number
-        situation, fields = self._situation(ex, who, eid, match, errors)
+        situation, fields = self._situation(ex, who, eid, match, errors, intent)
         if retry_of is not None and situation not in ("failed", "insufficient scope", "error"):
             why = WHY["retry"] + " " + WHY[situation].format(**fields)
         else:
@@ -74,20 +76,22 @@ class Annotator:
         unusual = failed or situation == "mount refused" or situation == "storage leak" or (
             resp is not None and resp.status >= 400 and not expected_4xx)
         status = "x" if resp is None else str(resp.status)
+        step = ex.step if ex.step is not None else (intent.label() if intent.kind != "other" else None)
         return AnnotatedExchange(
             exchange=ex, number=number, participant=who, endpoint_id=eid, endpoint=title,
             meaning=one_line(meaning), request_label=one_line(self._request_label(ex, eid, match), 160),
             response_label=one_line(self._response_label(ex, situation, fields, errors), 160),
-            why=one_line(why, 400), errors=errors, step=ex.step, family=step_family(ex.step),
-            counter=step_counter(ex.step), kind=f"{req.method} {eid or title} {who.id} {status}",
+            why=one_line(why, 400), errors=errors, step=step and one_line(step, 160),
+            family=f"{intent.kind} {intent.item or ''}".rstrip(),
+            counter=_counter(intent), kind=f"{req.method} {eid or title} {who.id} {status}",
             failed=failed, unusual=unusual, retry_of=retry_of,
             bytes_down=(resp.body.size if resp is not None and resp.body else 0),
-            bytes_up=(req.body.size if req.body else 0),
+            bytes_up=(req.body.size if req.body else 0), intent=intent,
         )
 
     # which row of WHY applies, and the fields it needs
-    def _situation(self, ex: Exchange, who: Participant, eid: str | None,
-                   match: endpoints.Match | None, errors: tuple[ErrorInfo, ...]) -> tuple[str, dict[str, str]]:
+    def _situation(self, ex: Exchange, who: Participant, eid: str | None, match: endpoints.Match | None,
+                   errors: tuple[ErrorInfo, ...], intent: Intent) -> tuple[str, dict[str, str]]:
         req, resp = ex.request, ex.response
         q = query_params(req.url)
         fields = {
@@ -101,12 +105,12 @@ class Annotator:
         status, family = resp.status, (eid or "").rstrip("abc")
         fields["status"] = str(status)
         if status == 401:
-            chs = challenge.parse_challenges(resp.header_list("www-authenticate"))
+            chs = challenges_in(resp.header_list("www-authenticate"))
             if any(c.scheme.lower() == "basic" for c in chs) and not any(c.scheme.lower() == "bearer" for c in chs):
                 return "basic 401", fields
             if any(c.error == "insufficient_scope" for c in chs):
                 return "insufficient scope", fields
-            if who.role.startswith("Auth"):
+            if who.kind == "auth":
                 return "token failed", fields
             return ("ping 401" if family == "end-1" else "challenge"), fields
         if status == 429:
@@ -115,12 +119,12 @@ class Annotator:
             return "rate limited", fields
         if status >= 500:
             return "server error", fields
-        if who.role.startswith("Auth"):
+        if who.kind == "auth":
             return ("token" if status < 400 else "token failed"), fields
-        if who.role.startswith("Storage"):
+        if who.kind == "storage":
             return ("storage leak" if req.header("authorization") else "storage"), fields
         if family == "end-2" and req.method == "HEAD":
-            push = _is_push_context(self.trace, ex.step)
+            push = intent.kind == "check-blob"
             if status == 200:
                 return ("blob exists" if push else "blob head"), fields
             if status == 404 and push:
@@ -159,7 +163,7 @@ class Annotator:
     def _request_label(self, ex: Exchange, eid: str | None, match: endpoints.Match | None) -> str:
         req = ex.request
         parts, q = urlsplit(req.url), query_params(req.url)
-        is_auth = eid is None and self.participant(ex).role.startswith("Auth")
+        is_auth = eid is None and self.participant(ex).kind == "auth"
         query = "?" + "&".join(f"{k}={v}" for k, vs in q.items() for v in vs) if q else ""
         scopes = " ".join(q.get("scope", []))
         facts = {
@@ -259,7 +263,7 @@ def _count(ex: Exchange, field: str, singular: str, plural: str) -> str:
 
 
 def _challenge_label(values: list[str], reason: str) -> str:
-    for ch in challenge.parse_challenges(values):
+    for ch in challenges_in(values):
         if ch.scheme.lower() == "bearer":
             err = f" {ch.error}" if ch.error else ""
             if ch.scopes:

@@ -6,12 +6,16 @@ Rule: frozen dataclasses only; no logic beyond small derived properties.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from explorer.annotate.texts import StepCounter, one_line
-from explorer.trace import Exchange, Trace
+from explorer.trace import Exchange, Intent, Trace
 from explorer.units import human_duration, human_size
 
-__all__ = ["CLIENT", "AnnotatedExchange", "AnnotatedTrace", "ErrorInfo", "Participant", "Summary"]
+__all__ = ["CLIENT", "AnnotatedExchange", "AnnotatedTrace", "ErrorInfo", "Participant", "Role", "Summary"]
+
+#: the typed role of a participant; ``Participant.role`` is only its display name ("Registry 2")
+Role = Literal["client", "registry", "auth", "storage", "other"]
 
 
 @dataclass(frozen=True)
@@ -19,11 +23,12 @@ class Participant:
     """A lane of the sequence diagram: ``id`` is a safe identifier (``[A-Za-z0-9]+``)."""
 
     id: str  # "Client", "Registry", "Registry2", "Auth", "Storage", "Other"
-    role: str  # "Client", "Registry", "Registry 2", ...
+    role: str  # display name: "Client", "Registry", "Registry 2", ...
     host: str  # netloc ("" for the client)
+    kind: Role = "other"  # what the participant is: compare this, never the display name
 
 
-CLIENT = Participant("Client", "Client", "")
+CLIENT = Participant("Client", "Client", "", "client")
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class ErrorInfo:
 @dataclass(frozen=True)
 class AnnotatedExchange:
     exchange: Exchange
-    number: int  # 1-based position in the trace
+    number: int  # the exchange's id, the one number every output shows (its position if ids repeat)
     participant: Participant
     endpoint_id: str | None  # "end-3"; None for token, storage and unknown requests
     endpoint: str  # short title: "pull manifest", "token request", "redirect to storage"
@@ -54,15 +59,21 @@ class AnnotatedExchange:
     response_label: str
     why: str
     errors: tuple[ErrorInfo, ...]
-    step: str | None
-    family: str | None  # the step label without its counter
-    counter: StepCounter | None
+    step: str | None  # the label drawn: recorded, or derived from the intent (imports)
+    family: str | None  # what the step is, without its counter (from the intent: "fetch-layer layer")
+    counter: StepCounter | None  # index/total of the layer or page (from the intent)
     kind: str  # shape of the exchange, equal for "the same kind of exchange"
     failed: bool  # no response (connection error)
     unusual: bool  # failed, unexpected error status, or a notable fallback
     retry_of: int | None  # number of the earlier exchange this one repeats after a 401
     bytes_down: int
     bytes_up: int
+    intent: Intent = Intent("other")  # recorded (format 2) or inferred: kind, digest, transfer, …
+
+    @property
+    def transfer(self) -> str | None:
+        """The id tying this exchange to the other exchanges of one blob (None: not part of a transfer)."""
+        return self.intent.transfer
 
     @property
     def https_probe(self) -> bool:

@@ -10,8 +10,17 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from explorer.annotate.model import Participant
+from explorer.errors import MalformedHeader
 from explorer.protocol import challenge
 from explorer.trace import Exchange
+
+def challenges_in(values: list[str]) -> list[challenge.Challenge]:
+    """The challenges of ``WWW-Authenticate`` values; none when a (recorded, untrusted) one is malformed."""
+    try:
+        return challenge.parse_challenges(values)
+    except MalformedHeader:
+        return []
+
 
 def netloc_of(url: str) -> str:
     netloc = urlsplit(url).netloc.lower()
@@ -47,21 +56,27 @@ class Roles:
                 self.registry.add(netloc_of(url))
             if resp is None:
                 continue
-            for ch in challenge.parse_challenges(resp.header_list("www-authenticate")):
+            for ch in challenges_in(resp.header_list("www-authenticate")):
                 if ch.scheme.lower() == "bearer" and ch.realm:
                     self.realms.add(ch.realm.split("?")[0])
             location = resp.header("location")
             if 300 <= resp.status < 400 and location and is_registry_path(urlsplit(url).path):
                 self.storage.add(netloc_of(urljoin(url, location)))
         self.lanes: dict[tuple[str, str], Participant] = {}
-        keys = list(dict.fromkeys(self.key(ex) for ex in exchanges))
+        self._keys: dict[int, tuple[str, str]] = {id(ex): self._key(ex) for ex in exchanges}
+        keys = list(dict.fromkeys(self._keys.values()))
         for kind in self.KINDS:
             hosts = [host for k, host in keys if k == kind]
             for n, host in enumerate(hosts, start=1):
                 role = kind if n == 1 else f"{kind} {n}"
-                self.lanes[(kind, host)] = Participant(role.replace(" ", ""), role, host)
+                self.lanes[(kind, host)] = Participant(role.replace(" ", ""), role, host, kind.lower())  # type: ignore[arg-type]
 
     def key(self, ex: Exchange) -> tuple[str, str]:
+        """(role kind, host) of the exchange's request (worked out once per exchange)."""
+        known = self._keys.get(id(ex))
+        return known if known is not None else self._key(ex)
+
+    def _key(self, ex: Exchange) -> tuple[str, str]:
         url = ex.request.url
         host, path = netloc_of(url), urlsplit(url).path
         if is_registry_path(path):

@@ -28,10 +28,12 @@ def show(
 
     Example: regexplore show pull.trace.json
     """
+    from explorer.annotate import step_labels
     from explorer.table import exchange_table
     from explorer.trace import load
 
-    typer.echo(exchange_table(load(trace_file)), nl=False)
+    trace = load(trace_file)
+    typer.echo(exchange_table(trace, step_labels(trace)), nl=False)
 
 
 # --- rendering traces ------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Multi-step registry operations (pull, push, copy, ...) over ``RegistryClient``.
 
 Rule: a flow decides the ORDER of endpoint calls and labels each step
-(``with client.step("fetch layer 2/5")``); HTTP mechanics stay in the client,
+(``with client.step(Intent("fetch-layer", index=2, total=5, …))``: the label is derived); HTTP mechanics stay in the client,
 protocol knowledge in ``protocol/``. Flows never draw: they report progress
 through ``explorer.progress.Progress``.
 """

@@ -38,6 +38,7 @@ from explorer.progress import Progress
 from explorer.protocol import digest as digests
 from explorer.protocol import headers, mediatypes
 from explorer.protocol.mediatypes import Platform
+from explorer.trace import Intent
 from explorer.protocol.reference import Reference
 
 __all__ = ["CopyResult", "RegistrySource", "copy_image"]
@@ -173,7 +174,7 @@ def copy_image(
 ) -> CopyResult:
     """Copy ``source`` to ``dest``: every platform of an index with ``all_platforms``, else ``platform``'s."""
     context = str(source)
-    with source_client.step("ping"):
+    with source_client.step(Intent("ping")):
         source_client.ping()
     picked: Platform | None = None
     if all_platforms:
@@ -189,7 +190,7 @@ def copy_image(
     same_registry = source_client is dest_client
     mount_from = source.repository if same_registry and source.repository != dest.repository else None
     result = push_plans(
-        dest_client, dest, remote, plans, verb="copy", chunk_size=chunk_size,
+        dest_client, dest, remote, plans, copy_from=source.repository, chunk_size=chunk_size,
         mount_from=mount_from, jobs=jobs, progress=progress, ping=not same_registry,
     )
     return CopyResult(source, result, picked, mount_from)
@@ -197,7 +198,8 @@ def copy_image(
 
 def _fetch_all(client: RegistryClient, ref: Reference, context: str) -> tuple[Descriptor, dict[str, Manifest]]:
     """The manifest named by ``ref`` and, for an index, every child (``fetch manifest <platform>``)."""
-    with client.step("resolve tag" if ref.digest is None else "fetch manifest"):
+    with client.step(Intent("resolve" if ref.digest is None else "fetch-manifest", repository=ref.repository,
+                            digest=ref.digest, item="manifest")):
         top = client.get_manifest(ref.repository, ref.reference, context=context)
     verify_manifest(top, ref.digest, context)
     parsed = top.parsed()
@@ -211,7 +213,8 @@ def _fetch_all(client: RegistryClient, ref: Reference, context: str) -> tuple[De
             digest, _size = check_descriptor(entry, f"manifest {number} of the index of {context}")
             platform = mediatypes.platform_of(entry)
             name = str(platform) if platform else digests.short(digest)
-            with client.step(f"fetch manifest {name}"):
+            with client.step(Intent("fetch-manifest", repository=ref.repository, digest=digest, item="manifest",
+                                    platform=name)):
                 child = client.get_manifest(ref.repository, digest, context=f"{context} ({name})")
             verify_manifest(child, digest, f"{context} ({name})")
             manifests[digest] = child

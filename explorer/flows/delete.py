@@ -18,6 +18,7 @@ from explorer.errors import UsageError
 from explorer.flows.referrers import remove_from_referrers_tag
 from explorer.protocol import digest as digests
 from explorer.protocol.reference import Reference
+from explorer.trace import Intent
 
 __all__ = ["delete_manifest"]
 
@@ -31,11 +32,12 @@ def delete_manifest(client: RegistryClient, ref: Reference) -> str | None:
         )
     context = str(ref)
     client.expect_scopes(f"repository:{ref.repository}:pull,delete")
-    with client.step("ping"):
+    with client.step(Intent("ping")):
         client.ping()
-    with client.step("inspect manifest"):
+    with client.step(Intent("fetch-manifest", repository=ref.repository, digest=ref.digest, item="manifest"),
+                     label="inspect manifest"):
         subject = _subject(client.get_manifest(ref.repository, ref.digest, context=context).data)
-    with client.step("delete manifest"):
+    with client.step(Intent("delete", repository=ref.repository, digest=ref.digest, item="manifest")):
         client.delete_manifest(ref.repository, ref.digest, context=context)
     if subject is None:
         return None

@@ -17,11 +17,12 @@ from typing import Any, Protocol
 
 from explorer.errors import BadSource, ExplorerError, ManifestError
 from explorer.flows.blobs import Descriptor, check_descriptor
-from explorer.flows.upload import BlobSource, ChunksSource, FileSource
+from explorer.flows.upload import BlobSource, BlobStep, ChunksSource, FileSource
 from explorer.ocilayout import OciLayout
 from explorer.protocol import digest as digests
 from explorer.protocol import mediatypes
 from explorer.sample import SampleImage
+from explorer.trace import Intent
 
 __all__ = ["ImageSource", "LayoutImage", "ManifestPlan", "SampleSource", "plan_push"]
 
@@ -46,8 +47,15 @@ class ManifestPlan:
     data: bytes
     parsed: dict[str, Any]
     reference: str
-    label: str  # "push manifest linux/arm64", "push index", "push manifest"
-    blobs: list[tuple[str, Descriptor]] = field(default_factory=list)  # ("layer 2/3", descriptor)
+    label: str  # "push manifest linux/arm64", "push index", "push manifest": Intent.label of ``intent``
+    blobs: list[tuple[BlobStep, Descriptor]] = field(default_factory=list)  # (layer 2/3, descriptor)
+    item: str = "manifest"  # "index" for the root of a multi-platform push
+    platform: str | None = None  # of an index child (or its short digest when it names none)
+
+    def intent(self, repository: str) -> Intent:
+        """What the HEAD and PUT of this manifest are for (the client refines the kind per request)."""
+        return Intent("push-manifest", repository=repository, digest=self.digest, item=self.item,
+                      platform=self.platform)
 
     @property
     def subject(self) -> Descriptor | None:
@@ -60,7 +68,7 @@ def plan_push(source: ImageSource, reference: str) -> list[ManifestPlan]:
     root = source.root
     data, parsed, media = _read_manifest(source, root, "the image")
     if not mediatypes.is_index(media):
-        return [_image_plan(root["digest"], media, data, parsed, reference, "push manifest", source.name)]
+        return [_image_plan(root["digest"], media, data, parsed, reference, None, source.name)]
     entries = parsed.get("manifests")
     if not isinstance(entries, list):
         raise ManifestError(f"index of {source.name} has no manifests list")
@@ -74,30 +82,32 @@ def plan_push(source: ImageSource, reference: str) -> list[ManifestPlan]:
             raise ManifestError(f"{source.name}: nested indexes are not supported for push")
         plans.append(
             _image_plan(child_digest, child_media, child_data, child_parsed, child_digest,
-                        f"push manifest {name}", f"{source.name} ({name})")
+                        name, f"{source.name} ({name})")
         )
-    plans.append(ManifestPlan(root["digest"], media, data, parsed, reference, "push index"))
+    index = Intent("push-manifest", item="index")
+    plans.append(ManifestPlan(root["digest"], media, data, parsed, reference, index.label(), item="index"))
     return plans
 
 
 def _image_plan(
-    digest: str, media: str, data: bytes, parsed: dict[str, Any], reference: str, label: str, where: str
+    digest: str, media: str, data: bytes, parsed: dict[str, Any], reference: str, platform: str | None, where: str
 ) -> ManifestPlan:
     layers = parsed.get("layers")
     if not isinstance(layers, list):
         raise ManifestError(f"manifest of {where} has no layers list")
     check_descriptor(parsed.get("config"), f"config of {where}")
-    blobs: list[tuple[str, Descriptor]] = []
+    blobs: list[tuple[BlobStep, Descriptor]] = []
     seen: set[str] = set()
     for number, layer in enumerate(layers, 1):
-        what = f"layer {number}/{len(layers)}"
+        what = BlobStep("layer", number, len(layers))
         layer_digest, _size = check_descriptor(layer, f"{what} of {where}")
         if layer.get("urls") or layer_digest in seen:  # foreign layers are never pushed; duplicates once
             continue
         seen.add(layer_digest)
         blobs.append((what, layer))
-    blobs.append(("config", parsed["config"]))
-    return ManifestPlan(digest, media, data, parsed, reference, label, blobs)
+    blobs.append((BlobStep("config"), parsed["config"]))
+    label = Intent("push-manifest", item="manifest", platform=platform).label()
+    return ManifestPlan(digest, media, data, parsed, reference, label, blobs, platform=platform)
 
 
 def _read_manifest(source: ImageSource, descriptor: Descriptor, what: str) -> tuple[bytes, dict[str, Any], str]:

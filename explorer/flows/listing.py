@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from explorer.client import RegistryClient
 from explorer.errors import ProtocolViolation
 from explorer.protocol import headers
+from explorer.trace import Intent
 
 __all__ = ["Listing", "list_repositories", "list_tags"]
 
@@ -31,21 +32,21 @@ class Listing:
 def list_tags(client: RegistryClient, repository: str, *, page_size: int | None = None, context: str) -> Listing:
     """Every tag of ``repository``, page by page."""
     url = _first_page(client.url(f"/v2/{repository}/tags/list"), page_size)
-    return _paginate(client, url, "tags", "list tags page", context)
+    return _paginate(client, url, "tags", Intent("list-tags", endpoint="end-8a", repository=repository), context)
 
 
 def list_repositories(client: RegistryClient, *, page_size: int | None = None) -> Listing:
     """Every repository the registry's catalog lists, page by page."""
     url = _first_page(client.url("/v2/_catalog"), page_size)
-    return _paginate(client, url, "repositories", "list repositories page", f"{client.registry}/v2/_catalog")
+    return _paginate(client, url, "repositories", Intent("catalog", endpoint="catalog"), f"{client.registry}/v2/_catalog")
 
 
 def _first_page(url: str, page_size: int | None) -> str:
     return headers.add_query(url, [("n", str(page_size))]) if page_size is not None else url
 
 
-def _paginate(client: RegistryClient, url: str, key: str, label: str, context: str) -> Listing:
-    with client.step("ping"):
+def _paginate(client: RegistryClient, url: str, key: str, intent: Intent, context: str) -> Listing:
+    with client.step(Intent("ping")):
         client.ping()
     listing = Listing()
     seen: set[str] = set()
@@ -55,7 +56,7 @@ def _paginate(client: RegistryClient, url: str, key: str, label: str, context: s
             raise ProtocolViolation(f"the {key} listing of {context} links back to a page already read: {next_url}")
         seen.add(next_url)
         listing.pages += 1
-        with client.step(f"{label} {listing.pages}"):
+        with client.step(intent.but(index=listing.pages)):
             body, next_url = client.list_page(next_url, context=context)
         values = body.get(key)
         if isinstance(values, list):

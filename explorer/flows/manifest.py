@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from explorer.client import Manifest, RegistryClient
 from explorer.flows.pull import checked_media_type, verify_manifest
 from explorer.protocol.reference import Reference
+from explorer.trace import Intent
 
 __all__ = ["Inspected", "inspect_manifest"]
 
@@ -28,9 +29,9 @@ class Inspected:
 def inspect_manifest(client: RegistryClient, ref: Reference) -> Inspected:
     """HEAD then GET ``ref``'s manifest (by tag or digest), verified."""
     context = str(ref)
-    with client.step("ping"):
+    with client.step(Intent("ping")):
         client.ping()
-    with client.step("fetch manifest"):
+    with client.step(Intent("fetch-manifest", repository=ref.repository, digest=ref.digest, item="manifest")):
         head = client.head_manifest(ref.repository, ref.reference, context=context)
         manifest = client.get_manifest(ref.repository, ref.reference, context=context)
     verify_manifest(manifest, ref.digest, context)

@@ -22,6 +22,7 @@ from explorer.protocol import digest as digests
 from explorer.protocol import mediatypes
 from explorer.protocol.mediatypes import Platform
 from explorer.protocol.reference import Reference
+from explorer.trace import Intent
 
 __all__ = ["PullResult", "checked_media_type", "pull", "resolve_image", "verify_manifest"]
 
@@ -92,7 +93,8 @@ def resolve_image(
     client: RegistryClient, ref: Reference, platform: Platform, *, context: str
 ) -> ResolvedImage:
     """Fetch the manifest named by ``ref``; if it is an index, fetch the ``platform`` child by digest."""
-    with client.step("resolve tag" if ref.digest is None else "fetch manifest"):
+    with client.step(Intent("resolve" if ref.digest is None else "fetch-manifest", repository=ref.repository,
+                            digest=ref.digest, item="manifest")):
         top = client.get_manifest(ref.repository, ref.reference, context=context)
     verify_manifest(top, ref.digest, context)
     parsed = top.parsed()
@@ -112,7 +114,8 @@ def resolve_image(
         )
     child_digest, _size = check_descriptor(chosen, f"manifest for {platform}")
     picked = mediatypes.platform_of(chosen) or platform
-    with client.step(f"fetch manifest {picked}"):
+    with client.step(Intent("fetch-manifest", repository=ref.repository, digest=child_digest, item="manifest",
+                            platform=str(picked))):
         child = client.get_manifest(ref.repository, child_digest, context=f"{context} ({platform})")
     verify_manifest(child, child_digest, f"{context} ({platform})")
     child_parsed = child.parsed()
@@ -134,7 +137,7 @@ def pull(
     """Pull ``ref`` completely: every blob downloaded and verified, kept only with ``layout``."""
     progress = progress or NullProgress()
     context = str(ref)
-    with client.step("ping"):
+    with client.step(Intent("ping")):
         client.ping()
     image = resolve_image(client, ref, platform, context=context)
     config_desc = image.parsed.get("config")
@@ -148,7 +151,9 @@ def pull(
     writer = OciLayoutWriter(layout) if layout is not None else None
     # fetch_blob verifies every digest before the writer commits: hash once, not twice
     open_sink = partial(writer.blob_writer, verify=False) if writer is not None else None
-    with client.step("fetch config"):
+    config_digest = config_desc["digest"]
+    with client.step(Intent("fetch-config", repository=ref.repository, digest=config_digest, item="config",
+                            transfer=config_digest)):
         config = fetch_blob_bytes(client, ref.repository, config_desc, what="config", context=context)
     total = len(config)
 
@@ -157,7 +162,8 @@ def pull(
     def fetch_layer(item: tuple[int, dict[str, Any]]) -> int:
         i, desc = item
         label = f"layer {i}/{len(layers)}"
-        with client.step(f"fetch {label}"):
+        with client.step(Intent("fetch-layer", repository=ref.repository, digest=desc["digest"], item="layer",
+                                index=i, total=len(layers), transfer=desc["digest"])):
             return fetch_blob(
                 client, ref.repository, desc, what=label, context=context, open_sink=open_sink, progress=progress,
                 transfers=transfers,

@@ -29,6 +29,7 @@ from explorer.flows.referrers import referrer_descriptor, update_referrers_tag
 from explorer.flows.upload import DEFAULT_CHUNK_SIZE, MOUNTED, SKIPPED, UPLOADED, BlobStep, upload_blob
 from explorer.progress import NullProgress, Progress
 from explorer.protocol.reference import Reference
+from explorer.trace import Intent
 
 __all__ = ["PushResult", "push_manifest", "push_plans"]
 
@@ -59,7 +60,7 @@ def push_plans(
     source: ImageSource,
     plans: list[ManifestPlan],
     *,
-    verb: str = "upload",
+    copy_from: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     mount_from: str | None = None,
     jobs: int = 4,
@@ -72,15 +73,16 @@ def push_plans(
     result = PushResult(ref, plans[-1].digest, plans[-1].media_type)
     transfers = Transfers(jobs)
 
-    def transfer(item: tuple[str, Descriptor]) -> str:
+    def transfer(item: tuple[BlobStep, Descriptor]) -> str:
         what, descriptor = item
         return upload_blob(
-            client, ref.repository, source.blob(descriptor), BlobStep(what, verb), context=context,
-            chunk_size=chunk_size, mount_from=mount_from, progress=progress, transfers=transfers,
+            client, ref.repository, source.blob(descriptor), what, context=context,
+            chunk_size=chunk_size, mount_from=mount_from, copy_from=copy_from, progress=progress,
+            transfers=transfers,
         )
 
     if ping:
-        with client.step("ping"):
+        with client.step(Intent("ping")):
             client.ping()
     # one token for the whole push (as docker asks), instead of a pull token then a second 401
     client.expect_scopes(
@@ -100,7 +102,7 @@ def push_manifest(
     client: RegistryClient, ref: Reference, plan: ManifestPlan, *, context: str
 ) -> tuple[bool, str | None]:
     """HEAD, then PUT unless the same digest is already there: (pushed?, referrers tag updated or None)."""
-    with client.step(plan.label):
+    with client.step(plan.intent(ref.repository)):
         existing = client.head_manifest(ref.repository, plan.reference, context=context)
         if existing is not None and existing.headers.get("docker-content-digest") == plan.digest:
             return False, None

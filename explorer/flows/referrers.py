@@ -24,6 +24,7 @@ from explorer.errors import ManifestError, RegistryError
 from explorer.flows.blobs import Descriptor
 from explorer.protocol import digest as digests
 from explorer.protocol import mediatypes
+from explorer.trace import Intent
 
 __all__ = ["ReferrersResult", "list_referrers", "referrer_descriptor", "remove_from_referrers_tag",
            "update_referrers_tag"]
@@ -45,9 +46,9 @@ def list_referrers(
     """The descriptors referring to ``subject``, by the API or by the fallback tag."""
     digests.validate(subject)
     result = ReferrersResult(subject)
-    with client.step("ping"):
+    with client.step(Intent("ping")):
         client.ping()
-    with client.step("list referrers"):
+    with client.step(Intent("referrers", repository=repository, digest=subject)):
         response = client.referrers(repository, subject, context=context, artifact_type=artifact_type)
         if response.status_code == 404:
             return _from_fallback_tag(client, repository, subject, result, context, artifact_type)
@@ -85,7 +86,7 @@ def update_referrers_tag(
 ) -> str:
     """Add ``referrer`` to the fallback index of ``subject``; returns the tag (unchanged when present)."""
     tag = digests.referrers_tag(subject["digest"])
-    with client.step("update referrers tag"):
+    with client.step(Intent("push-manifest", repository=repository, item="tag")):
         index = _fetch_index(client, repository, tag, context, strict=True)
         if index is None:
             index = {"schemaVersion": 2, "mediaType": mediatypes.OCI_INDEX, "manifests": []}
@@ -105,7 +106,7 @@ def remove_from_referrers_tag(
     Only on a registry without the referrers API (which keeps its list itself);
     a tag that is absent or holds no index is left alone.
     """
-    with client.step("update referrers tag"):
+    with client.step(Intent("push-manifest", repository=repository, item="tag")):
         if client.referrers(repository, subject, context=context).status_code != 404:
             return None
         tag = digests.referrers_tag(subject)

@@ -16,6 +16,7 @@ from explorer.flows.images import ManifestPlan
 from explorer.flows.pull import checked_media_type, verify_manifest
 from explorer.flows.push import push_manifest
 from explorer.protocol.reference import Reference
+from explorer.trace import Intent
 
 __all__ = ["Retagged", "retag"]
 
@@ -33,9 +34,9 @@ def retag(client: RegistryClient, ref: Reference, new_tag: str) -> Retagged:
     context = str(ref)
     dest = ref.with_tag(new_tag)
     client.expect_scopes(f"repository:{ref.repository}:pull,push")  # one token for the fetch and the push
-    with client.step("ping"):
+    with client.step(Intent("ping")):
         client.ping()
-    with client.step("fetch manifest"):
+    with client.step(Intent("fetch-manifest", repository=ref.repository, digest=ref.digest, item="manifest")):
         manifest = client.get_manifest(ref.repository, ref.reference, context=context)
     verify_manifest(manifest, ref.digest, context)
     parsed = manifest.parsed()

@@ -1,5 +1,9 @@
 """Blob upload, shared by push and copy: HEAD-then-skip, mount, monolithic or chunked, streamed.
 
+Each step is an Intent (``check-blob``, ``mount``, ``open-upload``; the client
+refines PATCH/PUT/GET/DELETE to ``upload-chunk`` …) whose ``transfer`` is the
+blob's digest, so every exchange of one blob is drawn together; labels:
+
     check <what>                      HEAD; 200 renames the step "<what> already present, skipped"
     mount <what>                      POST ?mount=&from= ; 201 = done, 202 = an upload session to use
     upload <what> (copy <what>)       POST (unless the mount opened one), then either
@@ -36,6 +40,7 @@ from explorer.client import RegistryClient, UploadSession
 from explorer.errors import BadSource, ExplorerError, RegistryError
 from explorer.flows.blobs import Transfers
 from explorer.progress import NullProgress, Progress
+from explorer.trace import Intent
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -173,26 +178,24 @@ class SliceBody(httpx.SyncByteStream):
 
 @dataclass(frozen=True)
 class BlobStep:
-    """The step labels of one blob transfer: ``what`` is "config" or "layer i/n"."""
+    """Which blob of an image a transfer moves: the config, or layer ``index``/``total``."""
 
-    what: str
-    verb: str = "upload"  # "copy" when the bytes stream from another registry
-
-    @property
-    def check(self) -> str:
-        return f"check {self.what}"
+    item: str  # "config" | "layer"
+    index: int | None = None
+    total: int | None = None
 
     @property
-    def skipped(self) -> str:
-        return f"{self.what} already present, skipped"
+    def what(self) -> str:
+        return self.intent("check-blob").what
 
-    @property
-    def mount(self) -> str:
-        return f"mount {self.what}"
+    def __str__(self) -> str:
+        return self.what
 
-    @property
-    def transfer(self) -> str:
-        return f"{self.verb} {self.what}"
+    def intent(self, kind: str, repository: str | None = None, digest: str | None = None,
+               source: str | None = None) -> Intent:
+        """The Intent of one step of this blob's transfer (``transfer`` = the digest)."""
+        return Intent(kind, repository=repository, digest=digest, item=self.item,  # type: ignore[arg-type]
+                      index=self.index, total=self.total, transfer=digest, source=source)
 
 
 def upload_blob(
@@ -204,31 +207,34 @@ def upload_blob(
     context: str,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     mount_from: str | None = None,
+    copy_from: str | None = None,
     progress: Progress | None = None,
     transfers: Transfers | None = None,
 ) -> str:
     """Make ``repository`` hold the blob: "skipped" (already there), "mounted" or "uploaded".
 
     ``transfers``: the group this upload belongs to; once it is cancelled the
-    upload stops before its next request and cancels its session.
+    upload stops before its next request and cancels its session. ``copy_from``:
+    the repository the bytes stream from (a copy: labels say "copy").
     """
     progress = progress or NullProgress()
     transfers = transfers or Transfers()
     transfers.check()
     where = f"{context}: {step.what} {source.digest}"
-    with client.step(step.check) as handle:
+    check = step.intent("check-blob", repository, source.digest)
+    with client.step(check) as handle:
         if client.head_blob(repository, source.digest, context=where) is not None:
-            handle.rename(step.skipped)
+            handle.rename(check.label(skipped=True))
             return SKIPPED
     session: UploadSession | None = None
     if mount_from and mount_from != repository:
-        with client.step(step.mount):
+        with client.step(step.intent("mount", repository, source.digest, mount_from)):
             session = client.start_upload(repository, context=where, mount=source.digest, from_repository=mount_from)
         if session is None:
             return MOUNTED
     progress.start(source.digest, step.what, source.size)
     try:
-        with client.step(step.transfer):
+        with client.step(step.intent("open-upload", repository, source.digest, copy_from)):
             meter = _Meter(progress, source.digest)
             for attempt in range(2):
                 if session is None:

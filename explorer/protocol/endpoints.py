@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from explorer.protocol.reference import is_repository
 
-__all__ = ["ENDPOINTS", "Endpoint", "Match", "Route", "by_id", "classify", "parse_route"]
+__all__ = ["ENDPOINTS", "Endpoint", "Match", "Route", "by_id", "classify", "parse_route", "path"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,30 @@ _BY_ID = {endpoint.id: endpoint for endpoint in ENDPOINTS}
 def by_id(endpoint_id: str) -> Endpoint:
     """The endpoint with this id (``"end-3"``, ``"catalog"``); KeyError for an unknown id."""
     return _BY_ID[endpoint_id]
+
+
+def path(endpoint_id: str, name: str | None = None, reference: str | None = None) -> str:
+    """The path of an endpoint, built from its row: ``path("end-3", "a/b", "1.0")`` → ``/v2/a/b/manifests/1.0``.
+
+    The query of the spec's template (``?digest=``, ``?mount=&from=``, ``?n=``)
+    is left to the caller, who adds it with its values. ValueError for an
+    endpoint whose URL is the opaque upload ``Location`` (end-5, end-6, end-13,
+    end-14), or when ``name``/``reference`` is missing where the template needs it.
+    """
+    template = by_id(endpoint_id).path.split("?", 1)[0]
+    if template.startswith(_UPLOAD):
+        raise ValueError(f"{endpoint_id} is sent to the upload's Location, not to a path of its own")
+    out = template
+    if "<name>" in out:
+        if not name:
+            raise ValueError(f"{endpoint_id} needs a repository name")
+        out = out.replace("<name>", name)
+    for slot in ("<reference>", "<digest>"):
+        if slot in out:
+            if not reference:
+                raise ValueError(f"{endpoint_id} needs a {slot.strip('<>')}")
+            out = out.replace(slot, reference)
+    return out
 
 
 @dataclass(frozen=True)

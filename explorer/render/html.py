@@ -10,7 +10,11 @@ The JS only ever sets ``textContent``, so recorded text cannot inject markup.
 Clicking an arrow (or ``#x=3`` in the URL) shows that exchange: request line
 and headers, response status and headers, the body preview or description,
 timings, and the annotation with the spec endpoint id. Up/down arrow keys
-move between the exchanges drawn.
+walk ALL exchanges in drawing order. When repetitions were collapsed the page
+also holds the full drawing (ids prefixed ``full-``): clicking a "… N more
+like this" line, or walking to an exchange that is not drawn, expands it.
+Above :data:`EXPAND_LIMIT` exchanges the page stays small instead (the drawn
+exchanges only; the page says to render with ``--full``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ extension = ".html"
 to_file = True  # without -o, write <trace>.html instead of printing
 
 PREVIEW = 4000  # characters of a kept text body shown in the panel
+EXPAND_LIMIT = 1000  # exchanges up to which the page carries every exchange and the full drawing
 
 
 def _body(body: Body | None) -> dict[str, Any] | None:
@@ -91,12 +96,21 @@ def _steps(sequence: view.SequenceView) -> list[dict[str, Any]]:
 
 def render(trace: Trace, options: RenderOptions) -> str:
     annotated = annotate(trace)
-    sequence = view.build(annotated, notes=options.notes, full=options.full, timing=options.timing,
-                          title=options.title)
+    settings = {"notes": options.notes, "timing": options.timing, "title": options.title}
+    sequence = view.build(annotated, full=options.full, **settings)  # type: ignore[arg-type]
     drawing = svg.layout(sequence)
-    shown = sequence.shown
+    expanded = None
+    carried = annotated.exchanges
+    order = sequence.order
+    if sequence.collapsed and len(carried) <= EXPAND_LIMIT:
+        every = view.build(annotated, full=True, **settings)  # type: ignore[arg-type]
+        expanded = svg.layout(every, prefix="full-")
+        order = every.order
+    elif sequence.collapsed:  # too many to carry: the drawn ones only
+        carried = tuple(sequence.shown)
+        order = [a.number for a in carried]
     return render_template(
-        "html.html.j2", d=drawing, standalone=False, summary=annotated.summary, title=sequence.title,
-        steps=_steps(sequence), details={str(a.number): _details(a) for a in shown},
-        order=[a.number for a in shown], command=" ".join(trace.command), created=trace.created,
+        "html.html.j2", d=drawing, expanded=expanded, standalone=False, summary=annotated.summary,
+        title=sequence.title, steps=_steps(sequence), details={str(a.number): _details(a) for a in carried},
+        order=order, command=" ".join(trace.command), created=trace.created,
         tool=f"{trace.tool.get('name', 'regexplore')} {trace.tool.get('version', '')}".strip())

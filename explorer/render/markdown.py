@@ -25,7 +25,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from explorer.annotate import (AnnotatedExchange, AnnotatedTrace, ErrorInfo, annotate, human_duration, human_size,
                                one_line)
-from explorer.protocol import challenge, endpoints
+from explorer.annotate.roles import challenges_in
+from explorer.protocol import endpoints
 from explorer.render import mermaid, view
 from explorer.render.base import RenderOptions, add_filter, render_template
 from explorer.render.replay import plan
@@ -133,7 +134,7 @@ class ExchangeView:
 
 @dataclass
 class Block:
-    kind: str  # "step", "loop", "exchange", "gap"
+    kind: str  # "step", "loop", "exchange", "gap", "note" (transfers that ran concurrently)
     text: str = ""
     level: int = 3
     exchange: ExchangeView | None = None
@@ -146,27 +147,28 @@ def _scope_of(url: str) -> str:
 
 def pitfalls(a: AnnotatedExchange, trace: Trace) -> list[str]:
     """The lessons (keys of :data:`PITFALLS`) this exchange teaches."""
-    ex, role = a.exchange, a.participant.role
+    ex = a.exchange
     req, resp = ex.request, ex.response
     if resp is None:
         return []
     keys: list[str] = []
     status, eid = resp.status, a.endpoint_id or ""
     if status == 401:
-        chs = challenge.parse_challenges(resp.header_list("www-authenticate"))
+        chs = challenges_in(resp.header_list("www-authenticate"))
         if any(c.error == "insufficient_scope" for c in chs):
             keys.append("insufficient scope")
         elif any(c.scheme == "basic" for c in chs):
             keys.append("basic")
         elif chs:
             keys.append("challenge")
-    if role.startswith("Auth") and status == 200:
+    if a.participant.kind == "auth" and status == 200:
         keys.append("token scope" if _scope_of(req.url) else "token no scope")
     if eid == "end-3" and req.header("accept") and req.method in ("GET", "HEAD") and status == 200:
         keys.append("accept")
-    if (eid == "end-2" and req.method == "GET" and status == 200) or (role.startswith("Storage") and status == 200):
-        keys.append("storage leak" if role.startswith("Storage") and req.header("authorization") else "verify")
-    if 300 <= status < 400 and role.startswith("Registry"):
+    storage = a.participant.kind == "storage"
+    if (eid == "end-2" and req.method == "GET" and status == 200) or (storage and status == 200):
+        keys.append("storage leak" if storage and req.header("authorization") else "verify")
+    if 300 <= status < 400 and a.participant.kind == "registry":
         keys.append("redirect")
     if eid == "end-2" and req.method == "HEAD" and "exists" in a.response_label:
         keys.append("blob exists")
@@ -274,7 +276,9 @@ def _blocks(annotated: AnnotatedTrace, options: RenderOptions) -> list[Block]:
             stack[-1].append(block)
             stack.append(block.children)
             depth += 1
-        elif ev.kind == "end":
+        elif ev.kind == "par":  # Markdown has no parallel block: say so, then one transfer after another
+            stack[-1].append(Block("note", ev.text))
+        elif ev.kind == "end" and ev.closes != "par":
             stack.pop()
             depth -= 1
         elif ev.kind == "gap":
@@ -290,11 +294,11 @@ def _story(annotated: AnnotatedTrace) -> str:
     s = annotated.summary
     actions = plan(annotated)
     hosts = [p for p in annotated.participants if p.host]
-    kinds = {a.participant.role.split(" ")[0] for a in annotated.exchanges}
+    kinds = {a.participant.kind for a in annotated.exchanges}
     bearer = any((a.exchange.request.header("authorization") or "").lower().startswith("bearer")
                  for a in annotated.exchanges)
     basic = any((a.exchange.request.header("authorization") or "").lower().startswith("basic")
-                for a in annotated.exchanges if a.participant.role.startswith("Registry"))
+                for a in annotated.exchanges if a.participant.kind == "registry")
     auth = ("with a Bearer token from the token server" if bearer else
             "with HTTP Basic credentials" if basic else "anonymously")
     status = {a.number: a.exchange.response.status for a in annotated.exchanges if a.exchange.response}
@@ -319,7 +323,7 @@ def _story(annotated: AnnotatedTrace) -> str:
              "referrers": ("asked for referrers", "asked for referrers {} times"),
              "delete": ("deleted {} item", "deleted {} items")}
     did = [words[k][n != 1].format(n) for k, n in counts.items() if n]
-    storage = " Blob bytes came from a separate storage host the registry redirected to." if "Storage" in kinds else ""
+    storage = " Blob bytes came from a separate storage host the registry redirected to." if "storage" in kinds else ""
     what = f"{', '.join(did[:-1])} and {did[-1]}" if len(did) > 1 else (did[0] if did else "made no registry request")
     outcome = "It succeeded." if s.outcome == "ok" else \
         f"It ended {s.outcome}: {escape(s.outcome_message or 'see the last step')}."

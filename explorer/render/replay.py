@@ -27,9 +27,6 @@ from explorer.trace import Exchange
 
 __all__ = ["Action", "Parameters", "base_url", "digests_in_manifest", "parameters", "plan", "repository_of"]
 
-_PUSH_WORDS = ("check", "skip", "upload", "push", "present")
-
-
 @dataclass(frozen=True)
 class Parameters:
     """The values of a trace a user would change, each with the variable name it gets."""
@@ -225,12 +222,6 @@ def parameters(annotated: AnnotatedTrace) -> Parameters:
 # --- the plan -----------------------------------------------------------------------------
 
 
-def _is_push(annotated: AnnotatedTrace, step: str | None) -> bool:
-    if step:
-        return any(word in step.lower() for word in _PUSH_WORDS)
-    return annotated.trace.operation == "push"
-
-
 def _session_id(url: str) -> str | None:
     route = endpoints.parse_route(urlsplit(url).path)
     return route.reference if route is not None and route.kind == "upload" else None
@@ -295,7 +286,7 @@ class _Planner:
             got = got or (f"sha256:{resp.body.sha256}" if resp and resp.body and req.method == "GET" and
                           resp.status == 200 and not resp.body.truncated else None)
             self.add(a, "manifest", repository=repo, reference=ref, digest=got, accept=req.header("accept"))
-        elif eid == "end-2" and req.method == "HEAD" and _is_push(self.annotated, a.step):
+        elif eid == "end-2" and req.method == "HEAD" and a.intent.kind == "check-blob":
             size = resp.header("content-length") if resp else None
             action = self.add(a, "push-blob", repository=repo, digest=ref, check_first=True,
                               size=int(size) if size and size.isdigit() and resp and resp.status == 200 else None)

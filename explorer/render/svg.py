@@ -59,7 +59,7 @@ class ArrowShape:
 
 @dataclass
 class BoxShape:
-    kind: str  # band-0, band-1, loop, note, gap
+    kind: str  # band-0, band-1, loop, par, sep (a dashed line between par branches), note, gap
     x: float
     y: float
     width: float
@@ -72,6 +72,7 @@ class BoxShape:
 
 @dataclass
 class Drawing:
+    prefix: str  # "" or "full-": ids stay unique when the HTML viewer holds two drawings
     title: str
     subtitle: str
     width: float
@@ -106,8 +107,8 @@ def _gaps(seq: view.SequenceView, widths: list[float]) -> list[float]:
     return gaps
 
 
-def layout(seq: view.SequenceView) -> Drawing:
-    """Coordinates for everything in ``seq``."""
+def layout(seq: view.SequenceView, prefix: str = "") -> Drawing:
+    """Coordinates for everything in ``seq``; every id starts with ``prefix``."""
     widths = [max(_text_width(line) for line in lane.lines) + 24 for lane in seq.lanes]
     gaps = _gaps(seq, widths)
     xs = [MARGIN + BADGE + widths[0] / 2]
@@ -123,19 +124,23 @@ def layout(seq: view.SequenceView) -> Drawing:
     y = HEADER_TOP + HEADER_H + 16
     for ev in seq.events:
         inset = INSET * len(open_blocks)
-        if ev.kind in ("section", "loop"):
-            kind = f"band-{ev.band}" if ev.kind == "section" else "loop"
-            box = BoxShape(kind, left + inset, y, 0, 0, label=ev.text, anchor=ev.anchor)
+        if ev.kind in ("section", "loop", "par"):
+            kind = f"band-{ev.band}" if ev.kind == "section" else ev.kind
+            box = BoxShape(kind, left + inset, y, 0, 0, label=ev.text, anchor=prefix + ev.anchor)
             boxes.append(box)
             open_blocks.append(box)
             y += BLOCK_HEAD
+        elif ev.kind == "and":
+            y += 4
+            boxes.append(BoxShape("sep", left + INSET * (len(open_blocks) - 1), y, 0, 0))
+            y += 8
         elif ev.kind == "end":
             box = open_blocks.pop()
             y += BLOCK_END
             box.height = y - box.y
             y += 4
         elif ev.kind == "arrow" and ev.arrow is not None:
-            arrows.append(_arrow(ev.arrow, x_of, y + 20))  # label above the line
+            arrows.append(_arrow(ev.arrow, x_of, y + 20, prefix))  # label above the line
             y += ROW
         elif ev.kind in ("note", "gap"):
             lines = ev.lines if ev.kind == "note" else ["… " + ev.text]
@@ -154,11 +159,11 @@ def layout(seq: view.SequenceView) -> Drawing:
     subtitle = s.line + (f" · outcome: {s.outcome}" if s.outcome != "ok" else "")
     if seq.collapsed or seq.left_out:
         subtitle += f" · {seq.collapsed + seq.left_out} repeated exchanges collapsed (render with --full to draw all)"
-    return Drawing(title=seq.title, subtitle=subtitle, width=round(right + MARGIN), height=round(y + 24),
+    return Drawing(prefix=prefix, title=seq.title, subtitle=subtitle, width=round(right + MARGIN), height=round(y + 24),
                    lanes=lanes, boxes=boxes + overlays, arrows=arrows, bottom=y + 8)
 
 
-def _arrow(arrow: view.Arrow, x_of: dict[str, float], y: float) -> ArrowShape:
+def _arrow(arrow: view.Arrow, x_of: dict[str, float], y: float, prefix: str) -> ArrowShape:
     x1, x2 = x_of[arrow.source], x_of[arrow.target]
     direction = 1 if x2 >= x1 else -1
     tip = x2 - direction * 1
@@ -169,7 +174,7 @@ def _arrow(arrow: view.Arrow, x_of: dict[str, float], y: float) -> ArrowShape:
     classes = " ".join(c for c in ("arrow", arrow.style, "unusual" if arrow.unusual else "") if c)
     suffix = "res" if arrow.response else "req"
     return ArrowShape(
-        id=f"x{arrow.exchange}-{suffix}", classes=classes, exchange=arrow.exchange, x1=x1, x2=x2, y=y,
+        id=f"{prefix}x{arrow.exchange}-{suffix}", classes=classes, exchange=arrow.exchange, x1=x1, x2=x2, y=y,
         head=head, label=_short(arrow.text), label_x=min(x1, x2) + 10, full=arrow.text,
         number="" if arrow.response else str(arrow.exchange))
 

@@ -5,29 +5,47 @@ Rule 2: all the thinking happens here. Templates get a flat list of
 :class:`Event` s (open a section or loop, an arrow, a note, a gap, close) and
 only loop over it and print, each in its own syntax and escaping.
 
+Rule 3: grouping reads the exchanges' intents (``AnnotatedExchange.intent``),
+never their step labels.
+
+Transfers: a stretch of exchanges that belong to blob transfers (the intent's
+``transfer`` id: one blob's HEAD → POST → PATCH… → PUT, or GET 307 → storage
+GET, with its token request and retries) is drawn transfer by transfer, each
+whole and in protocol order, ordered config → layers by index → id, so the
+drawing is the same whatever order concurrent threads started in. Transfers
+that overlapped in time go into a ``par`` block, one branch each (or one
+branch per collapsed loop); a single collapsed loop of concurrent transfers
+gets a note saying they ran concurrently.
+
 Collapsing (unless ``options.full``):
 
-* a *loop run* is a stretch of exchanges whose step labels carry the same
-  counter family (``fetch layer 1/60`` … ``fetch layer 60/60``; also
-  ``check layer i/n`` interleaved with ``upload layer i/n``). Its iterations
-  are grouped by *shape* (the kinds of exchange they consist of); the first
-  iteration of each shape is shown with "N more layers like this", and any
-  iteration holding a failed or unusual exchange is always shown;
+* the transfers of one kind of item (layers) form a loop whose iterations are
+  whole transfers; iterations are grouped by *shape* (the kinds of exchange
+  they consist of); the first of each shape is shown with "N more layers like
+  this (exchanges …)", and any iteration holding a failed or unusual exchange
+  is always shown. Outside transfers, counted steps (pages of a listing) do
+  the same;
 * inside what is shown, a run of three or more repeats of the same one to
   three kinds of exchange (40 PATCHes, 60 redirect + download pairs) shows the
   first repeat only.
+
+Numbers: every arrow and note carries the trace's exchange id; a gap lists
+exactly the exchanges it stands for (ranges never span a drawn one).
 """
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, Summary, human_duration, one_line
+from explorer.render.grouping import (Run, Transfer, at_once, iterations, overlapping, plural, repeats, runs,
+                                      segments, shape, span, transfers_of)
 
 __all__ = ["Arrow", "Event", "Lane", "SequenceView", "build"]
 
+BLOCKS = ("section", "loop", "par")  # events that open a block closed by an ``end``
 _NOUNS = {"end-5": "chunks", "end-2": "blobs", "end-3": "manifests", "end-8": "pages",
           "Token request": "tokens", "Redirect to storage": "downloads"}
 
@@ -46,13 +64,18 @@ class Lane:
 
 @dataclass(frozen=True)
 class Arrow:
-    exchange: int  # the exchange's number in the trace (1-based)
+    exchange: int  # the exchange's number (its id in the trace)
     source: str  # lane id
     target: str  # lane id
     text: str  # one line, unescaped
     response: bool  # a dashed answer arrow
     lost: bool  # a request that got no answer (connection failed)
     unusual: bool  # failed or unexpected: drawn in a warning colour
+
+    @property
+    def numbered(self) -> str:
+        """``4 · GET /v2/``: the text after the exchange's number, as every text format prints it."""
+        return f"{self.exchange} · {self.text}"
 
     @property
     def style(self) -> str:
@@ -65,9 +88,13 @@ class Event:
     """One thing to print, in order. ``kind`` is one of:
 
     ``section`` (a step begins: ``text`` is its label), ``loop`` (a collapsed
-    repetition begins: ``text`` like "for each of 60 layers"), ``end`` (closes
-    the innermost open section or loop; ``closes`` says which), ``arrow``,
-    ``note`` (over lanes ``first``..``last``) and ``gap`` (what was left out).
+    repetition begins: ``text`` like "for each of 60 layers"), ``par`` (blob
+    transfers that ran concurrently begin: the first branch; ``text`` says so),
+    ``and`` (the next branch of that ``par``), ``end`` (closes the innermost
+    open section, loop or par; ``closes`` says which), ``arrow``, ``note``
+    (over lanes ``first``..``last``) and ``gap`` (what was left out).
+    A format without a parallel construct prints ``par`` as a note and ignores
+    ``and``: the transfers then read one after another, which the note says.
     """
 
     kind: str
@@ -116,90 +143,10 @@ class SequenceView:
     def steps(self) -> list[Event]:
         return [e for e in self.events if e.kind in ("section", "loop")]
 
-
-# --- grouping ----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Run:
-    key: tuple[object, ...] | None
-    items: list[AnnotatedExchange]
-
-
-def _loop_key(a: AnnotatedExchange) -> tuple[object, ...] | None:
-    c = a.counter
-    if c is None:
-        return None
-    return ("n", c.noun, c.total) if c.total is not None else ("f", a.family)
-
-
-def _runs(exchanges: Iterable[AnnotatedExchange]) -> list[_Run]:
-    """Consecutive exchanges with the same loop key (counter noun and total, or step family).
-
-    Families sharing a counter stay together (``check layer 2/5``, ``upload layer 2/5``,
-    ``layer 3/5 already present, skipped``), so concurrent flows that interleave
-    them still collapse into one loop whose iterations are the counter values.
-    """
-    runs: list[_Run] = []
-    for a in exchanges:
-        key = _loop_key(a)
-        if not runs or key != runs[-1].key:
-            runs.append(_Run(key, []))
-        runs[-1].items.append(a)
-    return runs
-
-
-def _iterations(run: _Run) -> list[list[AnnotatedExchange]]:
-    by_index: dict[int, list[AnnotatedExchange]] = {}
-    for a in run.items:
-        assert a.counter is not None
-        by_index.setdefault(a.counter.index, []).append(a)
-    return sorted(by_index.values(), key=lambda it: it[0].number)
-
-
-def _shape(items: Sequence[AnnotatedExchange]) -> tuple[str, ...]:
-    kinds: list[str] = []
-    for a in items:
-        k = f"{a.family}|{a.kind}"
-        if not kinds or kinds[-1] != k:
-            kinds.append(k)
-    return tuple(kinds)
-
-
-def _repeats(items: Sequence[AnnotatedExchange]) -> list[tuple[int, int, int]]:
-    """(start, period, count) of runs where 1–3 kinds repeat 3+ times with nothing unusual."""
-    found: list[tuple[int, int, int]] = []
-    i = 0
-    while i < len(items):
-        best = (1, 1)
-        for period in (1, 2, 3):
-            block = [a.kind for a in items[i:i + period]]
-            if len(block) < period or any(a.unusual for a in items[i:i + period]):
-                continue
-            count = 1
-            while True:
-                nxt = items[i + count * period:i + (count + 1) * period]
-                if len(nxt) < period or [a.kind for a in nxt] != block or any(a.unusual for a in nxt):
-                    break
-                count += 1
-            if count >= 3 and count * period > best[0] * best[1]:
-                best = (period, count)
-        if best[1] >= 3:
-            found.append((i, best[0], best[1]))
-            i += best[0] * best[1]
-        else:
-            i += 1
-    return found
-
-
-def _plural(noun: str) -> str:
-    if not noun:
-        return "items"
-    return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-
-
-def _span(numbers: Sequence[int]) -> str:
-    return f"exchange {numbers[0]}" if len(numbers) == 1 else f"exchanges {min(numbers)}–{max(numbers)}"
+    @property
+    def order(self) -> list[int]:
+        """Every exchange number in drawing order: drawn ones where drawn, collapsed ones where their gap is."""
+        return list(dict.fromkeys(n for e in self.events if e.kind in ("arrow", "gap") for n in e.exchanges))
 
 
 # --- building events -----------------------------------------------------------------------------
@@ -228,6 +175,10 @@ class _Builder:
     def close(self, kind: str) -> None:
         self.depth -= 1
         self.events.append(Event("end", closes=kind, depth=self.depth, band=self.band))
+
+    def branch(self) -> None:
+        """The next branch of the innermost ``par`` (Mermaid ``and``, PlantUML ``else``)."""
+        self.events.append(Event("and", first=self.first, last=self.last, depth=self.depth - 1, band=self.band))
 
     def gap(self, text: str, numbers: Sequence[int]) -> None:
         self.collapsed += len(numbers)
@@ -258,21 +209,21 @@ class _Builder:
 
     def sequence(self, items: Sequence[AnnotatedExchange]) -> None:
         """Exchanges of one stretch, with short repeats collapsed."""
-        repeats = {} if self.full else {start: (p, c) for start, p, c in _repeats(items)}
+        found = {} if self.full else {start: (p, c) for start, p, c in repeats(items)}
         i = 0
         while i < len(items):
-            if i not in repeats:
+            if i not in found:
                 self.exchange(items[i])
                 i += 1
                 continue
-            period, count = repeats[i]
+            period, count = found[i]
             head = items[i]
             noun = _NOUNS.get(head.endpoint_id or head.endpoint, "requests") if period == 1 else "rounds"
             self.open("loop", f"for each of {count} {noun}")
             for a in items[i:i + period]:
                 self.exchange(a)
             hidden = [a.number for a in items[i + period:i + period * count]]
-            self.gap(f"{count - 1} more {noun} like this ({_span(hidden)})", hidden)
+            self.gap(f"{count - 1} more {noun} like this ({span(hidden)})", hidden)
             self.close("loop")
             i += period * count
 
@@ -290,76 +241,127 @@ class _Builder:
                 self.close("section")
             start = end
 
-    def loop(self, run: _Run) -> None:
-        iterations = _iterations(run)
-        if self.full or len(iterations) < 2:
+    def loop(self, run: Run) -> None:
+        """A run of counted steps outside transfers (pages of a listing): one iteration per counter value."""
+        rounds = iterations(run)
+        if self.full or len(rounds) < 2:
             self.steps(run.items)
             return
-        noun = _plural(run.items[0].counter.noun if run.items[0].counter else "")
-        groups: dict[tuple[str, ...], list[list[AnnotatedExchange]]] = {}
+        noun = plural(run.items[0].counter.noun if run.items[0].counter else "")
+        self.collapse(rounds, noun, self.steps)
+
+    def collapse(self, iterations: Sequence[Sequence[AnnotatedExchange]], noun: str,
+                 draw: Callable[[Sequence[AnnotatedExchange]], None]) -> None:
+        """``for each of N <noun>``: the first iteration of each shape, every unusual one, and what was left out."""
+        groups: dict[tuple[str, ...], list[Sequence[AnnotatedExchange]]] = {}
         for it in iterations:
-            groups.setdefault(_shape(it), []).append(it)
+            groups.setdefault(shape(it), []).append(it)
         shown = {id(g[0]) for g in groups.values()}
         shown |= {id(it) for it in iterations if any(a.unusual for a in it)}
         self.open("loop", f"for each of {len(iterations)} {noun}")
         for it in iterations:
             if id(it) not in shown:
                 continue
-            self.steps(it)
-            group = groups[_shape(it)]
+            draw(it)
+            group = groups[shape(it)]
             if group[0] is it:
                 hidden = [a.number for other in group if id(other) not in shown for a in other]
                 n = sum(1 for other in group if id(other) not in shown)
                 if n:
-                    self.gap(f"{n} more {noun if n > 1 else noun.rstrip('s')} like this ({_span(hidden)})",
+                    self.gap(f"{n} more {noun if n > 1 else noun.rstrip('s')} like this ({span(hidden)})",
                              hidden)
         self.close("loop")
 
+    def stretch(self, items: Sequence[AnnotatedExchange]) -> None:
+        """Blob transfers: each drawn whole, in protocol order; those that overlapped in time in a ``par``.
 
-def _truncate(events: list[Event], max_arrows: int) -> tuple[list[Event], int]:
-    """Keep events up to ``max_arrows`` arrows and close the blocks left open; → (events, last shown)."""
+        Transfers are ordered config, then layers by index, then by id: the
+        order does not depend on which thread started first. Same-noun
+        transfers (the layers) collapse into one loop unless ``full``.
+        """
+        transfers = transfers_of(items)
+        units: list[list[Transfer]] = []  # a unit: one transfer, or the transfers of one collapsed loop
+        by_noun: dict[str, list[Transfer]] = {}
+        for t in transfers:
+            by_noun.setdefault(t.noun, []).append(t)
+        for group in by_noun.values():
+            if self.full or len(group) < 2:
+                units.extend([t] for t in group)
+            else:
+                units.append(group)
+        for cluster in overlapping(units):  # units that overlapped in time: one par, a branch each
+            flat = [t for unit in cluster for t in unit]
+            most = at_once(flat)
+            parallel = len(cluster) > 1
+            if parallel:
+                self.open("par", f"{len(flat)} blob transfers ran concurrently, up to {most} at a time; "
+                                 "each is drawn whole")
+            elif most > 1:
+                self.events.append(Event("note", f"these {len(flat)} transfers ran concurrently, up to {most} "
+                                         "at a time; each is drawn whole, one after another",
+                                         first=self.first, last=self.last, depth=self.depth, band=self.band))
+            for n, unit in enumerate(cluster):
+                if n:
+                    self.branch()
+                if len(unit) == 1:
+                    self.steps(unit[0].items)
+                else:
+                    self.collapse([t.items for t in unit], plural(unit[0].noun), self.steps)
+            if parallel:
+                self.close("par")
+
+
+def _truncate(events: list[Event], max_arrows: int) -> tuple[list[Event], set[int]]:
+    """Keep events up to ``max_arrows`` arrows and close the blocks left open; → (events, exchanges covered)."""
     kept: list[Event] = []
     open_kinds: list[str] = []
-    arrows = last_shown = 0
+    arrows = 0
+    last: int | None = None
+    covered: set[int] = set()
     for ev in events:
         if ev.kind == "arrow":
-            if arrows >= max_arrows and ev.exchanges[0] != last_shown:  # never split an exchange
+            if arrows >= max_arrows and ev.exchanges[0] != last:  # never split an exchange
                 break
             arrows += 1
-            last_shown = max(last_shown, ev.exchanges[0])
+            last = ev.exchanges[0]
         kept.append(ev)
-        if ev.kind in ("section", "loop"):
+        covered.update(ev.exchanges)
+        if ev.kind in BLOCKS:
             open_kinds.append(ev.kind)
         elif ev.kind == "end":
             open_kinds.pop()
-    while kept and kept[-1].kind in ("section", "loop"):  # no empty blocks
-        kept.pop()
-        open_kinds.pop()
+    while kept and (kept[-1].kind in BLOCKS or kept[-1].kind == "and"):  # no empty blocks or branches
+        if kept.pop().kind != "and":
+            open_kinds.pop()
     while open_kinds:
         kind = open_kinds.pop()
         kept.append(Event("end", closes=kind, depth=len(open_kinds)))
-    return kept, last_shown
+    return kept, covered
 
 
 def build(annotated: AnnotatedTrace, *, notes: bool = True, full: bool = False, timing: bool = False,
           title: str | None = None, max_arrows: int | None = None, budget_reason: str = "") -> SequenceView:
     """The sequence model of an annotated trace; ``max_arrows`` cuts it (saying so) for size limits."""
     b = _Builder(annotated, notes=notes, timing=timing, full=full)
-    for run in _runs(annotated.exchanges):
-        if run.key is None:
-            b.steps(run.items)
-        else:
-            b.loop(run)
+    for moving, items in segments(annotated.exchanges):
+        if moving:
+            b.stretch(items)
+            continue
+        for run in runs(items):
+            if run.key is None:
+                b.steps(run.items)
+            else:
+                b.loop(run)
     events = b.events
     left_out = 0
     if max_arrows is not None and sum(e.kind == "arrow" for e in events) > max_arrows:
-        events, last_shown = _truncate(events, max_arrows)
-        rest = [a.number for a in annotated.exchanges if a.number > last_shown]
+        events, covered = _truncate(events, max_arrows)
+        rest = [a.number for a in annotated.exchanges if a.number not in covered]
         left_out = len(rest)
         why = f" {budget_reason}" if budget_reason else ""
-        unusual = sum(a.unusual for a in annotated.exchanges if a.number > last_shown)
+        unusual = sum(a.unusual for a in annotated.exchanges if a.number not in covered)
         worry = f", {unusual} of them failed or unusual" if unusual else ""
-        events.append(Event("gap", f"{left_out} more exchanges left out ({_span(rest)}{worry}){why}",
+        events.append(Event("gap", f"{left_out} more exchanges left out ({span(rest)}{worry}){why}",
                             first=b.first, last=b.last, exchanges=tuple(rest)))
     lanes = tuple(Lane(p.id, p.role, p.host) for p in annotated.participants)
     exchanges = {a.number: a for a in annotated.exchanges}

@@ -280,7 +280,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                     raise
             elif isinstance(fault, WrongLength):
                 declared = str(fault.length)
-        proxy._record(Seen(method, self.path, headers, response.status, names, len(body), self.scheme))
+        proxy._record(Seen(method, self.path, headers, response.status, names, len(body), self.scheme,
+                           tuple(response.headers)))
         try:
             self._deliver(method, response, faults, declared)
         finally:

@@ -229,6 +229,7 @@ class Seen:
     faults: tuple[str, ...]
     body_size: int
     scheme: str = "http"
+    response_headers: tuple[tuple[str, str], ...] = ()  # as delivered (origins rewritten): a capture's answer
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from explorer.protocol.endpoints import ENDPOINTS, Route, by_id, classify, parse_route
+from explorer.protocol import endpoints
 
 D = "sha256:" + "ab" * 32
 REQUIRED_IDS = [
@@ -170,3 +171,28 @@ def test_every_endpoint_is_reachable_by_classify() -> None:
 )
 def test_parse_route(path: str, route: Route | None) -> None:
     assert parse_route(path) == route
+
+
+@pytest.mark.parametrize("endpoint", [e for e in endpoints.ENDPOINTS if not e.path.startswith("<blob-push-location>")],
+                         ids=lambda e: e.id)
+def test_path_builds_what_classify_recognises(endpoint) -> None:
+    """One table both ways: the path the client (and later replay, Postman) builds is classified back."""
+    digest = "sha256:" + "ab" * 32
+    path = endpoints.path(endpoint.id, "team/app", digest)
+    query = endpoint.path.partition("?")[2]
+    if query:  # the query the caller adds, with values of the right shape
+        path += "?" + "&".join(f"{k.split('=')[0]}=x" for k in query.split("&"))
+    method = "PUT" if endpoint.id.startswith("end-7") else endpoint.methods[0]
+    match = endpoints.classify(method, "http://r" + path)
+    assert match is not None and match.endpoint.id == endpoint.id, (path, match)
+    if "<name>" in endpoint.path:
+        assert match.name == "team/app"
+
+
+def test_path_refuses_what_it_cannot_build() -> None:
+    with pytest.raises(ValueError, match="upload's Location"):
+        endpoints.path("end-5", "a", "b")
+    with pytest.raises(ValueError, match="repository name"):
+        endpoints.path("end-3")
+    with pytest.raises(ValueError, match="needs a reference"):
+        endpoints.path("end-3", "a/b")

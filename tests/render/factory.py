@@ -45,6 +45,7 @@ class Builder:
                            tool={"name": "regexplore", "version": "0.1.0"})
         self.clock = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
         self.bearer = False
+        self.seeds: list[str] = []  # blobs in order of first use: the manifests written by done() list them
 
     def add(self, method: str, url: str, status: int | None, *, step: str | None, reason: str = "",
             req_headers: list[tuple[str, str]] | None = None, headers: list[tuple[str, str]] | None = None,
@@ -93,7 +94,12 @@ class Builder:
         else:
             self.add("GET", url, step=step, **kw)  # type: ignore[arg-type]
 
+    def seed(self, seed: str) -> None:
+        if seed not in self.seeds:
+            self.seeds.append(seed)
+
     def blob(self, repo: str, seed: str, size: int, step: str, redirect: bool = False, host: str = REG) -> None:
+        self.seed(seed)
         url = f"http://{host}/v2/{repo}/blobs/{dg(seed)}"
         if redirect:
             hexpart = dg(seed)[7:]
@@ -104,6 +110,7 @@ class Builder:
             self.add("GET", url, 200, step=step, resp_body=body(size, OCTET), ms=30)
 
     def upload(self, repo: str, seed: str, size: int, step: str, chunks: int = 0, host: str = REG) -> None:
+        self.seed(seed)
         base = f"http://{host}/v2/{repo}/blobs/uploads/"
         loc = f"/v2/{repo}/blobs/uploads/u-{seed}?_state=<redacted>"
         self.add("POST", base, 202, step=step, headers=[("Location", loc), ("Range", "0-0"),
@@ -120,6 +127,7 @@ class Builder:
                  headers=[("Location", f"/v2/{repo}/blobs/{dg(seed)}"), ("Docker-Content-Digest", dg(seed))])
 
     def head_blob(self, repo: str, seed: str, size: int, step: str, present: bool, host: str = REG) -> None:
+        self.seed(seed)
         self.add("HEAD", f"http://{host}/v2/{repo}/blobs/{dg(seed)}", 200 if present else 404, step=step,
                  headers=[("Content-Length", str(size))] if present else [])
 
@@ -130,6 +138,18 @@ class Builder:
                           ("Location", f"/v2/{repo}/manifests/{dg('manifest' + ref)}")])
 
     def done(self, status: str = "ok", message: str | None = None) -> Trace:
+        """The trace; placeholder manifests (``{}``) now list the blobs used, as real ones would."""
+        layers = [{"mediaType": OCTET, "digest": dg(s), "size": 1} for s in self.seeds if not s.startswith("config")]
+        config = next((s for s in self.seeds if s.startswith("config")), "config")
+        image = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "layers": layers,
+                            "config": {"mediaType": OCI_CONFIG, "digest": dg(config), "size": 1}})
+        index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": dg("arm64"), "size": 1187,
+             "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}}]})
+        for ex in self.trace.exchanges:
+            for b in (ex.request.body, ex.response.body if ex.response else None):
+                if b is not None and b.text == "{}":
+                    b.text = index if b.media_type == OCI_INDEX else image
         self.trace.outcome = Outcome(status, message)
         return self.trace
 
@@ -185,6 +205,7 @@ def case_pull_multiarch() -> Trace:
 def case_push_first() -> Trace:
     b = Builder("push", f"{REG}/team/app:1.0")
     b.ping(token=True)
+    b.seed("layer1")
     b.challenge("HEAD", f"http://{REG}/v2/team/app/blobs/{dg('layer1')}", "check layer 1/3", PUSH, status=404)
     b.upload("team/app", "layer1", 2_000_000, "upload layer 1/3")
     for i in (2, 3):
@@ -199,6 +220,7 @@ def case_push_first() -> Trace:
 def case_push_second() -> Trace:
     b = Builder("push", f"{REG}/team/app:1.1")
     b.ping(token=True)
+    b.seed("layer1")
     b.challenge("HEAD", f"http://{REG}/v2/team/app/blobs/{dg('layer1')}", "layer 1/4 already present, skipped",
                 PUSH, status=200, headers=[("Content-Length", "2000000")])
     for i in (2, 3):
@@ -227,6 +249,7 @@ def case_copy_mount() -> Trace:
     b.ping()
     b.manifest("team/app", "1.0", OCI_MANIFEST, 1187, "fetch manifest")
     for i in (1, 2, 3):
+        b.seed(f"layer{i}")
         url = f"http://{REG}/v2/team/copy/blobs/uploads/?mount={dg(f'layer{i}').replace(':', '%3A')}&from=team%2Fapp"
         if i < 3:
             b.add("POST", url, 201, step=f"mount layer {i}/3", headers=[
@@ -270,6 +293,7 @@ def case_pull_broken_storage() -> Trace:
     b.blob("team/app", "config", 1469, "fetch config")
     for i in (1, 2, 3):
         b.blob("team/app", f"layer{i}", 1_000_000, f"fetch layer {i}/4", redirect=True)
+    b.seed("layer4")
     b.add("GET", f"http://{REG}/v2/team/app/blobs/{dg('layer4')}", 307, step="fetch layer 4/4",
           headers=[("Location", f"http://{CDN}/blobs/l4")])
     b.add("GET", f"http://{CDN}/blobs/l4", None, step="fetch layer 4/4", auth=False,

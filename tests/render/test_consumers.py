@@ -51,7 +51,7 @@ def test_mermaid_cli_renders_every_diagram(tmp_path: Path) -> None:
     for _name, trace, options in inputs:
         shown, text = mermaid.sequence(trace, options.but(markdown=True))
         assert len(text) < mermaid.MAX_TEXT_SIZE
-        expected.append([_normal(a.text) for a in shown.arrows])
+        expected.append([_normal(a.numbered) for a in shown.arrows])
         sources.append(text)
     (tmp_path / "all.md").write_text("\n".join(sources), encoding="utf-8")
     result = subprocess.run([mmdc, "-p", str(config), "-i", str(tmp_path / "all.md"), "-o",
@@ -71,7 +71,7 @@ def test_plantuml_renders_every_diagram(tmp_path: Path) -> None:
     for name, trace, options in inputs:
         (tmp_path / f"{name}.puml").write_text(plantuml.render(trace, options), encoding="utf-8")
         shown = view.build(annotate(trace), notes=options.notes, full=options.full, timing=options.timing)
-        expected[name] = [_normal(a.text) for a in shown.arrows]
+        expected[name] = [_normal(a.numbered) for a in shown.arrows]
     result = subprocess.run([tool, "-tsvg", "-failfast2", "-nbthread", "auto", *sorted(
         str(p) for p in tmp_path.glob("*.puml"))], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -163,3 +163,36 @@ def test_html_keyboard_moves_between_exchanges(tmp_path: Path) -> None:
                        f"{page.as_uri()}#x={order[1]}&keys=ArrowDown,ArrowDown,ArrowUp,ArrowDown,ArrowDown")
     assert result.returncode == 0 and not _console(result.stderr)
     assert re.search(rf'<aside class="details" id="details"[^>]*data-exchange="{order[4]}"', result.stdout)
+
+
+def test_html_viewer_expands_collapsed_loops_and_walks_every_exchange(tmp_path: Path) -> None:
+    """A 60-layer pull: click "… more like this" to expand; ↑/↓ reach layer 37 and the last exchange."""
+    chromium = require_tool("chromium")
+    trace = factory.case_big(layers=60)
+    page = tmp_path / "big.html"
+    page.write_text(html_renderer.render(trace, RenderOptions()), encoding="utf-8")
+    collapsed = view.build(annotate(trace))
+    order = view.build(annotate(trace), full=True).order
+    assert collapsed.collapsed and len(order) == len(trace.exchanges)
+    drawn = {a.number for a in collapsed.shown}
+
+    def panel(fragment: str) -> tuple[str, str]:
+        result = _chromium(chromium, tmp_path / "profile", "--dump-dom", f"{page.as_uri()}{fragment}")
+        assert result.returncode == 0 and not _console(result.stderr), result.stderr[-2000:]
+        tag = re.search(r"<html[^>]*>", result.stdout).group(0)
+        assert 'data-ready="yes"' in tag and "data-js-errors" not in tag
+        shown = re.search(r'<aside class="details" id="details"[^>]*data-exchange="(\d+)"', result.stdout)
+        return (shown.group(1) if shown else ""), tag
+
+    first_gap = next(e for e in collapsed.events if e.kind == "gap")
+    number, tag = panel(f"#x={order[0]}&click=gap")
+    assert 'data-expanded="yes"' in tag, "clicking the collapsed line expanded the drawing"
+    assert number == str(first_gap.exchanges[0]) and int(number) not in drawn
+
+    layer37 = next(a.number for a in annotate(trace).exchanges if a.intent.index == 37 and a.intent.kind == "fetch-layer")
+    before = order[order.index(layer37) - 1]
+    number, tag = panel(f"#x={before}&keys=ArrowDown")
+    assert number == str(layer37) and 'data-expanded="yes"' in tag
+
+    number, _ = panel(f"#x={order[-3]}&keys=ArrowDown,ArrowDown,ArrowDown,ArrowDown")
+    assert number == str(order[-1]), "↓ stops at the last exchange"

@@ -118,10 +118,11 @@ def test_mermaid_escape() -> None:
     assert mermaid.escape("a\nb") == "a b"
 
 
-def test_mermaid_markdown_fence_and_autonumber() -> None:
+def test_mermaid_markdown_fence_and_exchange_numbers() -> None:
     text = mermaid.render(factory.case_pull_token(), RenderOptions(markdown=True))
     assert text.startswith("```mermaid\nsequenceDiagram\n") and text.endswith("```\n")
-    assert "    autonumber\n" in text
+    assert "autonumber" not in text, "per-arrow numbers would disagree with the exchange numbers in notes"
+    assert "    Client->>Registry: 1 · GET /v2/\n" in text and "    Registry-->>Client: 1 · 401 " in text
     assert "    participant Registry as Registry<br/>localhost:5000\n" in text
 
 
@@ -146,13 +147,14 @@ def test_swimlanes_escape_puts_syntax_in_code_spans() -> None:
 def test_swimlanes_structure() -> None:
     text = swimlanes.render(factory.case_pull_redirect(), RenderOptions())
     lines = text.splitlines()
-    assert lines[:3] == ["title: pull `localhost:5000/team/app:1.0`", "order: Client, Registry, Storage", "autonumber"]
-    assert "Client -> Registry: GET `/v2/`" in lines
-    assert "Client <-- Registry: 307 → `localhost:5005`" in lines
+    assert lines[:2] == ["title: pull `localhost:5000/team/app:1.0`", "order: Client, Registry, Storage"]
+    assert "autonumber" not in lines
+    assert "Client -> Registry: 1 · GET `/v2/`" in lines
+    assert "Client <-- Registry: 3 · 307 → `localhost:5005`" in lines
     assert lines.count("group: for each of 4 layers") == 1 and lines.count("end") == 1
     for line in lines:
         assert re.match(r"(title|order|note [A-Za-z0-9, ]+|-|group|\.\.\.|[A-Za-z0-9]+ (->|<--|-x) [A-Za-z0-9]+): |"
-                        r"autonumber$|end$", line), line
+                        r"end$", line), line
 
 
 def test_plantuml_escape_and_structure() -> None:
@@ -161,7 +163,7 @@ def test_plantuml_escape_and_structure() -> None:
     text = plantuml.render(factory.case_pull_multiarch(), RenderOptions())
     assert text.startswith("@startuml\n") and text.endswith("@enduml\n")
     assert 'participant "Storage\\nlocalhost:5005" as Storage' in text
-    assert "Client -> Storage : GET /blobs/sha256/" in text and "Storage --> Client : 200 blob" in text
+    assert "Client -> Storage : 7 · GET /blobs/sha256/" in text and "Storage --> Client : 7 · 200 blob" in text
 
 
 def test_render_loads_no_network_code() -> None:

@@ -28,8 +28,8 @@ def test_blocks_balance_and_arrows_cover_the_shown_exchanges(case: str, options:
     seq = build(case, **options)
     depth = 0
     for ev in seq.events:
-        assert ev.depth == depth - (ev.kind == "end"), ev
-        depth += {"section": 1, "loop": 1, "end": -1}.get(ev.kind, 0)
+        assert ev.depth == depth - (ev.kind in ("end", "and")), ev
+        depth += {"section": 1, "loop": 1, "par": 1, "end": -1}.get(ev.kind, 0)
         assert depth >= 0
     assert depth == 0
     lanes = {lane.id for lane in seq.lanes}
@@ -62,7 +62,8 @@ def test_each_shape_of_iteration_is_shown_once() -> None:
     sections = texts(seq, "section")
     assert "layer 1/4 already present, skipped" in sections and "check layer 4/4" in sections
     assert "upload layer 4/4" in sections, "the upload path of the last layer is inside the same loop"
-    assert texts(seq, "gap") == ["2 more layers like this (exchanges 5–6)"]
+    # layer 1 carries the token dance: a shape of its own; layers 2 and 3 are skipped alike
+    assert texts(seq, "gap") == ["1 more layer like this (exchange 6)"]
 
 
 def test_unusual_iterations_are_always_shown() -> None:
@@ -82,13 +83,17 @@ def test_short_repeats_inside_a_step_collapse() -> None:
     assert "7 more chunks like this (exchanges 5–11)" in texts(seq, "gap")
 
 
-def test_repeated_pairs_without_counters_collapse() -> None:
+def test_a_trace_without_labels_or_intent_is_grouped_by_inferred_intent() -> None:
+    """An import has no step labels: labels, layers and transfers come from the wire (never from labels)."""
     trace = factory.case_pull_redirect()
     for ex in trace.exchanges:
         ex.step = None
     seq = view.build(annotate(trace))
-    assert texts(seq, "loop") == ["for each of 5 rounds"]
-    assert "section" not in kinds(seq)
+    assert texts(seq, "loop") == ["for each of 4 layers"]
+    assert texts(seq, "section")[:4] == ["ping", "resolve tag", "fetch config", "fetch layer 1/4"]
+    assert texts(seq, "gap") == ["3 more layers like this (exchanges 7–12)"]
+    transfers = {a.number: a.transfer for a in annotate(trace).exchanges}
+    assert transfers[5] == transfers[6] == factory.dg("layer1"), "the 307 and the storage GET are one transfer"
 
 
 def test_notes_once_per_endpoint_plus_every_error() -> None:

@@ -159,6 +159,32 @@ def test_step_labels_are_per_thread_and_can_be_renamed():
     assert rec.trace.exchanges[-1].step == "layer 1/1 already present, skipped"
 
 
+def test_steps_carry_intent_refined_per_request_and_token_requests_keep_the_transfer():
+    from explorer.recorder import STEP_EXTENSION
+    from explorer.trace import Intent
+
+    def handler(request):
+        return httpx.Response(202 if request.method == "POST" else 200)
+
+    rec, client = _client(handler)
+    blob = "sha256:" + "4" * 64
+    step = Intent("open-upload", repository="a", digest=blob, item="layer", index=2, total=3, transfer=blob)
+    with rec.step(step) as handle:
+        with rec.refine(kind="open-upload", endpoint="end-4a"):
+            client.post("http://registry.test/v2/a/blobs/uploads/")
+            client.get("http://auth.test/token", extensions={STEP_EXTENSION: "authenticate"})
+        with rec.refine(kind="close-upload", endpoint="end-6"):
+            client.put("http://registry.test/v2/a/blobs/uploads/u1?digest=" + blob)
+        handle.rename("renamed")
+    post, token, put = rec.trace.exchanges
+    assert post.intent == step.but(endpoint="end-4a") and put.intent == step.but(kind="close-upload", endpoint="end-6")
+    assert post.step == put.step == "renamed", "a refined request belongs to its step: renamed with it"
+    assert token.step == "authenticate" and token.intent == Intent("authenticate", repository="a", transfer=blob)
+    with rec.step("a label without intent"):
+        client.get("http://registry.test/v2/")
+    assert rec.trace.exchanges[-1].intent is None and rec.trace.exchanges[-1].step == "a label without intent"
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 

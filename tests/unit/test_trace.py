@@ -61,7 +61,7 @@ def test_headers_are_ordered_pairs_with_repeats(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('{"format": 2, "exchanges": []}', "newer than this regexplore"),
+        ('{"format": 3, "exchanges": []}', "newer than this regexplore"),
         ('{"exchanges": []}', "no integer 'format'"),
         ("not json", "not a JSON trace"),
         ('{"format": 1, "created": "x", "exchanges": {}}', "'exchanges' must be a list"),
@@ -101,3 +101,44 @@ def test_every_recording_is_a_valid_trace_with_provenance():
     for path in found:
         data = validate_trace(recordings / path)
         assert data["command"][0] == "regexplore" and data["exchanges"]
+
+
+def test_intent_round_trips_and_labels_derive_from_it() -> None:
+    from explorer.trace import Intent
+
+    intent = Intent("fetch-layer", endpoint="end-2", repository="a/b", digest="sha256:" + "0" * 64, item="layer",
+                    index=2, total=5, transfer="sha256:" + "0" * 64)
+    assert Intent.from_dict(intent.to_dict()) == intent
+    assert "platform" not in intent.to_dict(), "unknown fields are left out"
+    assert intent.label() == "fetch layer 2/5"
+    assert intent.but(kind="upload-chunk").label() == "upload layer 2/5"
+    assert intent.but(kind="close-upload", source="x/y").label() == "copy layer 2/5"
+    assert intent.but(kind="check-blob").label(skipped=True) == "layer 2/5 already present, skipped"
+    assert Intent("push-manifest", item="manifest", platform="linux/arm64").label() == "push manifest linux/arm64"
+    assert Intent("list-tags", index=3).label() == "list tags page 3"
+
+
+@pytest.mark.parametrize(("intent", "message"), [
+    ({"kind": "teleport"}, "unknown intent kind"),
+    ({"kind": "ping", "index": "2"}, "must be an integer"),
+    ({"kind": "ping", "digest": 5}, "must be a string"),
+    ([], "intent must be a JSON object"),
+])
+def test_bad_intents_are_refused(intent, message) -> None:
+    exchange = {"id": 1, "step": None, "started": "2026-01-01T00:00:00.000Z", "duration_ms": 1,
+                "request": {"method": "GET", "url": "http://r/v2/", "headers": [], "body": None},
+                "response": None, "error": "x", "intent": intent}
+    text = json.dumps({"format": 2, "created": "2026-01-01T00:00:00.000Z", "exchanges": [exchange]})
+    with pytest.raises(TraceFormatError) as info:
+        tracefile.loads(text)
+    assert message in info.value.message
+
+
+def test_a_format_1_file_loads_without_intent_and_is_written_as_format_2() -> None:
+    exchange = {"id": 1, "step": "ping", "started": "2026-01-01T00:00:00.000Z", "duration_ms": 1,
+                "request": {"method": "GET", "url": "http://r/v2/", "headers": [], "body": None},
+                "response": None, "error": "x"}
+    trace = tracefile.loads(json.dumps({"format": 1, "created": "2026-01-01T00:00:00.000Z", "exchanges": [exchange]}))
+    assert trace.exchanges[0].intent is None
+    again = json.loads(tracefile.dumps(trace))
+    assert again["format"] == 2 and again["exchanges"][0]["intent"] is None

@@ -117,7 +117,7 @@ def _source(tmp_path: Path) -> FileSource:
 def test_a_416_is_recovered_by_asking_the_upload_status_and_resuming_there(tmp_path):
     fake = FakeUploads(refuse_patch=2, keep_on_refusal=100)
     with _client(fake) as client:
-        outcome = upload_blob(client, "r", _source(tmp_path), BlobStep("layer 1/1"), context="t", chunk_size=4096)
+        outcome = upload_blob(client, "r", _source(tmp_path), BlobStep("layer", 1, 1), context="t", chunk_size=4096)
     assert outcome == "uploaded" and fake.blobs[DIGEST] == DATA
     assert fake.log == [
         ("HEAD", 404, None), ("POST", 202, None),
@@ -153,7 +153,7 @@ def test_a_present_blob_is_skipped_and_the_step_renamed(tmp_path):
     fake = FakeUploads()
     fake.blobs[DIGEST] = DATA
     with _client(fake) as client:
-        assert upload_blob(client, "r", _source(tmp_path), BlobStep("layer 2/5"), context="t") == "skipped"
+        assert upload_blob(client, "r", _source(tmp_path), BlobStep("layer", 2, 5), context="t") == "skipped"
         assert [ex.step for ex in client.recorder.trace.exchanges] == ["layer 2/5 already present, skipped"]
 
 

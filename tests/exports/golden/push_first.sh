@@ -210,5 +210,5 @@ push_blob "$REGISTRY" "$REPOSITORY" sha256:a0e70458d19e37e14d6388030a017c587283e
 # step 'check config', exchanges 13, 14, 15
 push_blob "$REGISTRY" "$REPOSITORY" sha256:b79606fb3afea5bd1609ed40b622142f1c98125abcfe89a76a661b0e8e343910 1
 # step 'push manifest', exchange 16
-printf '%s' '{}' | push_manifest "$REGISTRY" "$REPOSITORY" "$REFERENCE" application/vnd.oci.image.manifest.v1+json sha256:335455aa06bffcd5578c97be16215f13147777d9f003e67d9742268244eea31c
+printf '%s' '{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": [{"mediaType": "application/octet-stream", "digest": "sha256:77ea7eee3d80b1a38f83906dd3048e2689457eb90e18a7d12f839c5ae37106a2", "size": 1}, {"mediaType": "application/octet-stream", "digest": "sha256:95cf1a2e1698fe3ca1fcc3f653119146b271d0b62e487ec264441e886a11bd06", "size": 1}, {"mediaType": "application/octet-stream", "digest": "sha256:a0e70458d19e37e14d6388030a017c587283e2fb6ef10c0744cad0294c47e8f8", "size": 1}], "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:b79606fb3afea5bd1609ed40b622142f1c98125abcfe89a76a661b0e8e343910", "size": 1}}' | push_manifest "$REGISTRY" "$REPOSITORY" "$REFERENCE" application/vnd.oci.image.manifest.v1+json sha256:335455aa06bffcd5578c97be16215f13147777d9f003e67d9742268244eea31c
 echo "done"
