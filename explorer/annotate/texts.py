@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from explorer.printable import printable
+
 
 @dataclass(frozen=True)
 class StepCounter:
@@ -19,9 +21,6 @@ class StepCounter:
     index: int
     total: int | None
     noun: str  # the word before the counter: "layer", "page"; "" when there is none
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
 _COUNTER = re.compile(r"(?:(\w+)\s+)?\b(\d+)/(\d+)\b")
@@ -35,7 +34,7 @@ _HEX64 = re.compile(r"(sha256|sha512)?([:/])?\b([a-f0-9]{64,128})\b")
 
 def one_line(text: str, limit: int = 300) -> str:
     """``text`` as one printable line (control characters → space), cut to ``limit`` with "…"."""
-    flat = _CONTROL.sub(" ", text).strip()
+    flat = " ".join(printable(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -17,6 +17,7 @@ import typer
 
 from explorer.cli.options import credentials_from_flags
 from explorer.errors import ExplorerError, UsageError
+from explorer.printable import printable
 
 __all__ = ["app", "client_options", "handle_errors", "run_traced", "state", "trace_app"]
 
@@ -52,11 +53,11 @@ def handle_errors(fn: F) -> F:
         except ExplorerError as exc:
             if state["debug"]:
                 traceback.print_exc()
-            typer.echo(f"error: {exc.message}", err=True)
+            typer.echo(printable(f"error: {exc.message}"), err=True)  # messages may quote a registry
             if exc.hint:
-                typer.echo(f"hint: {exc.hint}", err=True)
+                typer.echo(printable(f"hint: {exc.hint}"), err=True)
             for note in getattr(exc, "__notes__", ()):
-                typer.echo(note, err=True)
+                typer.echo(printable(note), err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("error: interrupted", err=True)
@@ -66,7 +67,7 @@ def handle_errors(fn: F) -> F:
         except Exception as exc:
             if state["debug"]:
                 raise
-            typer.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
+            typer.echo(printable(f"error: internal error: {type(exc).__name__}: {exc}"), err=True)
             typer.echo("hint: rerun with --debug for the traceback, and please report it", err=True)
             raise typer.Exit(1) from None
 
@@ -131,7 +132,7 @@ def run_traced(
             close()
     if not quiet:
         for line in lines:
-            typer.echo(line)
+            typer.echo(printable(line))  # summaries name tags, digests, platforms a registry sent
         typer.echo(f"{session.summary()}")
         typer.echo(f"trace: {session.saved}")
 
