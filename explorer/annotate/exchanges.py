@@ -7,6 +7,7 @@ trace); every label and note is one printable line.
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urljoin, urlsplit
 
 from explorer.annotate.model import AnnotatedExchange, ErrorInfo, Participant
@@ -26,6 +27,7 @@ from explorer.trace import Exchange, Trace
 from explorer.units import human_size
 
 
+_FALLBACK_TAG = re.compile(r"^(sha256|sha512)-[0-9a-f]{64,128}$")  # the referrers tag schema: <alg>-<hex>
 _PUSH_WORDS = ("check", "skip", "upload", "push", "mount", "present")
 
 
@@ -40,6 +42,8 @@ class Annotator:
         self.trace = trace
         self.roles = Roles(trace.exchanges)
         self.challenged: dict[tuple[str, str], int] = {}  # (method, url) → number of its 401
+        self.repositories = {m.name for ex in trace.exchanges if self.roles(ex).role.startswith("Registry")
+                             and (m := endpoints.classify(ex.request.method, ex.request.url)) is not None and m.name}
 
     def participant(self, ex: Exchange) -> Participant:
         return self.roles(ex)
@@ -64,12 +68,13 @@ class Annotator:
         if resp is not None and resp.status == 401:
             self.challenged[key] = number
         situation, fields = self._situation(ex, who, eid, match, errors)
-        if retry_of is not None and situation not in ("failed", "insufficient scope", "error"):
+        if retry_of is not None and situation not in ("failed", "insufficient scope", "error", "refused"):
             why = WHY["retry"] + " " + WHY[situation].format(**fields)
         else:
             why = WHY[situation].format(**fields)
         failed = resp is None
-        expected_4xx = situation in ("ping 401", "challenge", "basic 401", "blob missing")
+        expected_4xx = situation in ("ping 401", "challenge", "basic 401", "blob missing", "manifest missing",
+                                     "no referrers api", "no referrers tag")
         unusual = failed or situation == "mount refused" or situation == "storage leak" or (
             resp is not None and resp.status >= 400 and not expected_4xx)
         status = "x" if resp is None else str(resp.status)
@@ -90,7 +95,7 @@ class Annotator:
         req, resp = ex.request, ex.response
         q = query_params(req.url)
         fields = {
-            "error": one_line(ex.error or ""), "host": who.host, "method": req.method, "status": "",
+            "error": one_line(ex.error or "") or "no reason recorded", "host": who.host, "method": req.method, "status": "",
             "scope": " ".join(q.get("scope", [])) or "no scope", "ref": getattr(match, "reference", None) or "it",
             "source": (q.get("from") or ["another repository"])[0], "retry_after": "",
             "errors": "; ".join(e.line for e in errors),
@@ -124,6 +129,16 @@ class Annotator:
                 return ("blob exists" if push else "blob head"), fields
             if status == 404 and push:
                 return "blob missing", fields
+        if family == "end-3" and req.method == "HEAD" and status == 404 and _is_push_context(self.trace, ex.step):
+            return "manifest missing", fields
+        if family == "end-12" and status == 404:
+            return "no referrers api", fields
+        if family == "end-3" and status == 404 and _FALLBACK_TAG.match(getattr(match, "reference", None) or ""):
+            return "no referrers tag", fields
+        if status >= 400 and not errors:
+            fields["status_line"] = f"{status} {resp.reason}".strip()
+            fields["head"] = " (a HEAD answer never has a body)" if req.method == "HEAD" else ""
+            return "refused", fields
         if status >= 400:
             return "error", fields
         if family == "end-1":
@@ -162,16 +177,22 @@ class Annotator:
             "size": f" ({human_size(req.body.size)})" if req.body and req.body.size else "",
         }
         template = REQUEST_LABELS.get("token" if is_auth else (eid or ""), "{method} {path}{query}")
-        return template.format(**facts).replace("  ", " ").rstrip()
+        label = template.format(**facts).replace("  ", " ").rstrip()
+        name = getattr(match, "name", None)
+        if name and len(self.repositories) > 1 and "{path}" not in template:  # a mount's source vs its destination
+            label += f" in {name}"
+        return label
 
     def _response_label(self, ex: Exchange, situation: str, fields: dict[str, str],
                         errors: tuple[ErrorInfo, ...]) -> str:
         resp = ex.response
         if resp is None:
-            return f"✗ {fields['error'] or 'no response'}"
+            return f"✗ {one_line(ex.error or '') or 'no response'}"
         status = resp.status
         if status == 401 and resp.header_list("www-authenticate"):
             return _challenge_label(resp.header_list("www-authenticate"), resp.reason)  # teaches more than the code
+        if situation in ("manifest missing", "no referrers api", "no referrers tag"):
+            return RESPONSE_LABELS[situation].format(status=status)
         if errors:
             return f"{status} {errors[0].code}" + (f" +{len(errors) - 1}" if len(errors) > 1 else "")
         if status == 401:
@@ -252,7 +273,7 @@ def _challenge_label(values: list[str], reason: str) -> str:
             err = f" {ch.error}" if ch.error else ""
             if ch.scopes:
                 return f"401 Bearer{err} scope={' '.join(ch.scopes)}"
-            return f"401 Bearer{err} realm={netloc_of(ch.realm or '')}"
+            return f"401 Bearer{err} realm={ch.realm or '?'}"
         if ch.scheme.lower() == "basic":
             return "401 Basic credentials needed"
     return f"401 {reason or 'Unauthorized'}"

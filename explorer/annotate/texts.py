@@ -71,7 +71,7 @@ def shorten_digests(text: str) -> str:
 #: situation → one-line explanation; ``{…}`` fields are filled from the exchange.
 WHY: dict[str, str] = {
     "failed": "The connection failed before any answer arrived: {error}.",
-    "ping": "Checks that the host speaks the registry API v2; 200 means this client may go on without a token.",
+    "ping": "Checks that the host speaks the registry API v2; 200 says the root asks for no credentials, not that nothing will: each repository may still answer 401 with a challenge.",
     "ping 401": "Probes the API root without credentials; the 401 challenge names the token server (realm) and service to ask.",
     "basic 401": "The registry wants HTTP Basic credentials on every request (no token server involved).",
     "challenge": "No token for this resource yet: the 401 challenge says which scope to ask the token server for.",
@@ -82,6 +82,7 @@ WHY: dict[str, str] = {
     "manifest index": "Resolves {ref} to an index: one manifest per platform; the client picks its own next.",
     "manifest image": "Fetches the image manifest: it names the config blob and every layer blob by digest.",
     "manifest head": "Asks for the manifest's digest and size without downloading it (a HEAD is not counted as a pull on Docker Hub).",
+    "manifest missing": "Checks whether the registry already has this manifest under that reference: not there yet (404 is the expected answer), so the push goes on.",
     "manifest put": "Pushes the manifest; the registry accepts it only if every blob it references is already there.",
     "blob redirect": "The registry does not serve blob bytes itself: it redirects to {host}, and the client follows without the registry's Authorization.",
     "blob get": "Downloads a blob; the client checks its sha256 against the digest it asked for.",
@@ -101,9 +102,12 @@ WHY: dict[str, str] = {
     "tags": "Lists the repository's tags; a Link header means there is another page.",
     "catalog": "Lists repositories (a Docker extension many registries disable).",
     "referrers": "Lists manifests whose subject is this digest (OCI 1.1 referrers API).",
+    "no referrers api": "404 from the referrers endpoint: this registry has no referrers API (one that has it never answers 404 here), so clients use the tag-schema fallback: the index tagged sha256-<hex of the subject>.",
     "delete": "Deletes content; registries may refuse deletes (405 UNSUPPORTED).",
     "rate limited": "Rate limited: the registry refuses more requests for now{retry_after}.",
+    "no referrers tag": "The tag-schema fallback for referrers: no index is tagged sha256-<hex of the subject>, so nothing refers to this manifest yet (404 is the normal answer).",
     "error": "The registry refused: {errors}.",
+    "refused": "The registry answered {status_line} without an error body saying why{head}.",
     "server error": "The server failed ({status}); the request itself may be fine and worth retrying.",
     "other": "A {method} request to {host}.",
 }
@@ -121,6 +125,9 @@ REQUEST_LABELS: dict[str, str] = {
 #: situation → response arrow label (401s, 3xx, errors and failures are labelled in code).
 RESPONSE_LABELS: dict[str, str] = {
     "blob exists": "{status} exists: upload skipped", "blob missing": "{status} missing: upload needed",
+    "manifest missing": "{status} not there yet: the push goes on",
+    "no referrers api": "{status} no referrers API: use the tag-schema fallback",
+    "no referrers tag": "{status} no fallback tag: no referrers yet",
     "mounted": "{status} mounted", "mount refused": "{status} mount refused: upload opened instead",
     "upload opened": "{status} upload opened", "upload cancel": "{status} upload cancelled",
     "token": "{status} token{expires}", "ping": "{status} {reason}{api}",

@@ -57,9 +57,14 @@ PITFALLS: dict[str, str] = {
                    "less when you may not, and the registry answers 401 later.",
     "token no scope": "This token carries no repository scope: it only proves who you are. The registry will "
                       "challenge again, per repository, with the scope it needs.",
-    "accept": "`Accept` negotiation: the registry serves the first listed format it has. Leave out the index "
-              "types and you may get one platform's manifest (or a schema-1 conversion) with a different "
-              "digest; the digest you see depends on what you accept.",
+    "accept": "`Accept` negotiation. The spec guarantees only this: a client lists the manifest types it can "
+              "read, and the registry answers with one of them (its `Content-Type`) or refuses. Which one, and "
+              "how it refuses, is registry behaviour. Distribution 2.8 (tested): the order of the `Accept` values "
+              "does not pick the format, the registry serves the format the manifest was pushed in when it is "
+              "accepted; leave the index types out for a multi-platform tag and you get 404 MANIFEST_UNKNOWN "
+              "(\"accept header does not support OCI indexes\"), not one platform. Older registries instead "
+              "converted to a schema-1 manifest with a different digest: the digest you see can depend on what "
+              "you accept.",
     "verify": "Verify the bytes: hash what arrived and compare with the digest you asked for; "
               "`Docker-Content-Digest` may be missing (a CDN) and is not proof by itself.",
     "redirect": "The registry sent the client elsewhere for the bytes. The `Authorization` header is dropped "
