@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from explorer.cli.options import credentials_from_flags
-from explorer.errors import ExplorerError, UsageError
+from explorer.errors import ExplorerError
 from explorer.printable import printable
 
 __all__ = ["app", "client_options", "handle_errors", "run_traced", "state", "trace_app"]
@@ -94,7 +94,6 @@ def _root(
 
 def run_traced(
     verb: str,
-    raw_target: str,
     output: Path | None,
     quiet: bool,
     prepare: Callable[[], tuple[str, Path, Any, Any]],
@@ -104,19 +103,13 @@ def run_traced(
 
     ``prepare()`` parses the arguments and returns (target, default output,
     client options, parsed arguments); ``operate(session, parsed, progress)``
-    runs the flow and returns the summary lines. The trace is written whatever
-    happens; bad arguments with an explicit ``-o`` still leave an (empty) trace.
+    runs the flow and returns the summary lines. Once a request may be sent the
+    trace is written whatever happens; bad arguments (exit 2) write no file.
     """
     from explorer.console import make_progress
     from explorer.session import TraceSession
 
-    try:
-        target, default_output, options, parsed = prepare()
-    except UsageError as exc:
-        if output is not None:
-            TraceSession(verb, raw_target, output).fail_without_running(exc)
-            exc.add_note(f"trace: {output}")
-        raise
+    target, default_output, options, parsed = prepare()  # a UsageError (exit 2) sent nothing: no trace file
     session = TraceSession(verb, target, output or default_output, options=options)
     progress = make_progress(quiet)
     try:

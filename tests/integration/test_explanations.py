@@ -76,9 +76,9 @@ def test_push_and_referrers_404s_are_explained_as_normal(registry_anonymous, tmp
 
 def test_token_labels_show_the_realm_url_and_the_repository(registry_token, tmp_path: Path) -> None:
     host = registry_token.host
-    creds = f"{registry_token.username}:{registry_token.password}"
     copied = _trace(tmp_path, "copy", "copy", f"{host}/test/small:1.0", f"{host}/explain/copy:1.0", "--plain-http",
-                    "--src-creds", creds, "--dest-creds", creds)
+                    "--dest-username", registry_token.username, "--dest-password-stdin",
+                    stdin=registry_token.password + "\n")
     annotated = annotate(load(copied))
     realm = registry_token.token_server.realm
     assert realm.startswith("http://")
