@@ -64,6 +64,10 @@ def trace_pull(
 
         ref = parse_image(image)
         wanted = mediatypes.parse_platform(platform) if platform else host_platform()
+        if oci_layout is not None:
+            from explorer.ocilayout import OciLayoutWriter
+
+            OciLayoutWriter.check_target(oci_layout)  # a bad --oci-layout is refused before any request
         options = client_options(username, password, password_stdin, plain_http, insecure, retries)
         if keep_bodies is not None:
             options.binary_cap = body_cap(keep_bodies)

@@ -32,7 +32,7 @@ from explorer.render.base import RenderOptions, add_filter, render_template
 from explorer.render.replay import plan
 from explorer.trace import Body, Trace
 
-__all__ = ["PITFALLS", "code", "escape", "extension", "name", "pitfalls", "prose", "render"]
+__all__ = ["PITFALLS", "escape", "extension", "name", "pitfalls", "render"]
 
 name = "markdown"
 extension = ".md"
