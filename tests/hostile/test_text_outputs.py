@@ -206,3 +206,30 @@ def test_view_of_a_hostile_trace_keeps_one_arrow_per_hop(tmp_path: Path) -> None
     trace = hostile_traces(tmp_path)["leading"]
     shown = view.build(annotate(trace), notes=True, full=True)
     assert len(shown.arrows) == 2 * len(trace.exchanges) - sum(1 for ex in trace.exchanges if ex.response is None)
+
+
+def test_serve_verbose_prints_a_hostile_request_line_without_its_control_sequences(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "explorer", "serve", "-v", "--storage", str(tmp_path / "store")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:  # type: ignore[union-attr]
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        host, port = re.search(r"http://(127\.0\.0\.1):(\d+)", "".join(lines)).groups()  # type: ignore[union-attr]
+        with socket.create_connection((host, int(port)), timeout=10) as sock:  # a client httpx would not be
+            sock.sendall(b"GET /v2/" + "".join(corpus.CONTROL).encode() + b"x HTTP/1.1\r\nHost: h\r\n"
+                         b"Connection: close\r\n\r\n")
+            while sock.recv(65536):
+                pass
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    logged = [line for line in out.splitlines() if "GET /v2/" in line]
+    assert logged, out
+    assert not TERMINAL_UNSAFE.search(out + err)
