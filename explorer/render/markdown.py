@@ -6,8 +6,10 @@ Rule 1: pure; imports ``explorer.annotate``, ``explorer.protocol``, ``explorer.r
 
 Rule 2: all the thinking happens here; the template loops and prints. Every text
 from the trace goes through ``md`` (Markdown/HTML specials escaped) or ``code``
-(an inline code span that survives backticks); bodies go into fences longer than
-any backtick run they contain.
+(an inline code span that survives backticks); our own texts that mark code with
+backticks and hold trace values (why, meanings) go through ``prose``; bodies go
+into fences longer than any backtick run they contain. All of them drop terminal
+control sequences: no raw HTML, no link or image, no escape code comes out.
 
 The page: title, one paragraph saying what happened (operation, target, how the
 client authenticated, what was fetched or pushed, exchanges, bytes, time), the
