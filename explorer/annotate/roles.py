@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+from explorer.annotate.challenges import readable_challenges
 from explorer.annotate.model import Participant
-from explorer.protocol import challenge
 from explorer.trace import Exchange
 
 def netloc_of(url: str) -> str:
@@ -47,7 +47,7 @@ class Roles:
                 self.registry.add(netloc_of(url))
             if resp is None:
                 continue
-            for ch in challenge.readable_challenges(resp.header_list("www-authenticate")):
+            for ch in readable_challenges(resp.header_list("www-authenticate")):
                 if ch.scheme.lower() == "bearer" and ch.realm:
                     self.realms.add(ch.realm.split("?")[0])
             location = resp.header("location")

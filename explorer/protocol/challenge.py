@@ -44,7 +44,6 @@ __all__ = [
     "covers",
     "merge_scopes",
     "parse_challenges",
-    "readable_challenges",
     "parse_scope",
     "parse_token_response",
     "scopes_for_request",
@@ -134,23 +133,6 @@ def parse_challenges(values: list[str] | str) -> list[Challenge]:
     challenges: list[Challenge] = []
     for line in lines:
         challenges.extend(_parse_line(line))
-    return challenges
-
-
-def readable_challenges(values: list[str] | str) -> list[Challenge]:
-    """The challenges of the values that parse; a malformed value is skipped, not raised.
-
-    For reading a recorded trace: its values may come from a hostile registry or a
-    hand-edited file, and a teaching output must still render (the client itself
-    uses :func:`parse_challenges` and refuses a malformed challenge).
-    """
-    lines = [values] if isinstance(values, str) else list(values)
-    challenges: list[Challenge] = []
-    for line in lines:
-        try:
-            challenges.extend(_parse_line(line))
-        except MalformedHeader:
-            continue
     return challenges
 
 

@@ -27,8 +27,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from explorer.annotate import (AnnotatedExchange, AnnotatedTrace, ErrorInfo, annotate, human_duration, human_size,
                                one_line)
+from explorer.annotate.challenges import readable_challenges
 from explorer.printable import printable, printable_lines
-from explorer.protocol import challenge, endpoints
+from explorer.protocol import endpoints
 from explorer.render import mermaid, view
 from explorer.render.base import RenderOptions, add_filter, render_template
 from explorer.render.replay import plan
@@ -175,7 +176,7 @@ def pitfalls(a: AnnotatedExchange, trace: Trace) -> list[str]:
     keys: list[str] = []
     status, eid = resp.status, a.endpoint_id or ""
     if status == 401:
-        chs = challenge.readable_challenges(resp.header_list("www-authenticate"))
+        chs = readable_challenges(resp.header_list("www-authenticate"))
         if any(c.error == "insufficient_scope" for c in chs):
             keys.append("insufficient scope")
         elif any(c.scheme == "basic" for c in chs):
