@@ -96,7 +96,8 @@ class Annotator:
         req, resp = ex.request, ex.response
         q = query_params(req.url)
         fields = {
-            "error": one_line(ex.error or "") or "no reason recorded", "host": who.host, "method": req.method, "status": "",
+            "error": one_line(ex.error or "") or "no reason recorded",  # never "…arrived: ."
+            "host": who.host, "method": req.method, "status": "",
             "scope": " ".join(q.get("scope", [])) or "no scope", "ref": getattr(match, "reference", None) or "it",
             "source": (q.get("from") or ["another repository"])[0], "retry_after": "",
             "errors": "; ".join(e.line for e in errors),
