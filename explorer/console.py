@@ -1,7 +1,9 @@
 """Terminal output for the CLI: progress bars (rich, only on a terminal) and message lines.
 
 Rule: only the CLI imports this module; flows report through ``explorer.progress``.
-rich is imported lazily, when a terminal actually gets progress bars.
+rich is imported lazily, when a terminal actually gets progress bars. Labels and
+messages can hold registry values (tags, platforms, digests): they reach rich
+as plain text (control sequences removed, rich markup escaped).
 """
 
 from __future__ import annotations
@@ -10,9 +12,17 @@ import sys
 import threading
 from typing import Any
 
+from explorer.printable import printable
 from explorer.progress import NullProgress, Progress
 
-__all__ = ["make_progress"]
+__all__ = ["make_progress", "plain"]
+
+
+def plain(text: str) -> str:
+    """``text`` as rich shows it literally: no control sequences, ``[markup]`` escaped."""
+    from rich.markup import escape
+
+    return escape(printable(text))
 
 
 class _RichProgress:
@@ -43,7 +53,7 @@ class _RichProgress:
 
     def start(self, key: str, label: str, total: int | None) -> None:
         with self._lock:
-            self._tasks[key] = self._bars.add_task(label, total=total)
+            self._tasks[key] = self._bars.add_task(plain(label), total=total)
             if total:
                 current = self._bars.tasks[self._total].total or 0
                 self._bars.update(self._total, total=current + total)
@@ -61,7 +71,7 @@ class _RichProgress:
             self._bars.remove_task(task)
 
     def message(self, text: str) -> None:
-        self._bars.update(self._total, description=text)
+        self._bars.update(self._total, description=plain(text))
 
     def close(self) -> None:
         self._bars.stop()

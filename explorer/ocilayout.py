@@ -143,21 +143,28 @@ class OciLayoutWriter:
     block without an error) writes ``index.json`` atomically.
     """
 
+    @staticmethod
+    def check_target(root: str | Path) -> None:
+        """Refuse (``BadSource``) a path that cannot become a layout: a file, or a non-empty non-layout folder.
+
+        Called before any request too, so that a bad ``--oci-layout`` is a usage error that sends nothing.
+        """
+        root = Path(root)
+        if root.exists() and not root.is_dir():
+            raise BadSource(f"{root} exists and is not a directory; choose another --oci-layout path")
+        if root.is_dir() and not (root / "oci-layout").exists() and any(root.iterdir()):
+            raise BadSource(f"{root} is a non-empty directory without an oci-layout file; "
+                            "choose an empty or new directory")
+
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
-        if self.root.exists() and not self.root.is_dir():
-            raise BadSource(f"{self.root} exists and is not a directory; choose another --oci-layout path")
+        self.check_target(self.root)
         self.root.mkdir(parents=True, exist_ok=True)
         layout_file = self.root / "oci-layout"
         index_file = self.root / "index.json"
         if layout_file.exists():
             _read_json(layout_file, "oci-layout")
         else:
-            if any(self.root.iterdir()):
-                raise BadSource(
-                    f"{self.root} is a non-empty directory without an oci-layout file; "
-                    "choose an empty or new directory"
-                )
             write_atomic(layout_file, json.dumps({"imageLayoutVersion": LAYOUT_VERSION}))
         self._index: dict[str, Any] = (
             _read_json(index_file, "index.json") if index_file.exists() else {}

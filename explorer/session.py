@@ -130,10 +130,6 @@ class TraceSession:
             else:
                 self._finish(Outcome("ok", None))
 
-    def fail_without_running(self, exc: ExplorerError) -> None:
-        """Write an empty trace saying why nothing was sent (bad arguments)."""
-        self._finish(Outcome("failed", redact_urls(exc.message, self.secrets)))
-
     def _finish(self, outcome: Outcome) -> None:
         for client in self._clients:
             client.close()

@@ -1,7 +1,8 @@
 """The plain-text exchange table of ``regexplore show``: #, step, method, path, status, size, time.
 
 Rule: reads a Trace, returns text; stdlib only (no httpx, no rich), so it is
-fast and pipes cleanly.
+fast and pipes cleanly. Every cell goes through ``printable``: a trace's values
+may carry terminal control sequences.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from explorer.printable import printable
 from explorer.trace import Exchange, Trace
 from explorer.units import human_size
 
@@ -22,7 +24,7 @@ def exchange_table(trace: Trace, steps: Sequence[str | None] | None = None) -> s
     """The table; ``steps`` replaces the recorded labels (``annotate.step_labels``: imports have none)."""
     registry = _registry_netloc(trace)
     labels = list(steps) if steps is not None else [ex.step for ex in trace.exchanges]
-    rows = [_row(ex, registry, step) for ex, step in zip(trace.exchanges, labels)]
+    rows = [tuple(printable(c) for c in _row(ex, registry, step)) for ex, step in zip(trace.exchanges, labels)]
     widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(_COLUMNS)]
     right = {0, 4, 5, 6}
 
@@ -33,7 +35,7 @@ def exchange_table(trace: Trace, steps: Sequence[str | None] | None = None) -> s
     lines = [fmt(_COLUMNS)] + [fmt(r) for r in rows]
     head = f"{trace.operation or 'trace'} {trace.target or ''}".rstrip()
     outcome = trace.outcome.status if trace.outcome.status == "ok" else f"{trace.outcome.status}: {trace.outcome.message}"
-    return f"{head} — {len(trace.exchanges)} exchanges, {outcome}\n" + "\n".join(lines) + "\n"
+    return printable(f"{head} — {len(trace.exchanges)} exchanges, {outcome}") + "\n" + "\n".join(lines) + "\n"
 
 
 def _registry_netloc(trace: Trace) -> str | None:

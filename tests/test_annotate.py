@@ -48,7 +48,7 @@ def test_participants_in_role_order_with_hosts(case: str, roles: list[tuple[str,
 
 def test_token_pull_labels_tell_the_auth_dance() -> None:
     assert labels("pull_token")[:4] == [
-        ("Registry", "GET /v2/", f"401 Bearer realm={AUTH}"),
+        ("Registry", "GET /v2/", f"401 Bearer realm=http://{AUTH}/token"),
         ("Registry", "GET /v2/team/app/manifests/1.0", "401 Bearer scope=repository:team/app:pull"),
         ("Auth", "GET /token scope=repository:team/app:pull", "200 token (expires in 300 s)"),
         ("Registry", "GET /v2/team/app/manifests/1.0", "200 OCI manifest (1.2 KB)"),
@@ -71,7 +71,7 @@ def test_push_labels() -> None:
     assert second[8][1].startswith("PUT upload sha256:") and second[8][1].endswith("(700 KB)")
     assert second[8][2].startswith("201 created sha256:")
     mount = labels("copy_mount")
-    assert mount[2][1].startswith("POST mount sha256:") and mount[2][1].endswith(" from team/app")
+    assert mount[2][1].startswith("POST mount sha256:") and mount[2][1].endswith(" from team/app in team/copy")  # two repositories: each label names its own
     assert mount[2][2] == "201 mounted"
     assert mount[4][2] == "202 mount refused: upload opened instead"
     chunked = labels("push_chunked")

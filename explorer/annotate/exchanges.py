@@ -7,11 +7,13 @@ trace); every label and note is one printable line.
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urljoin, urlsplit
 
 from explorer.annotate.intents import classify, infer
+from explorer.annotate.challenges import readable_challenges
 from explorer.annotate.model import AnnotatedExchange, ErrorInfo, Participant
-from explorer.annotate.roles import Roles, challenges_in, netloc_of, query_params
+from explorer.annotate.roles import Roles, netloc_of, query_params
 from explorer.annotate.texts import (
     COUNTED,
     REQUEST_LABELS,
@@ -21,7 +23,7 @@ from explorer.annotate.texts import (
     one_line,
     shorten_digests,
 )
-from explorer.protocol import challenge, digest, endpoints, errorcodes, mediatypes
+from explorer.protocol import digest, endpoints, errorcodes, mediatypes
 from explorer.trace import Exchange, Intent, Trace
 from explorer.units import human_size
 
@@ -34,6 +36,18 @@ def _counter(intent: Intent) -> StepCounter | None:
     return StepCounter(intent.index, intent.total, noun)
 
 
+_FALLBACK_TAG = re.compile(r"^(sha256|sha512)-[0-9a-f]{64,128}$")  # the referrers tag schema: <alg>-<hex>
+_PUSH_KINDS = frozenset({"check-manifest", "push-manifest", "check-blob", "open-upload", "upload-chunk",
+                         "close-upload", "mount"})
+
+
+def _is_push_context(trace: Trace, intent: Intent | None) -> bool:
+    """Part of a push (from the exchange's intent; a trace without intent: from its operation)."""
+    if intent is not None and intent.kind and intent.kind != "other":
+        return intent.kind in _PUSH_KINDS
+    return trace.operation in ("push", "copy")
+
+
 class Annotator:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
@@ -41,6 +55,8 @@ class Annotator:
         self.intents = infer(trace, self.roles)
         self.challenged: dict[tuple[str, str], int] = {}  # (method, url) → number of its 401
         self.http_hosts: set[str] | None = None  # hosts spoken to over plain http (made when first needed)
+        self.repositories = {m.name for ex in trace.exchanges if self.roles(ex).kind == "registry"
+                             and (m := endpoints.classify(ex.request.method, ex.request.url)) is not None and m.name}
 
     def participant(self, ex: Exchange) -> Participant:
         return self.roles(ex)
@@ -67,12 +83,13 @@ class Annotator:
         if resp is not None and resp.status == 401:
             self.challenged[key] = number
         situation, fields = self._situation(ex, who, eid, match, errors, intent)
-        if retry_of is not None and situation not in ("failed", "insufficient scope", "error"):
+        if retry_of is not None and situation not in ("failed", "insufficient scope", "error", "refused"):
             why = WHY["retry"] + " " + WHY[situation].format(**fields)
         else:
             why = WHY[situation].format(**fields)
         failed = resp is None and situation != "https probe"
-        expected_4xx = situation in ("ping 401", "challenge", "basic 401", "blob missing")
+        expected_4xx = situation in ("ping 401", "challenge", "basic 401", "blob missing", "manifest missing",
+                                     "no referrers api", "no referrers tag")
         unusual = failed or situation == "mount refused" or situation == "storage leak" or (
             resp is not None and resp.status >= 400 and not expected_4xx)
         status = "x" if resp is None else str(resp.status)
@@ -95,7 +112,8 @@ class Annotator:
         req, resp = ex.request, ex.response
         q = query_params(req.url)
         fields = {
-            "error": one_line(ex.error or ""), "host": who.host, "method": req.method, "status": "",
+            "error": one_line(ex.error or "") or "no reason recorded",  # never "…arrived: ."
+            "host": who.host, "method": req.method, "status": "",
             "scope": " ".join(q.get("scope", [])) or "no scope", "ref": getattr(match, "reference", None) or "it",
             "source": (q.get("from") or ["another repository"])[0], "retry_after": "",
             "errors": "; ".join(e.line for e in errors),
@@ -105,7 +123,7 @@ class Annotator:
         status, family = resp.status, (eid or "").rstrip("abc")
         fields["status"] = str(status)
         if status == 401:
-            chs = challenges_in(resp.header_list("www-authenticate"))
+            chs = readable_challenges(resp.header_list("www-authenticate"))
             if any(c.scheme.lower() == "basic" for c in chs) and not any(c.scheme.lower() == "bearer" for c in chs):
                 return "basic 401", fields
             if any(c.error == "insufficient_scope" for c in chs):
@@ -129,6 +147,16 @@ class Annotator:
                 return ("blob exists" if push else "blob head"), fields
             if status == 404 and push:
                 return "blob missing", fields
+        if family == "end-3" and req.method == "HEAD" and status == 404 and _is_push_context(self.trace, intent):
+            return "manifest missing", fields
+        if family == "end-12" and status == 404:
+            return "no referrers api", fields
+        if family == "end-3" and status == 404 and _FALLBACK_TAG.match(getattr(match, "reference", None) or ""):
+            return "no referrers tag", fields
+        if status >= 400 and not errors:
+            fields["status_line"] = f"{status} {resp.reason}".strip()
+            fields["head"] = " (a HEAD answer never has a body)" if req.method == "HEAD" else ""
+            return "refused", fields
         if status >= 400:
             return "error", fields
         if family == "end-1":
@@ -176,7 +204,11 @@ class Annotator:
             "size": f" ({human_size(req.body.size)})" if req.body and req.body.size else "",
         }
         template = REQUEST_LABELS.get("token" if is_auth else (eid or ""), "{method} {path}{query}")
-        return template.format(**facts).replace("  ", " ").rstrip()
+        label = template.format(**facts).replace("  ", " ").rstrip()
+        name = getattr(match, "name", None)
+        if name and len(self.repositories) > 1 and "{path}" not in template:  # a mount's source vs its destination
+            label += f" in {name}"
+        return label
 
     def _response_label(self, ex: Exchange, situation: str, fields: dict[str, str],
                         errors: tuple[ErrorInfo, ...]) -> str:
@@ -184,10 +216,12 @@ class Annotator:
         if resp is None and situation in RESPONSE_LABELS:
             return RESPONSE_LABELS[situation]
         if resp is None:
-            return f"✗ {fields['error'] or 'no response'}"
+            return f"✗ {one_line(ex.error or '') or 'no response'}"
         status = resp.status
         if status == 401 and resp.header_list("www-authenticate"):
             return _challenge_label(resp.header_list("www-authenticate"), resp.reason)  # teaches more than the code
+        if situation in ("manifest missing", "no referrers api", "no referrers tag"):
+            return RESPONSE_LABELS[situation].format(status=status)
         if errors:
             return f"{status} {errors[0].code}" + (f" +{len(errors) - 1}" if len(errors) > 1 else "")
         if status == 401:
@@ -263,12 +297,12 @@ def _count(ex: Exchange, field: str, singular: str, plural: str) -> str:
 
 
 def _challenge_label(values: list[str], reason: str) -> str:
-    for ch in challenges_in(values):
+    for ch in readable_challenges(values):
         if ch.scheme.lower() == "bearer":
             err = f" {ch.error}" if ch.error else ""
             if ch.scopes:
                 return f"401 Bearer{err} scope={' '.join(ch.scopes)}"
-            return f"401 Bearer{err} realm={netloc_of(ch.realm or '')}"
+            return f"401 Bearer{err} realm={ch.realm or '?'}"
         if ch.scheme.lower() == "basic":
             return "401 Basic credentials needed"
     return f"401 {reason or 'Unauthorized'}"

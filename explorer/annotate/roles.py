@@ -9,18 +9,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+from explorer.annotate.challenges import readable_challenges
 from explorer.annotate.model import Participant
-from explorer.errors import MalformedHeader
-from explorer.protocol import challenge
 from explorer.trace import Exchange
-
-def challenges_in(values: list[str]) -> list[challenge.Challenge]:
-    """The challenges of ``WWW-Authenticate`` values; none when a (recorded, untrusted) one is malformed."""
-    try:
-        return challenge.parse_challenges(values)
-    except MalformedHeader:
-        return []
-
 
 def netloc_of(url: str) -> str:
     netloc = urlsplit(url).netloc.lower()
@@ -56,7 +47,7 @@ class Roles:
                 self.registry.add(netloc_of(url))
             if resp is None:
                 continue
-            for ch in challenges_in(resp.header_list("www-authenticate")):
+            for ch in readable_challenges(resp.header_list("www-authenticate")):
                 if ch.scheme.lower() == "bearer" and ch.realm:
                     self.realms.add(ch.realm.split("?")[0])
             location = resp.header("location")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from explorer.printable import printable
+
 
 @dataclass(frozen=True)
 class StepCounter:
@@ -19,9 +21,6 @@ class StepCounter:
     index: int
     total: int | None
     noun: str  # the word before the counter: "layer", "page"; "" when there is none
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
 _COUNTER = re.compile(r"(?:(\w+)\s+)?\b(\d+)/(\d+)\b")
@@ -35,7 +34,7 @@ _HEX64 = re.compile(r"(sha256|sha512)?([:/])?\b([a-f0-9]{64,128})\b")
 
 def one_line(text: str, limit: int = 300) -> str:
     """``text`` as one printable line (control characters → space), cut to ``limit`` with "…"."""
-    flat = _CONTROL.sub(" ", text).strip()
+    flat = " ".join(printable(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -73,7 +72,7 @@ def shorten_digests(text: str) -> str:
 WHY: dict[str, str] = {
     "failed": "The connection failed before any answer arrived: {error}.",
     "https probe": "Registries on loopback are tried over https first, as docker and skopeo do for insecure registries; this one gave no TLS answer ({error}), so the client goes on over plain http. Not a failure, and not a ping.",
-    "ping": "Checks that the host speaks the registry API v2; 200 means this client may go on without a token.",
+    "ping": "Checks that the host speaks the registry API v2; 200 says the root asks for no credentials, not that nothing will: each repository may still answer 401 with a challenge.",
     "ping 401": "Probes the API root without credentials; the 401 challenge names the token server (realm) and service to ask.",
     "basic 401": "The registry wants HTTP Basic credentials on every request (no token server involved).",
     "challenge": "No token for this resource yet: the 401 challenge says which scope to ask the token server for.",
@@ -84,6 +83,7 @@ WHY: dict[str, str] = {
     "manifest index": "Resolves {ref} to an index: one manifest per platform; the client picks its own next.",
     "manifest image": "Fetches the image manifest: it names the config blob and every layer blob by digest.",
     "manifest head": "Asks for the manifest's digest and size without downloading it (a HEAD is not counted as a pull on Docker Hub).",
+    "manifest missing": "Checks whether the registry already has this manifest under that reference: not there yet (404 is the expected answer), so the push goes on.",
     "manifest put": "Pushes the manifest; the registry accepts it only if every blob it references is already there.",
     "blob redirect": "The registry does not serve blob bytes itself: it redirects to {host}, and the client follows without the registry's Authorization.",
     "blob get": "Downloads a blob; the client checks its sha256 against the digest it asked for.",
@@ -103,9 +103,12 @@ WHY: dict[str, str] = {
     "tags": "Lists the repository's tags; a Link header means there is another page.",
     "catalog": "Lists repositories (a Docker extension many registries disable).",
     "referrers": "Lists manifests whose subject is this digest (OCI 1.1 referrers API).",
+    "no referrers api": "404 from the referrers endpoint: this registry has no referrers API (one that has it never answers 404 here), so clients use the tag-schema fallback: the index tagged sha256-<hex of the subject>.",
     "delete": "Deletes content; registries may refuse deletes (405 UNSUPPORTED).",
     "rate limited": "Rate limited: the registry refuses more requests for now{retry_after}.",
+    "no referrers tag": "The tag-schema fallback for referrers: no index is tagged sha256-<hex of the subject>, so nothing refers to this manifest yet (404 is the normal answer).",
     "error": "The registry refused: {errors}.",
+    "refused": "The registry answered {status_line} without an error body saying why{head}.",
     "server error": "The server failed ({status}); the request itself may be fine and worth retrying.",
     "other": "A {method} request to {host}.",
 }
@@ -124,6 +127,9 @@ REQUEST_LABELS: dict[str, str] = {
 RESPONSE_LABELS: dict[str, str] = {
     "https probe": "no TLS here: plain-HTTP registry, going on over http",
     "blob exists": "{status} exists: upload skipped", "blob missing": "{status} missing: upload needed",
+    "manifest missing": "{status} not there yet: the push goes on",
+    "no referrers api": "{status} no referrers API: use the tag-schema fallback",
+    "no referrers tag": "{status} no fallback tag: no referrers yet",
     "mounted": "{status} mounted", "mount refused": "{status} mount refused: upload opened instead",
     "upload opened": "{status} upload opened", "upload cancel": "{status} upload cancelled",
     "token": "{status} token{expires}", "ping": "{status} {reason}{api}",

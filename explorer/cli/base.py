@@ -16,7 +16,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from explorer.cli.options import credentials_from_flags
-from explorer.errors import ExplorerError, UsageError
+from explorer.errors import ExplorerError
+from explorer.printable import printable
 
 __all__ = ["app", "client_options", "handle_errors", "run_traced", "state", "trace_app"]
 
@@ -52,11 +53,11 @@ def handle_errors(fn: F) -> F:
         except ExplorerError as exc:
             if state["debug"]:
                 traceback.print_exc()
-            typer.echo(f"error: {exc.message}", err=True)
+            typer.echo(printable(f"error: {exc.message}"), err=True)  # messages may quote a registry
             if exc.hint:
-                typer.echo(f"hint: {exc.hint}", err=True)
+                typer.echo(printable(f"hint: {exc.hint}"), err=True)
             for note in getattr(exc, "__notes__", ()):
-                typer.echo(note, err=True)
+                typer.echo(printable(note), err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("error: interrupted", err=True)
@@ -66,7 +67,7 @@ def handle_errors(fn: F) -> F:
         except Exception as exc:
             if state["debug"]:
                 raise
-            typer.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
+            typer.echo(printable(f"error: internal error: {type(exc).__name__}: {exc}"), err=True)
             typer.echo("hint: rerun with --debug for the traceback, and please report it", err=True)
             raise typer.Exit(1) from None
 
@@ -93,7 +94,6 @@ def _root(
 
 def run_traced(
     verb: str,
-    raw_target: str,
     output: Path | None,
     quiet: bool,
     prepare: Callable[[], tuple[str, Path, Any, Any]],
@@ -103,19 +103,13 @@ def run_traced(
 
     ``prepare()`` parses the arguments and returns (target, default output,
     client options, parsed arguments); ``operate(session, parsed, progress)``
-    runs the flow and returns the summary lines. The trace is written whatever
-    happens; bad arguments with an explicit ``-o`` still leave an (empty) trace.
+    runs the flow and returns the summary lines. Once a request may be sent the
+    trace is written whatever happens; bad arguments (exit 2) write no file.
     """
     from explorer.console import make_progress
     from explorer.session import TraceSession
 
-    try:
-        target, default_output, options, parsed = prepare()
-    except UsageError as exc:
-        if output is not None:
-            TraceSession(verb, raw_target, output).fail_without_running(exc)
-            exc.add_note(f"trace: {output}")
-        raise
+    target, default_output, options, parsed = prepare()  # a UsageError (exit 2) sent nothing: no trace file
     session = TraceSession(verb, target, output or default_output, options=options)
     progress = make_progress(quiet)
     try:
@@ -131,7 +125,7 @@ def run_traced(
             close()
     if not quiet:
         for line in lines:
-            typer.echo(line)
+            typer.echo(printable(line))  # summaries name tags, digests, platforms a registry sent
         typer.echo(f"{session.summary()}")
         typer.echo(f"trace: {session.saved}")
 

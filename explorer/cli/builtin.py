@@ -12,6 +12,7 @@ from explorer.cli.options import (
     QuietOpt,
 )
 from explorer.errors import UsageError
+from explorer.printable import printable
 
 
 # --- the built-in registry ------------------------------------------------------------
@@ -66,7 +67,8 @@ def serve(
     if auth not in AUTH_MODES:
         raise UsageError(f"unknown --auth {auth!r}; choose from: {', '.join(AUTH_MODES)}")
     try:
-        run_sandbox(port=port, auth=auth, redirect=redirect, storage=storage, echo=typer.echo, verbose=verbose)
+        run_sandbox(port=port, auth=auth, redirect=redirect, storage=storage,
+                    echo=lambda line: typer.echo(printable(line)), verbose=verbose)  # --verbose prints clients' paths
     except OSError as exc:
         raise UsageError(
             f"cannot start the registry{f' on port {port}' if port else ''}: {exc.strerror or exc}",

@@ -16,7 +16,9 @@ from explorer.errors import UsageError
 
 # --- shared options, declared once ------------------------------------------------
 OutputOpt = Annotated[
-    Path | None, typer.Option("-o", "--output", help="Trace file to write (default: <verb>-<repo>-<tag>.trace.json).")
+    Path | None,
+    typer.Option("-o", "--output", help="Trace file to write (default: <verb>-[<registry>-]<repo>-<tag>.trace.json, "
+                 "no registry part for Docker Hub)."),
 ]
 UsernameOpt = Annotated[str | None, typer.Option("--username", "-u", help="Registry user name.")]
 PasswordStdinOpt = Annotated[
@@ -88,13 +90,21 @@ def credentials_from_flags(username: str | None, password: str | None, password_
     return None
 
 
-def default_output(verb: str, repository: str, tag: str | None, digest: str | None) -> Path:
+def _registry_part(registry: str | None) -> str:
+    """``127.0.0.1_5000-`` (so pulls of one repository from two registries do not collide); "" for Docker Hub."""
+    if not registry or registry == "docker.io":
+        return ""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", registry).strip("_") + "-"
+
+
+def default_output(verb: str, repository: str, tag: str | None, digest: str | None,
+                   registry: str | None = None) -> Path:
     label = tag or (digest.replace(":", "-")[:19] if digest else "latest")
-    return Path(f"{verb}-{repository.replace('/', '_')}-{label}.trace.json")
+    return Path(f"{verb}-{_registry_part(registry)}{repository.replace('/', '_')}-{label}.trace.json")
 
 
-def named_output(verb: str, name: str) -> Path:
-    return Path(f"{verb}-{name.replace('/', '_').replace(':', '_')}.trace.json")
+def named_output(verb: str, name: str, registry: str | None = None) -> Path:
+    return Path(f"{verb}-{_registry_part(registry)}{name.replace('/', '_').replace(':', '_')}.trace.json")
 
 
 def parse_size(text: str) -> int:

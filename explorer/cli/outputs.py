@@ -16,6 +16,7 @@ from explorer.cli.options import (
     TraceArg,
 )
 from explorer.errors import UsageError
+from explorer.printable import printable
 
 
 # --- reading traces ------------------------------------------------------------------
@@ -111,7 +112,7 @@ def export(
             raise UsageError(f"export {fmt} needs a TRACE", f"regexplore export {fmt} pull.trace.json")
         trace = load(trace_file)
         for warning in getattr(renderer, "warnings", lambda _trace: [])(trace):
-            typer.echo(f"warning: {warning}", err=True)
+            typer.echo(printable(f"warning: {warning}"), err=True)
         text = renderer.render(trace, options)
     written = render.write_output(text, output or "-")
     if written is not None:

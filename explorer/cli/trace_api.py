@@ -52,7 +52,7 @@ def trace_tags(
 
         ref = reference.parse_repository(repository)
         options = client_options(username, password, password_stdin, plain_http, insecure, retries, timeout)
-        return f"{ref.registry}/{ref.repository}", named_output("tags", ref.repository), options, ref
+        return f"{ref.registry}/{ref.repository}", named_output("tags", ref.repository, ref.registry), options, ref
 
     def operate(session: Any, ref: Any, progress: Any) -> list[str]:
         from explorer.flows.listing import list_tags
@@ -60,7 +60,7 @@ def trace_tags(
         listing = list_tags(session.client(ref.api_host), ref.repository, page_size=page_size, context=str(ref))
         return [*listing.items, f"{len(listing.items)} tags in {listing.pages} pages"]
 
-    run_traced("tags", repository, output, quiet, prepare, operate)
+    run_traced("tags", output, quiet, prepare, operate)
 
 
 @trace_app.command("catalog")
@@ -97,7 +97,7 @@ def trace_catalog(
         listing = list_repositories(session.client(api_host), page_size=page_size)
         return [*listing.items, f"{len(listing.items)} repositories in {listing.pages} pages"]
 
-    run_traced("catalog", registry, output, quiet, prepare, operate)
+    run_traced("catalog", output, quiet, prepare, operate)
 
 
 def image_prepare(
@@ -118,7 +118,7 @@ def image_prepare(
             )
         options = client_options(*credentials)
         tag = new_tag if new_tag is not None else ref.tag
-        return str(ref), default_output(verb, ref.repository, tag, ref.digest), options, ref
+        return str(ref), default_output(verb, ref.repository, tag, ref.digest, ref.registry), options, ref
 
     return prepare
 
@@ -150,7 +150,7 @@ def trace_manifest(
         return [text, f"digest: {found.manifest.digest} ({found.media_type}, {len(found.manifest.data)} bytes)"]
 
     credentials = (username, password, password_stdin, plain_http, insecure, retries, timeout)
-    run_traced("manifest", image, output, quiet, image_prepare("manifest", image, credentials), operate)
+    run_traced("manifest", output, quiet, image_prepare("manifest", image, credentials), operate)
 
 
 @trace_app.command("tag")
@@ -181,7 +181,7 @@ def trace_tag(
 
     credentials = (username, password, password_stdin, plain_http, insecure, retries, timeout)
     prepare = image_prepare("tag", image, credentials, new_tag=new_tag)
-    run_traced("tag", image, output, quiet, prepare, operate)
+    run_traced("tag", output, quiet, prepare, operate)
 
 
 @trace_app.command("delete")
@@ -214,7 +214,7 @@ def trace_delete(
         tag = delete_manifest(session.client(ref.api_host), ref)
         return [f"deleted {ref}", *([f"referrers fallback tag updated: {tag}"] if tag else [])]
 
-    run_traced("delete", image, output, quiet, prepare, operate)
+    run_traced("delete", output, quiet, prepare, operate)
 
 
 @trace_app.command("referrers")
@@ -250,4 +250,4 @@ def trace_referrers(
         lines = [f"{r.get('digest')} {r.get('artifactType', '-')}" for r in found.referrers]
         return [*lines, f"{len(found.referrers)} referrers of {ref.digest} (via {found.via})"]
 
-    run_traced("referrers", image, output, quiet, prepare, operate)
+    run_traced("referrers", output, quiet, prepare, operate)

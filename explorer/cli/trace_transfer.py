@@ -9,6 +9,7 @@ import typer
 
 from explorer.cli.base import client_options, handle_errors, run_traced, trace_app
 from explorer.cli.options import (
+    credentials_from_flags,
     parse_image,
     body_cap,
     ChunkSizeOpt,
@@ -30,6 +31,7 @@ from explorer.cli.options import (
     UsernameOpt,
 )
 from explorer.errors import UsageError
+from explorer.printable import printable
 
 
 @trace_app.command("pull")
@@ -64,11 +66,15 @@ def trace_pull(
 
         ref = parse_image(image)
         wanted = mediatypes.parse_platform(platform) if platform else host_platform()
+        if oci_layout is not None:
+            from explorer.ocilayout import OciLayoutWriter
+
+            OciLayoutWriter.check_target(oci_layout)  # a bad --oci-layout is refused before any request
         options = client_options(username, password, password_stdin, plain_http, insecure, retries, timeout)
         if keep_bodies is not None:
             options.binary_cap = body_cap(keep_bodies)
             options.text_cap = max(options.text_cap, options.binary_cap)
-        return str(ref), default_output("pull", ref.repository, ref.tag, ref.digest), options, (ref, wanted)
+        return str(ref), default_output("pull", ref.repository, ref.tag, ref.digest, ref.registry), options, (ref, wanted)
 
     def operate(session: Any, parsed: Any, progress: Any) -> list[str]:
         from explorer.flows.pull import pull
@@ -76,13 +82,40 @@ def trace_pull(
         ref, wanted = parsed
         client = session.client(ref.api_host)
         result = pull(client, ref, platform=wanted, layout=oci_layout, progress=progress, jobs=jobs)
+        _warn_platform(ref, platform, wanted, result.image_platform)
         picked = f" ({result.platform})" if result.platform else ""
         lines = [f"pulled {ref}{picked}: manifest {result.manifest_digest}, {len(result.layers)} layers verified"]
         if oci_layout:
             lines.append(f"OCI layout: {oci_layout}")
         return lines
 
-    run_traced("pull", image, output, quiet, prepare, operate)
+    run_traced("pull", output, quiet, prepare, operate)
+
+
+def side_credentials(side: str, username: str | None, password_stdin: bool, creds: str | None) -> Any:
+    """One side's credentials for ``trace copy``: ``--SIDE-username`` + ``--SIDE-password-stdin``, or ``--SIDE-creds``."""
+    if creds is not None:
+        if username is not None or password_stdin:
+            raise UsageError(f"--{side}-creds and --{side}-username exclude each other",
+                             f"use --{side}-username with --{side}-password-stdin")
+        typer.echo(f"warning: --{side}-creds puts the password on the command line, visible to other local users; "
+                   f"use --{side}-username with --{side}-password-stdin, or docker login", err=True)
+        return user_pass(creds, f"--{side}-creds")
+    if password_stdin and username is None:
+        raise UsageError(f"--{side}-password-stdin needs --{side}-username", f"add --{side}-username USER")
+    if username is not None and not password_stdin:
+        raise UsageError(f"--{side}-username needs a password",
+                         f"add --{side}-password-stdin and pipe the password in")
+    return credentials_from_flags(username, None, password_stdin) if username is not None else None
+
+
+def _warn_platform(ref: Any, asked: str | None, wanted: Any, declared: Any) -> None:
+    """docker's warning when --platform names a platform a single-platform image is not built for."""
+    from explorer.protocol import mediatypes
+
+    if asked and declared is not None and not mediatypes.runs_on(declared, wanted):
+        typer.echo(printable(f"warning: image {ref} was found but its platform ({declared}) does not match the "
+                             f"specified platform ({wanted})"), err=True)
 
 
 @trace_app.command("push")
@@ -155,7 +188,7 @@ def trace_push(
         if ref.digest is not None and ref.digest != plans[-1].digest:
             raise UsageError(f"{ref} names digest {ref.digest}, but the image is {plans[-1].digest}", "push by tag")
         options = client_options(username, password, password_stdin, plain_http, insecure, retries, timeout)
-        default = default_output("push", ref.repository, ref.tag, ref.digest)
+        default = default_output("push", ref.repository, ref.tag, ref.digest, ref.registry)
         return str(ref), default, options, (ref, image, plans, chunk)
 
     def operate(session: Any, parsed: Any, progress: Any) -> list[str]:
@@ -170,7 +203,7 @@ def trace_push(
         lines += [f"referrers fallback tag updated: {tag}" for tag in result.referrers_tags]
         return lines
 
-    run_traced("push", dest or source, output, quiet, prepare, operate)
+    run_traced("push", output, quiet, prepare, operate)
 
 
 @trace_app.command("copy")
@@ -184,11 +217,23 @@ def trace_copy(
         bool, typer.Option("--all-platforms", help="Copy every platform of an index, and the index itself.")
     ] = False,
     chunk_size: ChunkSizeOpt = "16MiB",
+    src_username: Annotated[
+        str | None, typer.Option("--src-username", help="User name for the source (default: the Docker config).")
+    ] = None,
+    src_password_stdin: Annotated[
+        bool, typer.Option("--src-password-stdin", help="Read the source's password from standard input.")
+    ] = False,
+    dest_username: Annotated[
+        str | None, typer.Option("--dest-username", help="User name for the destination (default: the Docker config).")
+    ] = None,
+    dest_password_stdin: Annotated[
+        bool, typer.Option("--dest-password-stdin", help="Read the destination's password from standard input.")
+    ] = False,
     src_creds: Annotated[
-        str | None, typer.Option("--src-creds", help="USER:PASSWORD for the source (default: the Docker config).")
+        str | None, typer.Option("--src-creds", help="USER:PASSWORD for the source (insecure: on the command line).")
     ] = None,
     dest_creds: Annotated[
-        str | None, typer.Option("--dest-creds", help="USER:PASSWORD for the destination (default: the Docker config).")
+        str | None, typer.Option("--dest-creds", help="USER:PASSWORD for the destination (insecure: on the command line).")
     ] = None,
     plain_http: PlainHttpOpt = False,
     insecure: InsecureOpt = False,
@@ -200,11 +245,12 @@ def trace_copy(
     """Copy an image between repositories or registries (pull-tag-push), blobs streamed, never on disk.
 
     Within one registry, blobs are mounted from the source repository. Credentials
-    as in skopeo: --src-creds/--dest-creds USER:PASSWORD (hidden in the trace, but
-    visible to other local users in the process list: prefer `docker login`, whose
-    Docker config is read for each side otherwise).
+    per registry: the Docker config (`docker login`) for each side, or
+    --src-username/--dest-username with --src-password-stdin or --dest-password-stdin
+    (one side at a time: standard input holds one password). --src-creds/--dest-creds
+    USER:PASSWORD, as in skopeo, still work but show the password to other local users.
 
-    Example: regexplore trace copy 127.0.0.1:5000/team/app:1.0 127.0.0.1:6000/mirror/app:1.0 --dest-creds alice:"$PW"
+    Example: echo "$PW" | regexplore trace copy 127.0.0.1:5000/team/app:1.0 127.0.0.1:6000/mirror/app:1.0 --dest-username alice --dest-password-stdin
     """
 
     def prepare() -> tuple[str, Path, Any, Any]:
@@ -214,16 +260,22 @@ def trace_copy(
         if platform and all_platforms:
             raise UsageError("--platform and --all-platforms exclude each other")
         wanted = mediatypes.parse_platform(platform) if platform else host_platform()
+        if src_password_stdin and dest_password_stdin:
+            raise UsageError("--src-password-stdin and --dest-password-stdin exclude each other: standard input "
+                             "holds one password", "`docker login` to the other registry: its Docker config is read")
+        src_login = side_credentials("src", src_username, src_password_stdin, src_creds)
+        dest_login = side_credentials("dest", dest_username, dest_password_stdin, dest_creds)
         per_host = {}
-        if src_creds is not None:
-            per_host[source.api_host] = user_pass(src_creds, "--src-creds")
-        if dest_creds is not None:
-            if source.api_host == target.api_host and src_creds is not None and src_creds != dest_creds:
-                raise UsageError("a copy within one registry uses one identity", "give only --dest-creds")
-            per_host[target.api_host] = user_pass(dest_creds, "--dest-creds")
+        if src_login is not None:
+            per_host[source.api_host] = src_login
+        if dest_login is not None:
+            if source.api_host == target.api_host and src_login is not None and \
+                    (src_login.username, src_login.password) != (dest_login.username, dest_login.password):
+                raise UsageError("a copy within one registry uses one identity", "give only the --dest-… credentials")
+            per_host[target.api_host] = dest_login
         options = client_options(None, None, False, plain_http, insecure, retries, timeout)
         options.host_credentials = per_host
-        default = default_output("copy", target.repository, target.tag, target.digest)
+        default = default_output("copy", target.repository, target.tag, target.digest, target.registry)
         return f"{source} -> {target}", default, options, (source, target, wanted, parse_size(chunk_size))
 
     def operate(session: Any, parsed: Any, progress: Any) -> list[str]:
@@ -239,4 +291,4 @@ def trace_copy(
         picked = f" ({result.platform})" if result.platform else ""
         return [f"copied {source}{picked} to {target}: {result.push.summary('copied')}"]
 
-    run_traced("copy", f"{src} {dest}", output, quiet, prepare, operate)
+    run_traced("copy", output, quiet, prepare, operate)

@@ -8,6 +8,7 @@ when pulling by digest), ``fetch manifest <platform>`` after an index,
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -32,8 +33,9 @@ class PullResult:
     reference: Reference
     manifest_digest: str
     media_type: str
-    platform: Platform | None = None
+    platform: Platform | None = None  # the index entry picked; None for a single-platform image
     index_digest: str | None = None
+    image_platform: Platform | None = None  # what a single-platform image's config declares
     config_digest: str | None = None
     layers: list[dict[str, Any]] = field(default_factory=list)
     bytes_downloaded: int = 0
@@ -194,7 +196,15 @@ def pull(
         layers=layers,
         bytes_downloaded=total,
         layout=layout,
+        image_platform=_declared_platform(config) if image.index is None else None,
     )
+
+
+def _declared_platform(config: bytes) -> Platform | None:
+    try:
+        return mediatypes.config_platform(json.loads(config))
+    except ValueError:  # a config that is not JSON is the image's business, not the pull's
+        return None
 
 
 def _platform_json(platform: Platform) -> dict[str, str]:

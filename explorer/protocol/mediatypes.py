@@ -70,6 +70,8 @@ __all__ = [
     "is_textual",
     "parse_platform",
     "platform_of",
+    "config_platform",
+    "runs_on",
     "select_platform",
 ]
 
@@ -260,6 +262,16 @@ def platform_of(descriptor: Mapping[str, Any]) -> Platform | None:
     if not isinstance(os_name, str) or not isinstance(architecture, str) or not os_name or not architecture:
         return None
     return Platform(os_name, architecture, variant if isinstance(variant, str) and variant else None)
+
+
+def config_platform(config: Mapping[str, Any]) -> Platform | None:
+    """The platform an image config declares (top-level ``os``/``architecture``/``variant``), if any."""
+    return platform_of({"platform": config}) if isinstance(config, Mapping) else None
+
+
+def runs_on(image: Platform, wanted: Platform) -> bool:
+    """Whether an image built for ``image`` is what ``wanted`` would pick (containerd's compatibility rules)."""
+    return _normalize(image) in _fallbacks(*_normalize(wanted))
 
 
 def _normalize(platform: Platform) -> tuple[str, str, str]:

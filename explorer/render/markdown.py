@@ -6,8 +6,10 @@ Rule 1: pure; imports ``explorer.annotate``, ``explorer.protocol``, ``explorer.r
 
 Rule 2: all the thinking happens here; the template loops and prints. Every text
 from the trace goes through ``md`` (Markdown/HTML specials escaped) or ``code``
-(an inline code span that survives backticks); bodies go into fences longer than
-any backtick run they contain.
+(an inline code span that survives backticks); our own texts that mark code with
+backticks and hold trace values (why, meanings) go through ``prose``; bodies go
+into fences longer than any backtick run they contain. All of them drop terminal
+control sequences: no raw HTML, no link or image, no escape code comes out.
 
 The page: title, one paragraph saying what happened (operation, target, how the
 client authenticated, what was fetched or pushed, exchanges, bytes, time), the
@@ -25,7 +27,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from explorer.annotate import (AnnotatedExchange, AnnotatedTrace, ErrorInfo, annotate, human_duration, human_size,
                                one_line)
-from explorer.annotate.roles import challenges_in
+from explorer.annotate.challenges import readable_challenges
+from explorer.printable import printable, printable_lines
 from explorer.protocol import endpoints
 from explorer.render import mermaid, view
 from explorer.render.base import RenderOptions, add_filter, render_template
@@ -37,6 +40,7 @@ __all__ = ["PITFALLS", "escape", "extension", "name", "pitfalls", "render"]
 name = "markdown"
 extension = ".md"
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>#|!~&@])")  # @: GFM turns a bare e-mail address into a mailto: link
 BODY_LINES = 30  # lines of a JSON/text body shown before "…"
 REQUEST_HEADERS = ("accept", "authorization", "content-type", "content-range", "range", "content-length")
 RESPONSE_HEADERS = ("www-authenticate", "docker-content-digest", "content-type", "content-length", "location",
@@ -51,14 +55,19 @@ PITFALLS: dict[str, str] = {
     "insufficient scope": "`error=\"insufficient_scope\"`: the token is valid but does not grant this action. "
                           "For a private or missing repository this is what \"pull access denied\" is made of.",
     "basic": "HTTP Basic: the password travels (base64, not encrypted) on every request, so only over TLS.",
-    "token scope": "Token scope: a token is good only for the scopes asked for (`{scope}`). Pushing needs "
+    "token scope": "Token scope: a token is good only for the scopes asked for ({scope}). Pushing needs "
                    "`pull,push`, a mount also `pull` on the source repository; the token server quietly grants "
                    "less when you may not, and the registry answers 401 later.",
     "token no scope": "This token carries no repository scope: it only proves who you are. The registry will "
                       "challenge again, per repository, with the scope it needs.",
-    "accept": "`Accept` negotiation: the registry serves the first listed format it has. Leave out the index "
-              "types and you may get one platform's manifest (or a schema-1 conversion) with a different "
-              "digest; the digest you see depends on what you accept.",
+    "accept": "`Accept` negotiation. The spec guarantees only this: a client lists the manifest types it can "
+              "read, and the registry answers with one of them (its `Content-Type`) or refuses. Which one, and "
+              "how it refuses, is registry behaviour. Distribution 2.8 (tested): the order of the `Accept` values "
+              "does not pick the format, the registry serves the format the manifest was pushed in when it is "
+              "accepted; leave the index types out for a multi-platform tag and you get 404 MANIFEST_UNKNOWN "
+              "(\"accept header does not support OCI indexes\"), not one platform. Older registries instead "
+              "converted to a schema-1 manifest with a different digest: the digest you see can depend on what "
+              "you accept.",
     "verify": "Verify the bytes: hash what arrived and compare with the digest you asked for; "
               "`Docker-Content-Digest` may be missing (a CDN) and is not proof by itself.",
     "redirect": "The registry sent the client elsewhere for the bytes. The `Authorization` header is dropped "
@@ -91,17 +100,29 @@ PITFALLS: dict[str, str] = {
 
 
 def escape(text: str) -> str:
-    """``text`` as literal Markdown prose: backslash before every punctuation Markdown or HTML acts on."""
-    return re.sub(r"([\\`*_\[\]{}<>#|!~&])", r"\\\1", " ".join(str(text).split()))
+    """``text`` as literal Markdown prose: one line, no control characters, a backslash before every
+    punctuation Markdown, GFM autolinks or HTML act on (no raw HTML, no link, no image, no entity)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(printable(str(text)).split()))
 
 
 def code(text: str) -> str:
     """An inline code span holding ``text`` exactly (longer backtick fences when it contains backticks)."""
-    text = " ".join(str(text).split())
+    text = " ".join(printable(str(text)).split())
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     ticks = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def prose(text: str) -> str:
+    """Our own teaching text, which marks code with backticks (`` `last` ``), holding trace values.
+
+    Backtick pairs become code spans (literal, whatever they hold); everything else is
+    escaped as :func:`escape` does. A trace value with backticks in it is shown as code
+    at worst, never as markup.
+    """
+    parts = re.split(r"`([^`]*)`", " ".join(printable(str(text)).split()))
+    return "".join(code(p) if i % 2 else _MD_SPECIAL.sub(r"\\\1", p) for i, p in enumerate(parts) if p or not i % 2)
 
 
 def fence(text: str) -> str:
@@ -110,6 +131,7 @@ def fence(text: str) -> str:
 
 
 add_filter("md", escape)
+add_filter("prose", prose)
 add_filter("code", code)
 add_filter("fence", fence)
 
@@ -154,7 +176,7 @@ def pitfalls(a: AnnotatedExchange, trace: Trace) -> list[str]:
     keys: list[str] = []
     status, eid = resp.status, a.endpoint_id or ""
     if status == 401:
-        chs = challenges_in(resp.header_list("www-authenticate"))
+        chs = readable_challenges(resp.header_list("www-authenticate"))
         if any(c.error == "insufficient_scope" for c in chs):
             keys.append("insufficient scope")
         elif any(c.scheme == "basic" for c in chs):
@@ -215,7 +237,7 @@ def _body(body: Body | None, media: str | None) -> tuple[str, str | None, str]:
     note = f"{human_size(body.size)}" + (f" {media}" if media else "")
     if body.text is None:
         return note + (" (binary, not kept)" if not body.base64 else " (binary)"), None, ""
-    text = body.text
+    text = printable_lines(body.text)
     language = "json" if media and "json" in media else "text"
     if language == "json":
         try:
@@ -254,7 +276,7 @@ def _exchange(a: AnnotatedExchange, trace: Trace, taught: set[str]) -> ExchangeV
         status_line=f"{resp.status} {resp.reason}".strip() if resp else f"no response: {ex.error}",
         response_block="\n".join(one_line(x, 2000) for x in keep_resp), body_note=note, body_text=text, body_language=language, why=a.why,
         errors=[_error(e) for e in a.errors],
-        lessons=[PITFALLS[k].format(scope=_scope_of(req.url)) for k in _once(pitfalls(a, trace), taught)],
+        lessons=[PITFALLS[k].format(scope=code(_scope_of(req.url))) for k in _once(pitfalls(a, trace), taught)],
         took=human_duration(ex.duration_ms))
 
 

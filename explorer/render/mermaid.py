@@ -5,7 +5,8 @@ Rule: imports only ``explorer.annotate``, ``explorer.render`` and the stdlib.
 Mermaid's lexer ends message text at ``#``, ``;`` and newlines, treats the
 word ``end`` as a block end and HTML-ish ``<…>`` as markup, so every text goes
 through :func:`escape` (decimal entity codes such as ``#59;``, which Mermaid
-decodes before drawing). Participant ids are ``[A-Za-z0-9]+`` with the host in
+decodes before drawing; ``%`` too, so no ``%%{init}%%`` directive; control
+characters removed). Participant ids are ``[A-Za-z0-9]+`` with the host in
 the alias label. Mermaid refuses sources of 50,000 characters or more
 (``maxTextSize``, fixed on GitHub), so :func:`render` collapses further —
 first without notes, then with fewer arrows — and says what it left out.
@@ -17,6 +18,7 @@ import re
 from dataclasses import replace
 
 from explorer.annotate import annotate
+from explorer.printable import printable
 from explorer.render import view
 from explorer.render.base import RenderOptions, add_filter, render_template
 from explorer.trace import Trace
@@ -40,7 +42,7 @@ _WRAP = re.compile(r"^(no)?wrap:", re.IGNORECASE)
 
 def escape(text: str) -> str:
     """``text`` safe inside any Mermaid label: specials as entity codes, ``end`` defused."""
-    out = _SPECIAL.sub(lambda m: _ENTITIES[m.group(0)], " ".join(text.split()))
+    out = _SPECIAL.sub(lambda m: _ENTITIES[m.group(0)], " ".join(printable(text).split()))
     out = _END_WORD.sub(lambda m: f"#{ord(m.group(1))};{m.group(2)}", out)
     if _WRAP.match(out):
         out = f"#{ord(out[0])};" + out[1:]

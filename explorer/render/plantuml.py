@@ -6,6 +6,13 @@ Text after ``:`` is free, but PlantUML's Creole markup reads ``**``, ``//``,
 ``""``, ``--``, ``__``, ``~~``, ``==`` and ``<tags>``, and ``\\n`` breaks a
 line. :func:`escape` puts Creole's escape character ``~`` before each of
 those, so labels show exactly what was on the wire.
+
+The preprocessor runs first and expands ``%getenv("…")``, ``%dirpath()`` and
+every other ``%`` builtin anywhere in a line; ``!`` starts a directive
+(``!include``). A trace value is untrusted, so ``%``, ``!`` and ``"`` (and an
+``&`` that starts an entity) are written as HTML numeric entities (``&#37;``),
+which PlantUML draws as the character after preprocessing; control characters
+are removed.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import re
 
 from explorer.annotate import annotate
 from explorer.render import view
+from explorer.printable import printable
 from explorer.render.base import RenderOptions, add_filter, render_template
 from explorer.trace import Trace
 
@@ -23,12 +31,14 @@ name = "plantuml"
 extension = ".puml"
 
 GLYPHS = {"request": "->", "response": "-->", "lost": "->x"}
-_CREOLE = re.compile(r"\*\*|//|\"\"|--|__|~|==|\^\^|<|\[|\]|\\")
+_CREOLE = re.compile(r"\*\*|//|--|__|~|==|\^\^|<|\[|\]|\\")
+_PREPROCESSOR = re.compile(r"[%!\"]|&(?=#|\w+;)")  # a bare & stays: only an entity-like one would change
 
 
 def escape(text: str) -> str:
-    """``text`` as literal PlantUML label text (Creole markup and ``\\`` escaped with ``~``)."""
-    return _CREOLE.sub(lambda m: "~" + m.group(0), " ".join(text.split()))
+    """``text`` as literal PlantUML label text: ``%``, ``!``, ``"`` as entities, Creole escaped with ``~``."""
+    flat = _PREPROCESSOR.sub(lambda m: f"&#{ord(m.group(0))};", " ".join(printable(text).split()))
+    return _CREOLE.sub(lambda m: "~" + m.group(0), flat)
 
 
 add_filter("plantuml", escape)

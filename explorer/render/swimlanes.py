@@ -19,6 +19,7 @@ import re
 import zlib
 
 from explorer.annotate import annotate
+from explorer.printable import printable
 from explorer.render import view
 from explorer.render.base import RenderOptions, add_filter, render_template
 from explorer.trace import Trace
@@ -31,19 +32,21 @@ extension = ".txt"
 LINK_PREFIX = "https://swimlanes.io/#"
 GLYPHS = {"request": "->", "response": "<--", "lost": "-x"}
 
-_MARKDOWN = re.compile(r"[`*_~{}\[\]<>#|\\/&]|:(?!$)")
+_MARKDOWN = re.compile(r"[`*_~{}\[\]<>#|\\/&@]|:(?!$)")
 _BLOCK_START = re.compile(r"^(?:[-+>!#=]|\d+[.)])")  # would start a list, quote or heading
 
 
 def _code(word: str) -> str:
-    if "`" not in word:
+    longest = max((len(run) for run in re.findall(r"`+", word)), default=0)
+    if not longest:
         return f"`{word}`"
-    return f"`` {word} ``" if "``" not in word else f"``` {word} ```"
+    ticks = "`" * (longest + 1)
+    return f"{ticks} {word} {ticks}"
 
 
 def escape(text: str) -> str:
     """One line of swimlanes.io text: words with Markdown or syntax characters become code spans."""
-    words = text.split()
+    words = printable(text).split()
     return " ".join(_code(w) if _MARKDOWN.search(w) or (i == 0 and _BLOCK_START.match(w)) else w
                     for i, w in enumerate(words))
 

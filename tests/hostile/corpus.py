@@ -16,6 +16,9 @@ Two kinds of trace:
   values in every free-text field (``created``, ``command``, ``step``, ``error``, reasons,
   outcome message, header values, bodies, URLs of "Other" hosts and their query strings).
   Every output must render it, inertly.
+- :func:`leading_trace`: one exchange per payload, the payload LEADING its step, reason,
+  error and challenge scope, so that no label cut (diagrams cut labels at ~120
+  characters) hides a payload from an output that would act on it.
 - :func:`protocol_traces`: one trace per hostile protocol value (tag, repository, digest,
   host). A script or collection built from it must either be refused at export time with a
   one-line error (exit 2) or encode the value so that it stays data.
@@ -26,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 from explorer.trace import Body, Trace
 from tests.render.factory import AUTH, OCI_MANIFEST, OCTET, REG, Builder, body, dg, json_body
@@ -111,6 +115,27 @@ def free_text_trace(marker: Path, operation: str = "pull") -> Trace:
           req_headers=[("X-Token-Evil", "{{password}}")], headers=[("X-Evil", evil)])
     b.add("GET", f"http://{REG}/v2/team/app/blobs/{dg('layer2')}", None, step=evil, error=evil)
     return b.done("failed", evil)
+
+
+def leading_trace(marker: Path) -> Trace:
+    """A pull with three exchanges per payload, the payload starting every text field.
+
+    A 401 whose step and reason are the payload, the token request, a failed blob GET.
+    Each challenge carries the payload as its ``scope`` (a well-formed quoted string, so
+    parsers read it) and each token request asks for that scope; ``created`` and the
+    outcome message are the payloads joined.
+    """
+    evil = payloads(marker)
+    b = Builder("pull", f"{REG}/team/app:1.0")
+    b.trace.created = joined(marker)
+    for name, value in evil.items():
+        quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+        b.add("GET", f"http://{REG}/v2/team/app/manifests/1.0", 401, step=value, reason=value, headers=[
+            ("WWW-Authenticate", f'Bearer realm="http://{AUTH}/token",service="registry.test",scope="{quoted}"')])
+        b.add("GET", f"http://{AUTH}/token?service=registry.test&scope={quote(value, safe='')}", 200,
+              step=f"{value} ({name})", resp_body=json_body({"token": "<redacted>", "expires_in": 300}))
+        b.add("GET", f"http://{REG}/v2/team/app/blobs/{dg(name)}", None, step=f"fetch layer {value}", error=value)
+    return b.done("failed", joined(marker))
 
 
 def protocol_traces(marker: Path) -> dict[str, Trace]:

@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 from explorer.protocol import headers
 from explorer.sample import build_sample
 from tests.infra.runner import run_cli
-from tests.infra.schemas import validate_trace
 from tests.integration.helpers import core_signature, traced
 
 
@@ -116,15 +115,14 @@ def test_delete_and_referrers_need_a_digest(tmp_path):
         run = run_cli("trace", verb, "127.0.0.1:5000/team/app:1.0", "-o", str(out))
         assert run.code == 2
         assert run.stderr.startswith(f"error: 127.0.0.1:5000/team/app:1.0 names no digest; {verb} takes IMAGE@sha256:")
-        assert json.loads(out.read_text())["exchanges"] == []
-        validate_trace(out)
+        assert not out.exists()  # a usage error writes no trace
 
 
 def test_bad_tag_and_bad_chunk_size_exit_2(tmp_path):
     run = run_cli("trace", "tag", "127.0.0.1:5000/team/app:1.0", "bad tag!", "-o", str(tmp_path / "t.json"))
     assert run.code == 2 and "invalid tag" in run.stderr
-    assert validate_trace(tmp_path / "t.json")["exchanges"] == []
+    assert not (tmp_path / "t.json").exists()
     out = tmp_path / "p.json"
     run = run_cli("trace", "push", "--sample", "127.0.0.1:5000/team/app:1", "--chunk-size", "lots", "-o", str(out))
     assert run.code == 2 and "--chunk-size 'lots' is not a size" in run.stderr
-    assert validate_trace(out)["exchanges"] == []
+    assert not out.exists()

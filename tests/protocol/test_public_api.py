@@ -34,9 +34,9 @@ PUBLIC = {
         "MANIFEST_TYPES", "OCI_ARTIFACT_MANIFEST", "OCI_CONFIG", "OCI_DESCRIPTOR", "OCI_EMPTY", "OCI_INDEX",
         "OCI_LAYER", "OCI_LAYER_GZIP", "OCI_LAYER_NONDISTRIBUTABLE", "OCI_LAYER_NONDISTRIBUTABLE_GZIP",
         "OCI_LAYER_NONDISTRIBUTABLE_ZSTD", "OCI_LAYER_ZSTD", "OCI_LAYOUT_HEADER", "OCI_MANIFEST", "OCTET_STREAM",
-        "Platform", "SCHEMA1_TYPES", "accept_header", "available_platforms", "base", "describe", "host_platform",
-        "is_image_manifest", "is_index", "is_layer", "is_manifest", "is_schema1", "is_textual", "parse_platform",
-        "platform_of", "select_platform",
+        "Platform", "SCHEMA1_TYPES", "accept_header", "available_platforms", "base", "config_platform", "describe",
+        "host_platform", "is_image_manifest", "is_index", "is_layer", "is_manifest", "is_schema1", "is_textual",
+        "parse_platform", "platform_of", "runs_on", "select_platform",
     ],
     "challenge": [
         "Challenge", "Scope", "TokenGrant", "covers", "merge_scopes", "parse_challenges", "parse_scope",

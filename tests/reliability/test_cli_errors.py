@@ -64,6 +64,13 @@ CASES: dict[str, tuple[list[str], str, str]] = {
     "delete without a digest": (["trace", "delete", "127.0.0.1:1/y:1"], "", "names no digest"),
     "bad chunk size": (["trace", "push", "--sample", "127.0.0.1:1/y:1", "--chunk-size", "lots"], "",
                        "--chunk-size 'lots' is not a size"),
+    "copy with both passwords on stdin": (["trace", "copy", REF, "127.0.0.1:2/y:1", "--src-username", "a",
+                                           "--src-password-stdin", "--dest-username", "b", "--dest-password-stdin"],
+                                          "p\nq\n", "standard input holds one password"),
+    "copy src-username without a password": (["trace", "copy", REF, "127.0.0.1:2/y:1", "--src-username", "a"], "",
+                                             "--src-username needs a password"),
+    "copy dest-password-stdin without user": (["trace", "copy", REF, "127.0.0.1:2/y:1", "--dest-password-stdin"],
+                                              "p\n", "--dest-password-stdin needs --dest-username"),
     # --- render / export / import ------------------------------------------------------------
     "unknown render format": (["render", "visio", "{trace:1}"], "", "unknown format 'visio'"),
     "unknown export format": (["export", "visio", "{trace:1}"], "", "unknown export format 'visio'"),
@@ -110,7 +117,9 @@ def check_usage_error(run: Run, fragment: str) -> None:
 def test_bad_invocation(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # should a row ever reach a registry, its default trace lands here
     args, stdin, fragment = CASES[case]
+    before = set(tmp_path.iterdir())
     check_usage_error(run_cli(*_fill(args, tmp_path), stdin=stdin), fragment)
+    assert not [p for p in set(tmp_path.iterdir()) - before if p.name.endswith(".trace.json")]  # no trace file
 
 
 def test_oci_layout_that_is_a_file(registry_anonymous, tmp_path):
@@ -120,6 +129,7 @@ def test_oci_layout_that_is_a_file(registry_anonymous, tmp_path):
                   "--oci-layout", str(blocker))
     assert run.code == 2, run.output
     assert f"{blocker} exists and is not a directory" in run.stderr.splitlines()[0]
+    assert not (tmp_path / "t.json").exists()  # refused before any request: a usage error writes no trace
 
 
 def test_debug_adds_the_traceback(tmp_path):
