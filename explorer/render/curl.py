@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shlex
 
-from explorer.render import scripts
+from explorer.render import script_values, scripts
 from explorer.render.base import RenderOptions, add_filter
 from explorer.trace import Trace
 
@@ -34,6 +34,7 @@ def word(value: object) -> str:
     return shlex.quote(str(value))
 
 
+add_filter("comment", script_values.comment)
 add_filter("sh", word)
 
 

@@ -11,7 +11,7 @@ at run time and are never written into the script.
 
 from __future__ import annotations
 
-from explorer.render import scripts
+from explorer.render import script_values, scripts
 from explorer.render.base import RenderOptions, add_filter
 from explorer.trace import Trace
 
@@ -30,6 +30,7 @@ def literal(value: object) -> str:
     return repr(value)
 
 
+add_filter("comment", script_values.comment)
 add_filter("py", literal)
 
 
