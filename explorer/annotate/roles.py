@@ -10,12 +10,21 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from explorer.annotate.model import Participant
+from explorer.errors import MalformedHeader
 from explorer.protocol import challenge
 from explorer.trace import Exchange
 
 def netloc_of(url: str) -> str:
     netloc = urlsplit(url).netloc.lower()
     return netloc.rpartition("@")[2]
+
+
+def challenges_of(values: list[str]) -> list[challenge.Challenge]:
+    """The recorded WWW-Authenticate challenges; none for a header no client could parse (a hostile trace)."""
+    try:
+        return challenge.parse_challenges(values)
+    except MalformedHeader:
+        return []
 
 
 def is_registry_path(path: str) -> bool:
@@ -47,7 +56,7 @@ class Roles:
                 self.registry.add(netloc_of(url))
             if resp is None:
                 continue
-            for ch in challenge.parse_challenges(resp.header_list("www-authenticate")):
+            for ch in challenges_of(resp.header_list("www-authenticate")):
                 if ch.scheme.lower() == "bearer" and ch.realm:
                     self.realms.add(ch.realm.split("?")[0])
             location = resp.header("location")

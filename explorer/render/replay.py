@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
-from explorer.protocol import challenge, digest as digests, endpoints, mediatypes
+from explorer.annotate.roles import challenges_of
+from explorer.protocol import digest as digests, endpoints, mediatypes
 from explorer.trace import Exchange
 
 __all__ = ["Action", "Parameters", "base_url", "digests_in_manifest", "manifest_text", "parameters", "plan",
@@ -214,7 +215,7 @@ def parameters(annotated: AnnotatedTrace) -> Parameters:
                 auth, credentials = ("basic" if auth == "anonymous" else auth), True
         elif a.participant.role.startswith("Auth") and authorization == "basic":
             credentials = True
-        for ch in challenge.parse_challenges(resp.header_list("www-authenticate") if resp else []):
+        for ch in challenges_of(resp.header_list("www-authenticate") if resp else []):
             if ch.scheme == "bearer" and realm is None:
                 realm, service = ch.realm, ch.service
     return Parameters(registries, repositories, reference, _digest_names(a.exchange for a in annotated.exchanges),

@@ -22,7 +22,7 @@ from explorer.protocol import digest as digests, mediatypes, reference
 from explorer.protocol.quoting import quote
 
 __all__ = ["UnsafeTraceValue", "comment", "digest", "header_value", "json_object", "platform", "query", "registry_url",
-           "repository", "tag", "tag_or_digest"]
+           "repository", "request_url", "tag", "tag_or_digest"]
 
 
 class UnsafeTraceValue(UsageError):
@@ -36,7 +36,7 @@ def _refuse(what: str, value: str, rule: str) -> UnsafeTraceValue:
 
 def registry_url(url: str) -> str:
     """``http(s)://host[:port]`` with a host of the reference grammar, else refused."""
-    parts = urlsplit(url) if "\n" not in url and "\r" not in url else None
+    parts = urlsplit(url) if _URL.fullmatch(url) else None
     if parts is None or parts.scheme not in ("http", "https") or parts.path or parts.query or parts.fragment:
         raise _refuse("registry", url, "a registry is http(s)://host[:port]")
     host = parts.netloc
@@ -44,6 +44,13 @@ def registry_url(url: str) -> str:
         reference.parse_registry(host)
     except UsageError:
         raise _refuse("registry host", host, "a DNS name, IPv4 or [IPv6] with an optional :port") from None
+    return url
+
+
+def request_url(url: str) -> str:
+    """A recorded request URL: printable ASCII without spaces (a real client percent-encodes the rest)."""
+    if not _URL.fullmatch(url):
+        raise _refuse("request URL", url, "printable ASCII, percent-encoded")
     return url
 
 
@@ -104,6 +111,9 @@ def header_value(name: str, value: str) -> str:
     if not _HEADER.fullmatch(value):
         raise _refuse(f"{name} header", value, "printable ASCII")
     return value
+
+
+_URL = re.compile(r"[\x21-\x7e]+", re.ASCII)
 
 
 def comment(text: object) -> str:

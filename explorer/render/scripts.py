@@ -30,10 +30,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from explorer.annotate import AnnotatedTrace, annotate
-from explorer.protocol import mediatypes
+from urllib.parse import urlsplit
+
+from explorer.protocol import digest as digests, endpoints, mediatypes
+from explorer.protocol.quoting import quote
 from explorer.render import script_values as check
 from explorer.render.base import RenderOptions, render_template
-from explorer.render.replay import Action, manifest_text, parameters, plan
+from explorer.render.replay import Action, base_url, manifest_text, parameters, plan
 from explorer.trace import Trace
 
 __all__ = ["Parameter", "PushedManifest", "Script", "Step", "Value", "build", "render"]
@@ -134,16 +137,28 @@ class _Builder:
             "Accept", max(set(accepts), key=accepts.count) if accepts else mediatypes.accept_header())
 
     def check_actions(self) -> None:
-        """Refuse (exit 2) a trace whose protocol values a script would build URLs or paths from."""
-        for url in self.params.registries:
-            check.registry_url(url)
+        """Refuse (exit 2) a trace whose protocol values a script would build URLs or paths from.
+
+        Every registry host must be a host; a registry request the endpoint table cannot read (a tag,
+        repository or digest outside the grammar makes its path unreadable) is refused too,
+        rather than silently left out of the script.
+        """
+        for a in self.annotated.exchanges:
+            if not a.participant.role.startswith("Registry"):
+                continue  # scripts never repeat requests to other hosts: their URLs stay comments at most
+            url = check.request_url(a.exchange.request.url)
+            check.registry_url(base_url(url))
+            if endpoints.classify(a.exchange.request.method, url) is None:
+                raise check.UnsafeTraceValue(f"cannot export a script: the trace's registry request "
+                                             f"{quote(urlsplit(url).path)} is not a registry API path "
+                                             "(a name, tag or digest outside the protocol's grammar)")
         for a in self.actions:
             for name in (a.repository, a.source):
                 if name:
                     check.repository(name)
             if a.reference:
                 check.tag_or_digest(a.reference)
-            if a.digest:
+            if a.digest and a.kind not in ("manifest", "push-manifest"):  # those are what a registry said
                 check.digest(a.digest)
             if a.query:
                 check.query(a.query)
@@ -190,11 +205,11 @@ class _Builder:
         manifests = []
         for a in pushed:
             reference = Value(name="REFERENCE") if a.reference == tagged.reference else Value(literal=a.reference)
-            if a.body is None and not a.digest:
-                self.skip(a)
+            if a.body is None and (not a.digest or not digests.is_valid(a.digest)):
+                self.skip(a)  # neither the text nor a digest to read it from SOURCE by
                 continue
-            manifests.append(PushedManifest(reference, a.media_type or mediatypes.OCI_MANIFEST, a.digest or "",
-                                            a.body, self.comment(a)))
+            manifests.append(PushedManifest(reference, a.media_type or mediatypes.OCI_MANIFEST,
+                                            check.digest(a.digest) if a.body is None else "", a.body, self.comment(a)))
         return params, manifests
 
     def copy(self) -> list[Parameter]:

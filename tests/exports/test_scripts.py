@@ -146,7 +146,7 @@ def test_the_push_script_uploads_in_the_traced_chunk_size(push_trace):
     trace = tracefile.load(push_trace[0])
     assert sum(ex.request.method == "PATCH" for ex in trace.exchanges) >= 6
     assert "CHUNK_SIZE=4096" in curl.render(trace, RenderOptions())
-    assert "CHUNK_SIZE = (os.environ.get('CHUNK_SIZE') or '4096')" in python.render(trace, RenderOptions())
+    assert 'CHUNK_SIZE = int(os.environ.get("CHUNK_SIZE") or 4096)' in python.render(trace, RenderOptions())
 
 
 @pytest.fixture(scope="module")
