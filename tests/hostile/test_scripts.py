@@ -283,3 +283,21 @@ def test_credentials_never_reach_a_storage_host_or_a_foreign_upload_location(lan
                    for s in registry.seen)  # the registry's own realm asked and got them
         assert {s.method for s in storage.seen} >= {"GET", "PUT"}, storage.seen  # the scripts did go there
         assert not any(s.carries(CANARY_PASSWORD) for s in storage.seen), storage.seen
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_password_to_a_plain_http_realm_elsewhere(language, tmp_path):
+    """A registry naming a plain-http token realm that is not loopback gets no Basic credentials sent
+    there: the script stops with one line before any connection (Basic to a realm only over TLS or loopback)."""
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        return 401, [("WWW-Authenticate", 'Bearer realm="http://realm.invalid/token",service="x"')], b""
+
+    with Hostile(answer=answer) as registry:
+        exported, script = export(language, _pull_trace_of(registry.host), tmp_path)
+        assert exported.code == 0, exported.output
+        done = run(language, script, tmp_path, {"REGISTRY": registry.url, "REGISTRY_USERNAME": "me",
+                                                "REGISTRY_PASSWORD": CANARY_PASSWORD})
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("error: not sending REGISTRY_USERNAME's password to http://realm.invalid/token:"
+                                   " a token realm needs https or loopback"), done.stderr
+    assert not any(s.carries(CANARY_PASSWORD) for s in registry.seen)
