@@ -189,3 +189,22 @@ def test_copy_script_between_two_registries(language, image, platform, copy_trac
     assert "uploaded" in done.stdout and "mounted" not in done.stdout
     again = run_script(language, copy_trace, [], env, tmp_path)  # everything is there: nothing moves
     assert again.returncode == 0 and "uploaded" not in again.stdout and "skipped" in again.stdout, again.stdout
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("command", [["tags", "test/multi", "-n", "1"], ["manifest", "test/small:1.0"]])
+def test_other_operations_replay_step_by_step(language, command, live, tmp_path):
+    """Traces that are not a pull, push or copy become one step per request, sent again as recorded."""
+    registry = live("token")
+    recorded = tmp_path / "other.trace.json"
+    args, stdin = login_args(registry)
+    target = f"{registry.host}/{command[1]}"
+    run = run_cli("trace", command[0], target, *command[2:], "-o", str(recorded), "-q", *args, stdin=stdin)
+    assert run.code == 0, run.output
+    done = run_script(language, recorded, [registry.url], script_env(registry), tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("done")
+    if command[0] == "tags":
+        assert done.stdout.count('ok 200 {"name":"test/multi","tags":["1.0"]}') >= 1, done.stdout
+    else:
+        assert done.stdout.count("ok manifest") >= 1 and "ok /v2/test/small/manifests/1.0: 200" in done.stdout, done.stdout
