@@ -36,7 +36,7 @@ from explorer.protocol import digest as digests, endpoints, mediatypes
 from explorer.protocol.quoting import quote
 from explorer.render import script_values as check
 from explorer.render.base import RenderOptions, render_template
-from explorer.render.replay import Action, base_url, manifest_text, parameters, plan
+from explorer.render.replay import Action, base_url, digests_in_manifest, manifest_text, parameters, plan
 from explorer.trace import Trace
 
 __all__ = ["Parameter", "PushedManifest", "Script", "Step", "Value", "build", "render"]
@@ -205,6 +205,8 @@ class _Builder:
         manifests = []
         for a in pushed:
             reference = Value(name="REFERENCE") if a.reference == tagged.reference else Value(literal=a.reference)
+            for _role, listed in digests_in_manifest(check.json_object(a.body) or {}):
+                check.digest(listed)  # the script names files in SOURCE and URLs after them
             if a.body is None and (not a.digest or not digests.is_valid(a.digest)):
                 self.skip(a)  # neither the text nor a digest to read it from SOURCE by
                 continue

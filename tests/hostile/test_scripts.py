@@ -301,3 +301,35 @@ def test_no_password_to_a_plain_http_realm_elsewhere(language, tmp_path):
     assert done.stderr.strip() == ("error: not sending REGISTRY_USERNAME's password to http://realm.invalid/token:"
                                    " a token realm needs https or loopback"), done.stderr
     assert not any(s.carries(CANARY_PASSWORD) for s in registry.seen)
+
+
+def _crafted_har(registry: str, digest: str, upload: bool) -> dict:
+    """A captured push whose blob digest and manifest point at a local file (issue 13's reproduction)."""
+    from tests.exports.test_har import _entry
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "layers": [],
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest,
+                                      "size": 2}})
+    entries = [
+        _entry("GET", f"{registry}/v2/", 200, [], []),
+        _entry("POST", f"{registry}/v2/team/app/blobs/uploads/", 202, [],
+               [("location", "/v2/team/app/blobs/uploads/u1")]),
+        *([_entry("PUT", f"{registry}/v2/team/app/blobs/uploads/u1?digest={digest}", 201, [], [])] if upload else []),
+        _entry("PUT", f"{registry}/v2/team/app/manifests/1.0", 201, [("content-type", OCI_MANIFEST)], [],
+               post={"mimeType": OCI_MANIFEST, "text": manifest}),
+    ]
+    return {"log": {"version": "1.2", "creator": {"name": "crafted", "version": "1"}, "entries": entries}}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("digest", ["sha256:../../../../etc/hostname", "sha256:..%2F..%2F..%2Fetc%2Fhostname"])
+@pytest.mark.parametrize("upload", [True, False], ids=["in-the-upload-url", "in-the-manifest-only"])
+def test_a_crafted_digest_in_a_har_is_refused_at_export(language, digest, upload, tmp_path):
+    har = tmp_path / "capture.har"
+    har.write_text(json.dumps(_crafted_har("http://127.0.0.1:5000", digest, upload)))
+    imported = run_cli("import", "har", str(har), "-o", str(tmp_path / "capture.trace.json"))
+    assert imported.code == 0, imported.output
+    exported = run_cli("export", language, str(tmp_path / "capture.trace.json"), "-o", str(tmp_path / "out"))
+    assert exported.code == 2, exported.output
+    lines = exported.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot export a script"), exported.stderr
+    assert not (tmp_path / "out").exists()
