@@ -208,3 +208,33 @@ def test_other_operations_replay_step_by_step(language, command, live, tmp_path)
         assert done.stdout.count('ok 200 {"name":"test/multi","tags":["1.0"]}') >= 1, done.stdout
     else:
         assert done.stdout.count("ok manifest") >= 1 and "ok /v2/test/small/manifests/1.0: 200" in done.stdout, done.stdout
+
+
+@pytest.fixture(scope="module")
+def push_index_trace(live, seeded_images, tmp_path_factory) -> tuple[Path, Path]:
+    """A real push of test/multi's two-platform index (children by digest, then the index by tag)."""
+    registry = live("anonymous")
+    work = tmp_path_factory.mktemp("push-index")
+    layout = work / "layout"
+    seeded_images[MULTI].write_layout(layout, "1.0")
+    out = work / "push.trace.json"
+    run = run_cli("trace", "push", f"{layout}:1.0", f"{registry.host}/exports/pushed-index:1.0", "-o", str(out), "-q")
+    assert run.code == 0, run.output
+    return out, layout
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_push_script_of_an_index(language, push_index_trace, live, seeded_images, tmp_path):
+    trace_path, layout = push_index_trace
+    registry = live("basic")
+    repository = f"exports/index-{language}-{secrets.token_hex(3)}"
+    env = {**script_env(registry), "REPOSITORY": repository, "SOURCE": str(layout)}
+    done = run_script(language, trace_path, [registry.url], env, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    image = seeded_images[MULTI]
+    assert skopeo_inspect(f"docker://{registry.host}/{repository}:1.0", raw=True, creds=registry.creds) == \
+        image.manifest()
+    assert done.stdout.count("pushed as") == 3, done.stdout  # two platform manifests, then the index
+    again = run_script(language, trace_path, [registry.url], env, tmp_path)
+    assert again.returncode == 0 and "uploaded" not in again.stdout and "pushed as" not in again.stdout, \
+        again.stdout + again.stderr
