@@ -184,14 +184,11 @@ class _Builder:
                     return str(check.platform(str(picked)))
         return DEFAULT_PLATFORM
 
-    def reference_of(self, action: Action) -> str:
-        return self.params.reference if self.params.reference and action.kind == "manifest" else action.reference or ""
-
     def pull(self) -> list[Parameter]:
         got = self.first("manifest", "GET")
         return [Parameter("REGISTRY", got.registry, "registry base URL"),
                 Parameter("REPOSITORY", got.repository or "", "repository"),
-                Parameter("REFERENCE", self.reference_of(got), "the tag (or digest) to pull"),
+                Parameter("REFERENCE", got.reference or "", "the tag (or digest) to pull"),
                 Parameter("PLATFORM", self.platform(), "os/arch[/variant] picked from an index")]
 
     def push(self) -> tuple[list[Parameter], list[PushedManifest]]:
@@ -220,7 +217,7 @@ class _Builder:
         tagged = next((a for a in reversed(pushed) if a.reference and ":" not in a.reference), pushed[-1])
         return [Parameter("SOURCE_REGISTRY", got.registry, "source registry base URL"),
                 Parameter("SOURCE_REPOSITORY", got.repository or "", "source repository"),
-                Parameter("SOURCE_REFERENCE", self.reference_of(got), "source tag (or digest)"),
+                Parameter("SOURCE_REFERENCE", got.reference or "", "source tag (or digest)"),
                 Parameter("DEST_REGISTRY", tagged.registry, "destination registry base URL"),
                 Parameter("DEST_REPOSITORY", tagged.repository or "", "destination repository"),
                 Parameter("DEST_REFERENCE", tagged.reference or "", "destination tag"),

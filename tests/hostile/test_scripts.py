@@ -115,7 +115,8 @@ def _pushed_manifest_trace(marker: Path) -> tracefile.Trace:
     """A push whose manifest text (sent again as recorded) carries every payload in an annotation."""
     from tests.render.factory import REG, Builder, body, dg
     text = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "annotations": {"evil": joined(marker)},
-                       "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": dg("c"), "size": 2},
+                       "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": dg("c"),
+                                  "size": 2},
                        "layers": []}, ensure_ascii=False)
     b = Builder("push", f"{REG}/team/app:1.0", command=["regexplore", "trace", "push", joined(marker)])
     b.trace.created = joined(marker)
@@ -195,7 +196,8 @@ def test_digests_a_hostile_registry_serves_name_no_url_and_no_file(language, tmp
     marker = marker_path(tmp_path)
     for number, evil in enumerate(["sha256:../../../../PWNED", f"sha256:$(touch {marker})", "sha256:x\ntouch PWNED"]):
         index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-            {"mediaType": OCI_MANIFEST, "digest": evil, "size": 9, "platform": {"os": "linux", "architecture": "amd64"}}]})
+            {"mediaType": OCI_MANIFEST, "digest": evil, "size": 9,
+             "platform": {"os": "linux", "architecture": "amd64"}}]})
         served = {"/v2/team/app/manifests/1.0": (OCI_MANIFEST, _manifest([evil])),
                   "/v2/team/app/manifests/2.0": (OCI_INDEX, index.encode())}
 
