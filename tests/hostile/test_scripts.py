@@ -335,3 +335,21 @@ def test_a_crafted_digest_in_a_har_is_refused_at_export(language, digest, upload
     lines = exported.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot export a script"), exported.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_oversized_manifest_is_refused_not_held(language, tmp_path):
+    big = b'{"schemaVersion": 2, "pad": "' + b"x" * (5 * 1024 * 1024) + b'"}'
+
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        if "/manifests/" in path:
+            return 200, [("Content-Type", OCI_MANIFEST)], big
+        return plain_registry(method, path, headers)
+
+    with Hostile(answer=answer) as registry:
+        exported, script = export(language, _pull_trace_of(registry.host), tmp_path)
+        assert exported.code == 0, exported.output
+        done = run(language, script, tmp_path, {"REGISTRY": registry.url})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "4 MiB" in done.stderr or "larger than 4194304 bytes" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()

@@ -47,6 +47,7 @@ SOURCE = Path(os.environ.get("SOURCE") or ".")
 CHUNK_SIZE = int(os.environ.get("CHUNK_SIZE") or 0)  # bytes per PATCH; 0 = one PUT per blob
 CHUNK = 1024 * 1024  # bytes read or written at a time: blobs are streamed, never held in memory
 DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
+MANIFEST_LIMIT = 4 * 1024 * 1024  # what distribution accepts; a longer answer is refused, not held
 
 
 def say(message: str) -> None:
@@ -253,9 +254,15 @@ class Registry:
 
     def fetch_manifest(self, repository: str, reference: str, keep: bool = False) -> Manifest:
         """end-3: a tag (or digest) → a manifest; its digest is of the exact bytes served."""
-        response = check(self.client.get(self.url(f"/v2/{repository}/manifests/{reference}"),
-                                         headers={"Accept": ACCEPT}), 200)
-        manifest = Manifest(response.content, response.headers.get("Content-Type", ""))
+        with self.client.stream("GET", self.url(f"/v2/{repository}/manifests/{reference}"),
+                                headers={"Accept": ACCEPT}) as response:
+            check(response, 200)
+            content = b""
+            for chunk in response.iter_bytes(CHUNK):
+                content += chunk
+                if len(content) > MANIFEST_LIMIT:
+                    fail(f"the manifest {repository}:{reference} is larger than {MANIFEST_LIMIT} bytes; refusing it")
+        manifest = Manifest(content, response.headers.get("Content-Type", ""))
         served = response.headers.get("Docker-Content-Digest")
         if served and served != manifest.digest:
             fail(f"Docker-Content-Digest says {served} but the manifest hashes to {manifest.digest}")

@@ -130,7 +130,8 @@ authorize() {
 send() {  # send METHOD URL OUTFILE [curl options…]: sets STATUS and FINAL (the URL that answered)
   local method="$1" url="$2" out="$3"; shift 3
   local verb=(-X "$method") result; [ "$method" = HEAD ] && verb=(--head)
-  result="$("${CURL[@]}" "${verb[@]}" -D "$HEADERS" -o "$out" -w '%{http_code} %{url_effective}' -H @"$STATE/auth" "$@" "$url")"
+  result="$("${CURL[@]}" "${verb[@]}" -D "$HEADERS" -o "$out" -w '%{http_code} %{url_effective}' -H @"$STATE/auth" "$@" "$url")" ||
+    fail "$method $url: curl stopped (exit $?; 63: a manifest over 4 MiB)"
   STATUS="${result%% *}"; FINAL="${result#* }"
 }
 
@@ -169,7 +170,7 @@ ping_registry() {  # end-1: is this a v2 registry?
 }
 
 fetch_manifest() {  # end-3: repository reference file [keep] — FILE, FILE.type and FILE.flat; keep: also into OUT
-  call GET "$BASE/v2/$1/manifests/$2" "repository:$1:pull" "$3" -H "Accept: $ACCEPT"; expect 200
+  call GET "$BASE/v2/$1/manifests/$2" "repository:$1:pull" "$3" -H "Accept: $ACCEPT" --max-filesize 4194304; expect 200
   local digest="sha256:$(sha256_of "$3")" served; served="$(header Docker-Content-Digest)"
   [ -z "$served" ] || [ "$served" = "$digest" ] || fail "Docker-Content-Digest says $served, the manifest hashes to $digest"
   case "$2" in sha256:*) [ "$2" = "$digest" ] || fail "asked for $2, got $digest";; esac
