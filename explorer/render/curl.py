@@ -1,21 +1,24 @@
-"""A bash script of curl commands that does again what a trace did → ``templates/curl.sh.j2``.
+"""A bash script of curl commands following the protocol a trace shows → ``templates/curl.sh.j2``.
 
-Rule 1: pure; imports ``explorer.render`` (``scripts`` for the view model) and the stdlib.
-Rule 2: the script needs bash (3.2 is enough), curl and sha256sum/shasum: no jq. It
-learns the auth scheme from the registry's 401, gets its own tokens from the
-challenge's realm, keeps credentials and tokens in a private temporary file passed
-with ``curl -H @file`` (never on a command line, and curl does not forward such a
-header when a redirect changes host), streams blobs to ``OUT/blobs/sha256/<hex>``
-and verifies each digest with sha256sum. Registry, repositories and tag are
-parameters (first argument or environment); credentials are read from
-``REGISTRY_USERNAME``/``REGISTRY_PASSWORD`` at run time only.
+Rule 1: pure; imports ``explorer.render`` (``scripts`` for the view model, ``script_values``) and the stdlib.
+Rule 2: the script needs bash (3.2 is enough), curl, awk and sha256sum/shasum: no jq (a small
+awk reader flattens manifests to ``path<TAB>value`` lines). It learns the auth scheme from
+the registry's 401, gets its own tokens from the realm that registry's challenge names, keeps
+credentials and tokens in a private temporary file passed with ``curl -H @file`` (never on a
+command line), sends them only to the registry's own origin (curl drops them on a redirect to
+another host; a 401 from another origin is not answered), streams blobs to
+``OUT/blobs/sha256/<hex>`` and verifies each digest. Digests read from a manifest are checked
+(``sha256:<64 hex>``) before they name a URL or a file.
+Rule 3: every value is a shell word: parameters as ``"$NAME"``, literals single-quoted
+(:func:`shlex.quote`), defaults assigned on their own lines; free text only in comments
+(``comment`` filter: one printable line).
 """
 
 from __future__ import annotations
 
 import shlex
 
-from explorer.render import scripts
+from explorer.render import script_values, scripts
 from explorer.render.base import RenderOptions, add_filter
 from explorer.trace import Trace
 
@@ -34,6 +37,7 @@ def word(value: object) -> str:
     return shlex.quote(str(value))
 
 
+add_filter("comment", script_values.comment)
 add_filter("sh", word)
 
 

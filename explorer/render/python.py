@@ -1,17 +1,18 @@
-"""A standalone Python script (httpx only) that does again what a trace did → ``templates/python.py.j2``.
+"""A standalone Python script (httpx only) following the protocol a trace shows → ``templates/python.py.j2``.
 
-Rule 1: pure; imports ``explorer.render`` (``scripts`` for the view model) and the stdlib.
-Rule 2: the script reads like teaching code: one function per endpoint, an
-``httpx.Auth`` that answers 401 challenges as docker does, blobs streamed to
-``OUT/blobs/sha256/<hex>`` and verified, uploads read from ``SOURCE``. The
-registry, repositories and tag are parameters (argument or environment, defaults
-from the trace); credentials come from ``REGISTRY_USERNAME``/``REGISTRY_PASSWORD``
+Rule 1: pure; imports ``explorer.render`` (``scripts`` for the view model, ``script_values``) and the stdlib.
+Rule 2: the script reads like teaching code: a ``Registry`` class with one method per endpoint,
+an ``httpx.Auth`` per registry that answers only that registry's 401 challenges (never another
+origin's, never a realm over plain http off loopback), blobs streamed to ``OUT/blobs/sha256/<hex>``
+and verified, uploads read from ``SOURCE``. Credentials come from ``<SIDE>_USERNAME``/``_PASSWORD``
 at run time and are never written into the script.
+Rule 3: every value is a ``repr`` literal or a parameter's name; free text only in comments and
+the docstring (``comment`` filter: one printable line, no quotes or backslashes).
 """
 
 from __future__ import annotations
 
-from explorer.render import scripts
+from explorer.render import script_values, scripts
 from explorer.render.base import RenderOptions, add_filter
 from explorer.trace import Trace
 
@@ -30,6 +31,7 @@ def literal(value: object) -> str:
     return repr(value)
 
 
+add_filter("comment", script_values.comment)
 add_filter("py", literal)
 
 

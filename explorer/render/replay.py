@@ -26,7 +26,8 @@ from explorer.annotate.challenges import readable_challenges
 from explorer.protocol import digest as digests, endpoints, mediatypes
 from explorer.trace import Exchange
 
-__all__ = ["Action", "Parameters", "base_url", "digests_in_manifest", "parameters", "plan", "repository_of"]
+__all__ = ["Action", "Parameters", "base_url", "digests_in_manifest", "manifest_text", "parameters", "plan",
+           "repository_of"]
 
 @dataclass(frozen=True)
 class Parameters:
@@ -113,7 +114,7 @@ def _json(text: str | None) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _manifest_text(ex: Exchange) -> tuple[str | None, str | None]:
+def manifest_text(ex: Exchange) -> tuple[str | None, str | None]:
     """(manifest JSON text, its digest) carried by a manifest GET response or PUT request."""
     req, resp = ex.request, ex.response
     match = endpoints.classify(req.method, req.url)
@@ -161,7 +162,7 @@ def _digest_names(exchanges: Iterable[Exchange]) -> dict[str, str]:
     fetched = {m.reference for ex in exchanges
                if (m := endpoints.classify(ex.request.method, ex.request.url)) and m.endpoint.id == "end-3"}
     for ex in exchanges:
-        text, got = _manifest_text(ex)
+        text, got = manifest_text(ex)
         data = _json(text)
         if data is None or got is None:
             continue
