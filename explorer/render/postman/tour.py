@@ -1,12 +1,14 @@
 """The whole registry API as a Postman tour: every endpoint, runnable top to bottom on an empty repository.
 
-Rule 1: pure data and one builder; imports ``explorer.protocol``, ``explorer.render.postman``
-and the standard library. ``postman.all_endpoints`` is the public entry point
-(``regexplore export postman --all-endpoints``).
+Rule 1: pure data and one builder; imports ``explorer.protocol``, this package's shapes and
+snippets, and the standard library. ``postman.all_endpoints`` is the public entry point
+(``regexplore export postman --all-endpoints``). No trace value reaches it: its scripts
+are fixed text.
 
 Rule 2: one collection for every kind of registry. Folder 1 probes ``/v2/`` without
 credentials and records what the challenge asks for (``authScheme`` = ``none``, ``basic``
-or ``bearer``); for Bearer it fetches one token covering every scope the tour needs.
+or ``bearer``); for Bearer it fetches one token covering every scope the tour needs from
+the realm that challenge names (the only other host that sees the credentials).
 Every later folder's pre-request script hands the credentials to Postman's own auth
 helpers (``pm.request.authorizeUsing``), so the same file passes against anonymous,
 htpasswd and token registries (credentials via ``--env-var username=… --env-var password=…``).
@@ -23,13 +25,14 @@ manifest naming both (an artifact in OCI 1.1 terms: its config media type says w
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 from explorer.protocol import endpoints
 from explorer.render.base import RenderOptions
-from explorer.render.postman import NOAUTH, SCHEMA, url_object
+from explorer.render.postman.shapes import BASIC, NOAUTH, SCHEMA, script, url_object, variables
+from explorer.render.postman.snippets import (ABSOLUTE, BEARER_CHALLENGE, CHALLENGE, TOKEN_GRANT, body_hashes_to,
+                                              literal, status_is, variable)
 
 __all__ = ["FOLDERS", "collection"]
 
@@ -63,25 +66,16 @@ ATTACH_CREDENTIALS = [
     "  password: pm.variables.get(\"password\")});",
 ]
 READ_CHALLENGE = [
-    "const challenge = pm.response.headers.get(\"WWW-Authenticate\") || \"\";",
-    "const param = (name) => (challenge.match(new RegExp(name + '=\"([^\"]*)\"')) || [])[1] || \"\";",
+    *CHALLENGE,
     "const scheme = pm.response.code === 200 ? \"none\" : (/^bearer/i.test(challenge) ? \"bearer\" : \"basic\");",
     "pm.collectionVariables.set(\"authScheme\", scheme);",
-    "if (scheme === \"bearer\") { pm.collectionVariables.set(\"realm\", param(\"realm\")); "
-    "pm.collectionVariables.set(\"service\", param(\"service\")); }",
+    BEARER_CHALLENGE,
     "console.log(\"this registry wants: \" + scheme + (challenge ? \" (\" + challenge + \")\" : \"\"));",
 ]
-ABSOLUTE = ("const absolute = (location) => /^[a-z][a-z0-9+.-]*:/i.test(location) ? location : "
-            "(pm.request.url.protocol || \"http\") + \"://\" + pm.request.url.getRemote() + location;")
 STORE_LOCATION = [ABSOLUTE, "pm.collectionVariables.set(\"uploadLocation\", absolute(pm.response.headers.get(\"Location\")));"]
 
 
-def _status(*codes: int) -> str:
-    if len(codes) == 1:
-        return f'pm.test("status {codes[0]}", function () {{ pm.response.to.have.status({codes[0]}); }});'
-    listed = ", ".join(map(str, codes))
-    return (f'pm.test("status is one of {listed}", function () {{ '
-            f"pm.expect(pm.response.code).to.be.oneOf([{listed}]); }});")
+_status = status_is
 
 
 def _header(name: str, variable: str | None = None) -> str:
@@ -96,14 +90,12 @@ def _error(code: str) -> str:
             f'.map((e) => e.code)).to.include("{code}"); }});')
 
 
-def _body_digest(variable: str) -> str:
-    return (f'pm.test("the body hashes to {{{{{variable}}}}}", function () {{ const c = require("crypto-js"); '
-            f'pm.expect("sha256:" + c.SHA256(c.lib.WordArray.create(pm.response.stream)).toString())'
-            f'.to.eql(pm.variables.get("{variable}")); }});')
+def _body_digest(name: str) -> list[str]:
+    return body_hashes_to(variable(name), f"the body hashes to {{{{{name}}}}}")
 
 
 def _skip_unless(condition: str, why: str) -> list[str]:
-    return [f"if (!({condition})) {{ console.log({json.dumps('skipped: ' + why)}); pm.execution.skipRequest(); }}"]
+    return [f"if (!({condition})) {{ console.log({literal('skipped: ' + why)}); pm.execution.skipRequest(); }}"]
 
 
 def _request(eid: str | None, title: str, method: str, raw: str, *, tests: list[str], teach: str,
@@ -117,9 +109,9 @@ def _request(eid: str | None, title: str, method: str, raw: str, *, tests: list[
         request["body"] = {"mode": "raw", "raw": body}
     if auth is not None:
         request["auth"] = auth
-    events = [{"listen": "test", "script": {"type": "text/javascript", "exec": tests}}]
+    events = [script("test", tests)]
     if pre:
-        events.insert(0, {"listen": "prerequest", "script": {"type": "text/javascript", "exec": pre}})
+        events.insert(0, script("prerequest", pre))
     item: dict[str, Any] = {"name": f"{eid} {title}" if eid else title, "event": events, "request": request}
     if not follow:
         item["protocolProfileBehavior"] = {"followRedirects": False}
@@ -138,14 +130,10 @@ def _discover() -> list[dict[str, Any]]:
                        "token server first). The test stores what it found in `authScheme`, `realm` and `service`."),
         _request(None, "token for the whole tour", "GET", "{{realm}}?service={{service}}&" + token_scopes +
                  "&account={{username}}",
-                 auth={"type": "basic", "basic": [{"key": "username", "value": "{{username}}", "type": "string"},
-                                                  {"key": "password", "value": "{{password}}", "type": "string"}]},
+                 auth=BASIC,
                  pre=[*_skip_unless('pm.collectionVariables.get("authScheme") === "bearer"', "no token server"),
                       'if (!pm.variables.get("username")) pm.request.authorizeUsing("noauth");'],
-                 tests=[_status(200), "const grant = pm.response.json();",
-                        'pm.test("a token came back", function () { pm.expect(grant.token || grant.access_token)'
-                        '.to.be.a("string"); });',
-                        'pm.collectionVariables.set("token", grant.token || grant.access_token);'],
+                 tests=[_status(200), *TOKEN_GRANT],
                  teach="Docker token auth (not part of the registry API): GET the challenge's realm with `service` "
                        "and one `scope` parameter per resource (`repository:NAME:pull,push,delete`, "
                        "`registry:catalog:*`), with Basic credentials or none (anonymous pull). The token server "
@@ -235,11 +223,11 @@ def _pull() -> list[dict[str, Any]]:
                  teach="HEAD resolves a tag to a digest and size without downloading (Docker Hub does not count it "
                        "as a pull). The `Accept` list matters: the digest you see depends on the formats you accept."),
         _request("end-3", "GET the manifest by tag", "GET", REPO + "/manifests/{{tag}}", headers=accept,
-                 tests=[_status(200), _header("Content-Type"), _body_digest("manifestDigest")],
+                 tests=[_status(200), _header("Content-Type"), *_body_digest("manifestDigest")],
                  teach="Content-Type is the manifest's media type; verify the body hashes to Docker-Content-Digest "
                        "(or to the digest you asked for)."),
         _request("end-3", "GET the manifest by digest", "GET", REPO + "/manifests/{{manifestDigest}}",
-                 headers=accept, tests=[_status(200), _body_digest("manifestDigest")],
+                 headers=accept, tests=[_status(200), *_body_digest("manifestDigest")],
                  teach="By digest the content can never change: pinned references are what reproducible pulls use."),
         _request("end-3", "GET a tag that does not exist", "GET", REPO + "/manifests/no-such-tag", headers=accept,
                  tests=[_status(404), _error("MANIFEST_UNKNOWN")],
@@ -249,7 +237,7 @@ def _pull() -> list[dict[str, Any]]:
                  tests=[_status(200), _header("Content-Length")],
                  teach="HEAD a blob for existence and size; Docker-Content-Digest comes back too."),
         _request("end-2", "GET the config blob", "GET", REPO + "/blobs/{{configDigest}}",
-                 tests=[_status(200), _body_digest("configDigest")],
+                 tests=[_status(200), *_body_digest("configDigest")],
                  teach="Blob GETs may answer 307 to a CDN or object store; Postman follows it and, like every "
                        "careful client, does not send the registry's Authorization to the other host. Always hash "
                        "what arrives."),
@@ -373,10 +361,10 @@ def collection(options: RenderOptions) -> dict[str, Any]:
     for n, (title, teach, build) in enumerate(FOLDERS):
         folder: dict[str, Any] = {"name": title, "description": teach, "item": build()}
         if n:
-            folder["event"] = [{"listen": "prerequest", "script": {"type": "text/javascript", "exec": ATTACH_CREDENTIALS}}]
+            folder["event"] = [script("prerequest", ATTACH_CREDENTIALS)]
         items.append(folder)
     title = options.title or "the registry API, every endpoint"
-    variables = [("registry", "http://127.0.0.1:5000", "registry base URL with scheme"),
+    values = [("registry", "http://127.0.0.1:5000", "registry base URL with scheme"),
                  ("repository", "regexplore/postman-tour", "an EMPTY repository the tour may push to and delete from"),
                  ("mountRepository", "", "mount target (default: <repository>-mounted)"),
                  ("tag", "tour", "the tag pushed"),
@@ -396,5 +384,5 @@ def collection(options: RenderOptions) -> dict[str, Any]:
                                 "2.8 answers."},
         "item": items,
         "auth": NOAUTH,
-        "variable": [{"key": k, "value": v, "type": "string", "description": d} for k, v, d in variables],
+        "variable": variables(values),
     }
