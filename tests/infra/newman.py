@@ -42,6 +42,9 @@ function next(i) {
                                          (f.error ? (f.error.test || f.error.name) + ": " + f.error.message : "?")),
       answers: (run.executions || []).filter((e) => e.response)
                                       .map((e) => [e.item.name, e.response.code]),
+      sent: (run.executions || []).filter((e) => e.response)
+                                   .map((e) => [e.item.name, e.request.method, e.response.code]),
+      variables: summary && summary.collection ? summary.collection.variables.toObject() : {},
     });
     next(i + 1);
   });
@@ -61,6 +64,8 @@ class NewmanRun:
     scripts_failed: int
     failures: list[str]
     answers: list[tuple[str, int]] = field(default_factory=list)  # (request name, status) of each request sent
+    sent: list[tuple[str, str, int]] = field(default_factory=list)  # (request name, method, status), same order
+    variables: dict[str, str] = field(default_factory=dict)  # the collection variables when the run ended
 
     @property
     def failed(self) -> int:
@@ -93,5 +98,6 @@ def run_collections(jobs: list[tuple[str, Path, dict[str, str]] | tuple[str, Pat
         raise AssertionError(f"newman batch timed out after {exc.timeout} s:\n{stderr[-3000:]}") from None
     if done.returncode != 0 or not done.stdout.strip():
         raise AssertionError(f"newman batch failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    runs = [{**r, "answers": [tuple(a) for a in r["answers"]]} for r in json.loads(done.stdout)]
+    runs = [{**r, "answers": [tuple(a) for a in r["answers"]], "sent": [tuple(a) for a in r["sent"]]}
+            for r in json.loads(done.stdout)]
     return {r["name"]: NewmanRun(**r) for r in runs}

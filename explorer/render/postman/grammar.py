@@ -2,7 +2,7 @@
 
 Rule 1: pure; imports ``explorer.annotate``, ``explorer.protocol`` and ``explorer.errors``.
 
-A collection turns the registry's hosts, repository names, tags and digests into variables
+Every request's host must be a host (``host[:port]``, http or https). A collection turns the registry's hosts, repository names, tags and digests into variables
 and URLs that newman sends. A value that breaks the distribution grammar (a tag holding
 ``$(…)``, a digest ``sha256:../../etc``, a host ``{{password}}.example``) is refused at
 export time with a one-line error (exit 2), naming the exchange. Free text (steps, errors,
@@ -12,6 +12,7 @@ reasons, header values, "Other" hosts' URLs) is not refused: it is made inert in
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlsplit
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
@@ -30,15 +31,21 @@ def _refuse(a: AnnotatedExchange, what: str) -> UsageError:
                       f"{quote(a.exchange.request.url, 60)}): {what}", _HINT)
 
 
-def _check_exchange(a: AnnotatedExchange) -> None:
-    url = a.exchange.request.url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise _refuse(a, f"the scheme must be http or https, not {quote(parts.scheme)}")
+def _check_host(a: AnnotatedExchange) -> None:
+    scheme, sep, rest = a.exchange.request.url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise _refuse(a, f"the scheme must be http or https, not {quote(scheme)}")
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]  # as sent: urlsplit drops CR, LF and tabs
     try:
-        reference.parse_registry(parts.netloc.rpartition("@")[2])
+        if host.strip() != host or not all(" " < ch <= "~" for ch in host):
+            raise UsageError(f"invalid host {quote(host)}: a host is printable ASCII, no spaces")
+        reference.parse_registry(host)
     except ExplorerError as exc:
-        raise _refuse(a, exc.message) from None
+        raise _refuse(a, exc.message.replace("invalid registry", "invalid host")) from None
+
+
+def _check_registry_request(a: AnnotatedExchange) -> None:
+    parts = urlsplit(a.exchange.request.url)
     path = parts.path
     if path in ("/v2", "/v2/"):
         return
@@ -66,10 +73,11 @@ def _is_tag(value: str) -> bool:
 
 
 def check(annotated: AnnotatedTrace) -> None:
-    """Refuse (UsageError, exit 2) a trace whose registry requests break the protocol grammar."""
+    """Refuse (UsageError, exit 2) a trace with a host, or a registry request, that breaks the protocol grammar."""
     for a in annotated.exchanges:
+        _check_host(a)
         if a.participant.role.startswith("Registry"):
-            _check_exchange(a)
+            _check_registry_request(a)
 
 
 def registry_realm(annotated: AnnotatedTrace) -> str | None:

@@ -34,8 +34,8 @@ def inert_text(text: str) -> str:
 
 
 def inert_header(text: str) -> str:
-    """A recorded header value: inert, and on one line (a header cannot hold CR or LF)."""
-    return inert_text("".join(" " if ch in "\r\n\0" else ch for ch in text))
+    """A recorded header name or value: inert, and only what HTTP may send (others percent-encoded)."""
+    return inert_text("".join(ch if ch == "\t" or " " <= ch <= "~" else quote(ch, safe="") for ch in text))
 
 
 def inert_url(url: str) -> str:
