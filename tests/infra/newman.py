@@ -26,7 +26,7 @@ const results = [];
 function next(i) {
   if (i === jobs.length) { process.stdout.write(JSON.stringify(results)); return; }
   const job = jobs[i];
-  process.stderr.write(`running ${job.name}\n`);
+  process.stderr.write(`running ${job.name} (${Math.round(process.uptime())} s)\n`);
   const options = {collection: job.collection, reporters: [], timeout: 60000, timeoutRequest: 15000,
                    envVar: Object.entries(job.env).map(([key, value]) => ({key, value}))};
   if (job.workingDir) Object.assign(options, {workingDir: job.workingDir, insecureFileRead: false});
@@ -43,8 +43,7 @@ function next(i) {
       answers: (run.executions || []).filter((e) => e.response)
                                       .map((e) => [e.item.name, e.response.code]),
       sent: (run.executions || []).filter((e) => e.response)
-                                   .map((e) => [e.item.name, e.request.method, e.response.code]),
-      variables: summary && summary.collection ? summary.collection.variables.toObject() : {},
+                                   .map((e) => [e.item.name, e.request.method, e.response.code, e.request.url.toString()]),
     });
     next(i + 1);
   });
@@ -64,8 +63,7 @@ class NewmanRun:
     scripts_failed: int
     failures: list[str]
     answers: list[tuple[str, int]] = field(default_factory=list)  # (request name, status) of each request sent
-    sent: list[tuple[str, str, int]] = field(default_factory=list)  # (request name, method, status), same order
-    variables: dict[str, str] = field(default_factory=dict)  # the collection variables when the run ended
+    sent: list[tuple[str, str, int, str]] = field(default_factory=list)  # (name, method, status, URL sent), same order
 
     @property
     def failed(self) -> int:
@@ -91,7 +89,7 @@ def run_collections(jobs: list[tuple[str, Path, dict[str, str]] | tuple[str, Pat
     spec.write_text(json.dumps([{"name": job[0], "collection": str(job[1]), "env": job[2],
                                  "workingDir": str(job[3]) if len(job) > 3 else None} for job in jobs]))
     try:
-        done = subprocess.run([node, "-e", _RUNNER, str(spec)], capture_output=True, text=True, timeout=300,
+        done = subprocess.run([node, "-e", _RUNNER, str(spec)], capture_output=True, text=True, timeout=600,
                               env={**os.environ, "NODE_PATH": str(modules)}, cwd=workdir)
     except subprocess.TimeoutExpired as exc:  # say which collection was running
         stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
