@@ -30,6 +30,7 @@ function next(i) {
   const options = {collection: job.collection, reporters: [], timeout: 60000, timeoutRequest: 15000,
                    envVar: Object.entries(job.env).map(([key, value]) => ({key, value}))};
   if (job.workingDir) Object.assign(options, {workingDir: job.workingDir, insecureFileRead: false});
+  const sent = [];  // every request sent, a test's pm.sendRequest included (newman's executions merge those)
   newman.run(options, (err, summary) => {
     const run = summary ? summary.run : {stats: {}, failures: []};
     const stat = (name) => (run.stats[name] || {total: 0, failed: 0});
@@ -40,12 +41,13 @@ function next(i) {
       scripts_failed: stat("testScripts").failed + stat("prerequestScripts").failed,
       failures: run.failures.map((f) => (f.source && f.source.name ? f.source.name + ": " : "") +
                                          (f.error ? (f.error.test || f.error.name) + ": " + f.error.message : "?")),
-      answers: (run.executions || []).filter((e) => e.response)
-                                      .map((e) => [e.item.name, e.response.code]),
-      sent: (run.executions || []).filter((e) => e.response)
-                                   .map((e) => [e.item.name, e.request.method, e.response.code, e.request.url.toString()]),
+      answers: [...new Set(run.executions || [])].filter((e) => e.response)
+                                                  .map((e) => [e.item.name, e.response.code]),
+      sent,
     });
     next(i + 1);
+  }).on("request", (err, o) => {
+    if (o && o.response && o.item) sent.push([o.item.name, o.request.method, o.response.code, o.request.url.toString()]);
   });
 }
 next(0);
@@ -62,8 +64,9 @@ class NewmanRun:
     assertions_failed: int
     scripts_failed: int
     failures: list[str]
-    answers: list[tuple[str, int]] = field(default_factory=list)  # (request name, status) of each request sent
-    sent: list[tuple[str, str, int, str]] = field(default_factory=list)  # (name, method, status, URL sent), same order
+    answers: list[tuple[str, int]] = field(default_factory=list)  # (request name, status): one per request item run
+    # every request sent, one a test sends with pm.sendRequest included: (item name, method, status, URL)
+    sent: list[tuple[str, str, int, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:

@@ -9,6 +9,9 @@ script reads is named by us (``configDigest``), never by the trace.
   marks the thing present so its upload requests skip themselves (``pm.execution.skipRequest``):
   a push collection run twice uploads nothing the second time;
 * ``Docker-Content-Digest`` when the trace's value is a valid digest; bodies of GETs hashed;
+* registry requests never follow a redirect themselves (Postman would keep ``Authorization``
+  on a redirect to the same host name): a GET the trace got directly but the live registry
+  redirects is fetched from the Location by the test, without credentials;
 * captures: the registry's Bearer challenge (``realm``, ``service``), the token, ``Location``
   chains (``uploadLocation``, ``blobLocation``), and the digests a live manifest names, with
   an index's child picked by its ``platform`` fields (the ``platform`` variable), not its position.
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from explorer.annotate import AnnotatedExchange
 from explorer.protocol import digest as digests, endpoints
 from explorer.render.postman.snippets import (ABSOLUTE, BEARER_CHALLENGE, CHALLENGE, TOKEN_GRANT, body_hashes_to,
-                                              literal, variable)
+                                              literal, redirected_without_credentials, variable)
 
 __all__ = ["HASH_LIMIT", "Scripts", "platform_text"]
 
@@ -83,10 +86,12 @@ class Scripts:
         lines = []
         present, same = self.checked.get(a.number, (None, None))
         if present is not None:
-            there = "pm.response.code === 200" + (
-                f' && pm.response.headers.get("Docker-Content-Digest") === {variable(same)}' if same else "")
-            lines += [f'pm.test("status is {status} as in the trace, or 200: already there", function () '
-                      f"{{ pm.expect(pm.response.code).to.be.oneOf([200, {status}]); }});",
+            # 200, or a redirect to where the blob is stored (registry requests do not follow): it is there
+            found = "(pm.response.code === 200 || (pm.response.code >= 300 && pm.response.code < 400))"
+            there = found + (f' && pm.response.headers.get("Docker-Content-Digest") === {variable(same)}'
+                             if same else "")
+            lines += [f'pm.test("status is {status} as in the trace, or 200 or a redirect: already there", '
+                      f"function () {{ pm.expect(pm.response.code === {status} || {found}).to.equal(true); }});",
                       f'pm.collectionVariables.set({literal(present)}, {there} ? "yes" : "");']
         elif status >= 500 or status == 429:
             lines.append(f'pm.test("any answer (the trace saw a transient {status})", function () '
@@ -98,7 +103,14 @@ class Scripts:
         if got and status < 400 and digests.is_valid(got) and present is None:
             lines.append(f"pm.test({literal('Docker-Content-Digest is ' + digests.short(got))}, function () {{ "
                          f'pm.expect(pm.response.headers.get("Docker-Content-Digest")).to.eql({self.value(got)}); }});')
-        return lines + self.captures(a)
+        lines += self.captures(a)
+        hashed = self.hashed_digest(a)
+        if a.participant.role.startswith("Registry") and ex.request.method == "GET" and hashed and status == 200:
+            # registry requests do not follow redirects (they may carry credentials): a blob the live
+            # registry redirects, where the trace got it directly, is fetched here without them
+            return redirected_without_credentials(
+                body_hashes_to(self.value(hashed), "the redirected body hashes to the digest asked for", "res"), lines)
+        return lines
 
     def captures(self, a: AnnotatedExchange) -> list[str]:
         ex, role = a.exchange, a.participant.role

@@ -241,8 +241,9 @@ class _Collection:
         item: dict[str, object] = {"name": inert_text(f"{a.number}. {a.request_label}"), "event": events,
                                    "request": request}
         resp = ex.response
-        if resp is not None and 300 <= resp.status < 400 and a.participant.role.startswith("Registry"):
+        if a.participant.role.startswith("Registry"):  # never followed with credentials: see ``assertions``
             item["protocolProfileBehavior"] = {"followRedirects": False}
+        if resp is not None and 300 <= resp.status < 400 and a.participant.role.startswith("Registry"):
             target = urljoin(ex.request.url, resp.header("location") or "")
             match = endpoints.classify(ex.request.method, ex.request.url)
             if match is not None and match.reference:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["ABSOLUTE", "BEARER_CHALLENGE", "CHALLENGE", "TOKEN_GRANT", "body_hashes_to", "literal", "status_is",
-           "variable"]
+__all__ = ["ABSOLUTE", "BEARER_CHALLENGE", "CHALLENGE", "TOKEN_GRANT", "body_hashes_to", "literal",
+           "redirected_without_credentials", "status_is", "variable"]
 
 
 def literal(value: object) -> str:
@@ -34,11 +34,11 @@ def status_is(*codes: int) -> str:
             f"pm.expect(pm.response.code).to.be.oneOf([{listed}]); }});")
 
 
-def body_hashes_to(expected: str, title: str) -> list[str]:
-    """A test that the body's sha256 equals the JavaScript expression ``expected``."""
+def body_hashes_to(expected: str, title: str, response: str = "pm.response") -> list[str]:
+    """A test that the body's sha256 (of ``response``, a JavaScript expression) equals ``expected``."""
     return [f"pm.test({literal(title)}, function () {{",
             '    const crypto = require("crypto-js");',
-            '    const got = "sha256:" + crypto.SHA256(crypto.lib.WordArray.create(pm.response.stream)).toString();',
+            f'    const got = "sha256:" + crypto.SHA256(crypto.lib.WordArray.create({response}.stream)).toString();',
             f"    pm.expect(got).to.eql({expected});",
             "});"]
 
@@ -47,6 +47,24 @@ def body_hashes_to(expected: str, title: str) -> list[str]:
 ABSOLUTE = ('const absolute = (location) => /^[a-z][a-z0-9+.-]*:/i.test(location) ? location : '
             '(pm.request.url.protocol || "http") + "://" + pm.request.url.getRemote() + '
             '(location.startsWith("/") ? "" : "/") + location;')
+
+def redirected_without_credentials(on_target: list[str], otherwise: list[str],
+                                   headers: dict[str, str] | None = None) -> list[str]:
+    """Test lines for a request sent with ``followRedirects: false``: a 3xx is followed by hand, WITHOUT credentials.
+
+    Postman's own redirects keep ``Authorization`` unless the host NAME changes (another port
+    keeps it), so requests that carry credentials do not follow; when the registry answers
+    3xx, ``pm.sendRequest`` fetches the Location with no auth and ``on_target`` tests ``res``.
+    ``otherwise``: the tests of a direct answer.
+    """
+    request = f"{{url: hop, method: \"GET\", header: {literal(headers or {})}}}"
+    return ["if (pm.response.code >= 300 && pm.response.code < 400) {", ABSOLUTE,
+            'const hop = absolute(pm.response.headers.get("Location"));',
+            f"pm.sendRequest({request}, function (err, res) {{",
+            'pm.test("the redirect\'s target answers (sent without credentials)", function () '
+            "{ pm.expect(err).to.equal(null); pm.expect(res.code).to.be.below(300); });",
+            *on_target, "});", "} else {", *otherwise, "}"]
+
 
 #: ``challenge`` (the WWW-Authenticate header) and ``param(name)`` (one of its quoted parameters, or "")
 CHALLENGE = [

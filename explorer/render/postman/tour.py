@@ -32,7 +32,7 @@ from explorer.protocol import endpoints
 from explorer.render.base import RenderOptions
 from explorer.render.postman.shapes import BASIC, NOAUTH, SCHEMA, script, url_object, variables
 from explorer.render.postman.snippets import (ABSOLUTE, BEARER_CHALLENGE, CHALLENGE, TOKEN_GRANT, body_hashes_to,
-                                              literal, status_is, variable)
+                                              literal, redirected_without_credentials, status_is, variable)
 
 __all__ = ["FOLDERS", "collection"]
 
@@ -236,17 +236,24 @@ def _pull() -> list[dict[str, Any]]:
         _request("end-2", "HEAD the layer", "HEAD", REPO + "/blobs/{{layerDigest}}",
                  tests=[_status(200), _header("Content-Length")],
                  teach="HEAD a blob for existence and size; Docker-Content-Digest comes back too."),
-        _request("end-2", "GET the config blob", "GET", REPO + "/blobs/{{configDigest}}",
-                 tests=[_status(200), *_body_digest("configDigest")],
-                 teach="Blob GETs may answer 307 to a CDN or object store; Postman follows it and, like every "
-                       "careful client, does not send the registry's Authorization to the other host. Always hash "
-                       "what arrives."),
+        _request("end-2", "GET the config blob", "GET", REPO + "/blobs/{{configDigest}}", follow=False,
+                 tests=redirected_without_credentials(
+                     body_hashes_to(variable("configDigest"), "the redirected body hashes to {{configDigest}}", "res"),
+                     [_status(200), *_body_digest("configDigest")]),
+                 teach="Blob GETs may answer 307 to a CDN or object store. The registry's Authorization must not "
+                       "follow: Postman's own redirects drop it only when the host NAME changes, so this request "
+                       "does not follow and its test fetches the Location itself, without credentials. Always "
+                       "hash what arrives."),
         _request("end-2", "GET part of the layer with Range", "GET", REPO + "/blobs/{{layerDigest}}",
-                 headers={"Range": "bytes=0-4"},
-                 tests=[_status(200, 206), 'if (pm.response.code === 206) pm.test("Content-Range", function () '
-                        '{ pm.expect(pm.response.headers.get("Content-Range")).to.match(/^bytes 0-4\\//); });'],
+                 headers={"Range": "bytes=0-4"}, follow=False,
+                 tests=redirected_without_credentials(
+                     ['pm.test("the target answers 200 or 206", function () { pm.expect(res.code).to.be.oneOf([200, 206]); });'],
+                     [_status(200, 206), 'if (pm.response.code === 206) pm.test("Content-Range", function () '
+                      '{ pm.expect(pm.response.headers.get("Content-Range")).to.match(/^bytes 0-4\\//); });'],
+                     {"Range": "bytes=0-4"}),
                  teach="OCI: registries SHOULD support Range (206 Partial Content + `Content-Range: bytes 0-4/size`); "
-                       "a registry that ignores it answers 200 with everything. Used to resume downloads."),
+                       "a registry that ignores it answers 200 with everything. Used to resume downloads. A redirect "
+                       "is followed by the test, with the Range and without credentials."),
     ]
 
 
