@@ -13,7 +13,8 @@ Each trace's hosts are moved onto loopback listeners that record every request
   works), while a storage host of a redirect, an "Other" host and a token server that only a
   storage host's challenge names get none, even when the trace recorded an Authorization there,
   and even when the live registry redirects a blob the trace got directly, to the same host name
-  (Postman's own redirects keep Authorization unless the host NAME changes);
+  (Postman's own redirects keep Authorization unless the host NAME changes), or names an upload
+  Location on another origin (the confused deputy);
 - protocol values (corpus.protocol_traces): refused at export time, one line, exit 2, no file.
 """
 
@@ -146,6 +147,10 @@ def _credentials_trace() -> Trace:
     b.add("GET", f"http://{REG}/v2/team/app/blobs/{dg('layer2')}", 200, step="fetch layer 2/2", req_headers=basic,
           resp_body=body(10, OCTET))  # not redirected in the trace: the live registry redirects it (same host name)
     b.add("GET", f"http://{OTHER}/elsewhere?u={{{{username}}}}", 200, step="other", req_headers=basic)
+    b.add("POST", f"http://{REG}/v2/team/app/blobs/uploads/", 202, step="upload", req_headers=basic,
+          headers=[("Location", "/v2/team/app/blobs/uploads/u1")])
+    b.add("PUT", f"http://{REG}/v2/team/app/blobs/uploads/u1?digest={dg('x')}", 201, step="upload",
+          req_headers=basic + [("Content-Type", "application/json")], req_body=json_body({"x": 1}))
     return b.done()
 
 
@@ -153,6 +158,8 @@ def test_credentials_go_only_to_the_registry(tmp_path):
     heard: list[Heard] = []
 
     def registry_answer(method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        if method == "POST":  # the confused deputy: an upload Location on another origin
+            return 202, [("Location", f"{other.url}/v2/team/app/blobs/uploads/u1")], b""
         if "/blobs/" in path:  # a live redirect to the storage listener (127.0.0.1 too, another port)
             return 307, [("Location", f"{storage.url}/blobs/{path.rpartition(':')[2]}")], b""
         return 200, [("Content-Type", "application/json")], b"{}"
@@ -173,6 +180,7 @@ def test_credentials_go_only_to_the_registry(tmp_path):
         assert not _leaked(by_host[name]), (name, _leaked(by_host[name]))
         assert not any(k.lower() == "authorization" for h in by_host[name] for k, _ in h.headers), name
     assert all("canary-user" not in h.path for h in by_host["other"])  # its {{username}} stayed text
+    assert any(h.method == "PUT" for h in by_host["other"])  # the upload followed the Location, uncredentialed
 
 
 @pytest.mark.parametrize("case", sorted(corpus.protocol_traces(Path("/marker"))))

@@ -42,7 +42,7 @@ from explorer.render.postman import grammar
 from explorer.render.postman.assertions import Scripts
 from explorer.render.postman.shapes import (BASIC, BEARER, NOAUTH, SCHEMA, inert_header, inert_text, inert_url,
                                             script, url_object, variables)
-from explorer.render.postman.snippets import literal
+from explorer.render.postman.snippets import OTHER_ORIGIN_NOAUTH, literal
 from explorer.render.replay import Parameters, base_url, parameters, plan
 
 __all__ = ["build"]
@@ -235,6 +235,8 @@ class _Collection:
             request["auth"] = auth
         request["description"] = self.description(a, note)
         events = [script("test", self.scripts.tests(a))]
+        if prerequest:  # the URL is set at run time from a Location: another origin gets no credentials
+            prerequest = [*prerequest, OTHER_ORIGIN_NOAUTH]
         prerequest = self.scripts.prerequest(a) + prerequest
         if prerequest:
             events.insert(0, script("prerequest", prerequest))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 __all__ = ["ABSOLUTE", "BEARER_CHALLENGE", "CHALLENGE", "TOKEN_GRANT", "body_hashes_to", "literal",
-           "redirected_without_credentials", "status_is", "variable"]
+           "OTHER_ORIGIN_NOAUTH", "redirected_without_credentials", "status_is", "variable"]
 
 
 def literal(value: object) -> str:
@@ -65,6 +65,11 @@ def redirected_without_credentials(on_target: list[str], otherwise: list[str],
             "{ pm.expect(err).to.equal(null); pm.expect(res.code).to.be.below(300); });",
             *on_target, "});", "} else {", *otherwise, "}"]
 
+
+#: after a pre-request script set the URL from a Location or Link: another origin than the registry gets no credentials
+OTHER_ORIGIN_NOAUTH = ('if (!pm.request.url.toString().startsWith(String(pm.variables.get("registry")).replace(/\\/+$/, "") + "/")) '
+                       '{ console.log("another origin than the registry: sent without credentials"); '
+                       'pm.request.authorizeUsing("noauth"); }')
 
 #: ``challenge`` (the WWW-Authenticate header) and ``param(name)`` (one of its quoted parameters, or "")
 CHALLENGE = [

@@ -32,7 +32,8 @@ from explorer.protocol import endpoints
 from explorer.render.base import RenderOptions
 from explorer.render.postman.shapes import BASIC, NOAUTH, SCHEMA, script, url_object, variables
 from explorer.render.postman.snippets import (ABSOLUTE, BEARER_CHALLENGE, CHALLENGE, TOKEN_GRANT, body_hashes_to,
-                                              literal, redirected_without_credentials, status_is, variable)
+                                              OTHER_ORIGIN_NOAUTH, literal, redirected_without_credentials, status_is,
+                                              variable)
 
 __all__ = ["FOLDERS", "collection"]
 
@@ -110,6 +111,8 @@ def _request(eid: str | None, title: str, method: str, raw: str, *, tests: list[
     if auth is not None:
         request["auth"] = auth
     events = [script("test", tests)]
+    if pre and any("pm.request.url.update(" in line for line in pre):
+        pre = [*pre, OTHER_ORIGIN_NOAUTH]  # a Location or Link on another origin gets no credentials
     if pre:
         events.insert(0, script("prerequest", pre))
     item: dict[str, Any] = {"name": f"{eid} {title}" if eid else title, "event": events, "request": request}
