@@ -26,10 +26,11 @@ const results = [];
 function next(i) {
   if (i === jobs.length) { process.stdout.write(JSON.stringify(results)); return; }
   const job = jobs[i];
-  process.stderr.write(`running ${job.name}\n`);
+  process.stderr.write(`running ${job.name} (${Math.round(process.uptime())} s)\n`);
   const options = {collection: job.collection, reporters: [], timeout: 60000, timeoutRequest: 15000,
                    envVar: Object.entries(job.env).map(([key, value]) => ({key, value}))};
   if (job.workingDir) Object.assign(options, {workingDir: job.workingDir, insecureFileRead: false});
+  const sent = [];  // every request sent, a test's pm.sendRequest included (newman's executions merge those)
   newman.run(options, (err, summary) => {
     const run = summary ? summary.run : {stats: {}, failures: []};
     const stat = (name) => (run.stats[name] || {total: 0, failed: 0});
@@ -40,10 +41,13 @@ function next(i) {
       scripts_failed: stat("testScripts").failed + stat("prerequestScripts").failed,
       failures: run.failures.map((f) => (f.source && f.source.name ? f.source.name + ": " : "") +
                                          (f.error ? (f.error.test || f.error.name) + ": " + f.error.message : "?")),
-      answers: (run.executions || []).filter((e) => e.response)
-                                      .map((e) => [e.item.name, e.response.code]),
+      answers: [...new Set(run.executions || [])].filter((e) => e.response)
+                                                  .map((e) => [e.item.name, e.response.code]),
+      sent,
     });
     next(i + 1);
+  }).on("request", (err, o) => {
+    if (o && o.response && o.item) sent.push([o.item.name, o.request.method, o.response.code, o.request.url.toString()]);
   });
 }
 next(0);
@@ -60,7 +64,9 @@ class NewmanRun:
     assertions_failed: int
     scripts_failed: int
     failures: list[str]
-    answers: list[tuple[str, int]] = field(default_factory=list)  # (request name, status) of each request sent
+    answers: list[tuple[str, int]] = field(default_factory=list)  # (request name, status): one per request item run
+    # every request sent, one a test sends with pm.sendRequest included: (item name, method, status, URL)
+    sent: list[tuple[str, str, int, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -86,12 +92,13 @@ def run_collections(jobs: list[tuple[str, Path, dict[str, str]] | tuple[str, Pat
     spec.write_text(json.dumps([{"name": job[0], "collection": str(job[1]), "env": job[2],
                                  "workingDir": str(job[3]) if len(job) > 3 else None} for job in jobs]))
     try:
-        done = subprocess.run([node, "-e", _RUNNER, str(spec)], capture_output=True, text=True, timeout=300,
+        done = subprocess.run([node, "-e", _RUNNER, str(spec)], capture_output=True, text=True, timeout=600,
                               env={**os.environ, "NODE_PATH": str(modules)}, cwd=workdir)
     except subprocess.TimeoutExpired as exc:  # say which collection was running
         stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
         raise AssertionError(f"newman batch timed out after {exc.timeout} s:\n{stderr[-3000:]}") from None
     if done.returncode != 0 or not done.stdout.strip():
         raise AssertionError(f"newman batch failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    runs = [{**r, "answers": [tuple(a) for a in r["answers"]]} for r in json.loads(done.stdout)]
+    runs = [{**r, "answers": [tuple(a) for a in r["answers"]], "sent": [tuple(a) for a in r["sent"]]}
+            for r in json.loads(done.stdout)]
     return {r["name"]: NewmanRun(**r) for r in runs}

@@ -1,12 +1,14 @@
 """The whole registry API as a Postman tour: every endpoint, runnable top to bottom on an empty repository.
 
-Rule 1: pure data and one builder; imports ``explorer.protocol``, ``explorer.render.postman``
-and the standard library. ``postman.all_endpoints`` is the public entry point
-(``regexplore export postman --all-endpoints``).
+Rule 1: pure data and one builder; imports ``explorer.protocol``, this package's shapes and
+snippets, and the standard library. ``postman.all_endpoints`` is the public entry point
+(``regexplore export postman --all-endpoints``). No trace value reaches it: its scripts
+are fixed text.
 
 Rule 2: one collection for every kind of registry. Folder 1 probes ``/v2/`` without
 credentials and records what the challenge asks for (``authScheme`` = ``none``, ``basic``
-or ``bearer``); for Bearer it fetches one token covering every scope the tour needs.
+or ``bearer``); for Bearer it fetches one token covering every scope the tour needs from
+the realm that challenge names (the only other host that sees the credentials).
 Every later folder's pre-request script hands the credentials to Postman's own auth
 helpers (``pm.request.authorizeUsing``), so the same file passes against anonymous,
 htpasswd and token registries (credentials via ``--env-var username=… --env-var password=…``).
@@ -23,13 +25,15 @@ manifest naming both (an artifact in OCI 1.1 terms: its config media type says w
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 from explorer.protocol import endpoints
 from explorer.render.base import RenderOptions
-from explorer.render.postman import NOAUTH, SCHEMA, url_object
+from explorer.render.postman.shapes import BASIC, NOAUTH, SCHEMA, script, url_object, variables
+from explorer.render.postman.snippets import (ABSOLUTE, BEARER_CHALLENGE, CHALLENGE, TOKEN_GRANT, body_hashes_to,
+                                              OTHER_ORIGIN_NOAUTH, literal, redirected_without_credentials, status_is,
+                                              variable)
 
 __all__ = ["FOLDERS", "collection"]
 
@@ -63,25 +67,16 @@ ATTACH_CREDENTIALS = [
     "  password: pm.variables.get(\"password\")});",
 ]
 READ_CHALLENGE = [
-    "const challenge = pm.response.headers.get(\"WWW-Authenticate\") || \"\";",
-    "const param = (name) => (challenge.match(new RegExp(name + '=\"([^\"]*)\"')) || [])[1] || \"\";",
+    *CHALLENGE,
     "const scheme = pm.response.code === 200 ? \"none\" : (/^bearer/i.test(challenge) ? \"bearer\" : \"basic\");",
     "pm.collectionVariables.set(\"authScheme\", scheme);",
-    "if (scheme === \"bearer\") { pm.collectionVariables.set(\"realm\", param(\"realm\")); "
-    "pm.collectionVariables.set(\"service\", param(\"service\")); }",
+    BEARER_CHALLENGE,
     "console.log(\"this registry wants: \" + scheme + (challenge ? \" (\" + challenge + \")\" : \"\"));",
 ]
-ABSOLUTE = ("const absolute = (location) => /^[a-z][a-z0-9+.-]*:/i.test(location) ? location : "
-            "(pm.request.url.protocol || \"http\") + \"://\" + pm.request.url.getRemote() + location;")
 STORE_LOCATION = [ABSOLUTE, "pm.collectionVariables.set(\"uploadLocation\", absolute(pm.response.headers.get(\"Location\")));"]
 
 
-def _status(*codes: int) -> str:
-    if len(codes) == 1:
-        return f'pm.test("status {codes[0]}", function () {{ pm.response.to.have.status({codes[0]}); }});'
-    listed = ", ".join(map(str, codes))
-    return (f'pm.test("status is one of {listed}", function () {{ '
-            f"pm.expect(pm.response.code).to.be.oneOf([{listed}]); }});")
+_status = status_is
 
 
 def _header(name: str, variable: str | None = None) -> str:
@@ -96,14 +91,12 @@ def _error(code: str) -> str:
             f'.map((e) => e.code)).to.include("{code}"); }});')
 
 
-def _body_digest(variable: str) -> str:
-    return (f'pm.test("the body hashes to {{{{{variable}}}}}", function () {{ const c = require("crypto-js"); '
-            f'pm.expect("sha256:" + c.SHA256(c.lib.WordArray.create(pm.response.stream)).toString())'
-            f'.to.eql(pm.variables.get("{variable}")); }});')
+def _body_digest(name: str) -> list[str]:
+    return body_hashes_to(variable(name), f"the body hashes to {{{{{name}}}}}")
 
 
 def _skip_unless(condition: str, why: str) -> list[str]:
-    return [f"if (!({condition})) {{ console.log({json.dumps('skipped: ' + why)}); pm.execution.skipRequest(); }}"]
+    return [f"if (!({condition})) {{ console.log({literal('skipped: ' + why)}); pm.execution.skipRequest(); }}"]
 
 
 def _request(eid: str | None, title: str, method: str, raw: str, *, tests: list[str], teach: str,
@@ -117,9 +110,11 @@ def _request(eid: str | None, title: str, method: str, raw: str, *, tests: list[
         request["body"] = {"mode": "raw", "raw": body}
     if auth is not None:
         request["auth"] = auth
-    events = [{"listen": "test", "script": {"type": "text/javascript", "exec": tests}}]
+    events = [script("test", tests)]
+    if pre and any("pm.request.url.update(" in line for line in pre):
+        pre = [*pre, OTHER_ORIGIN_NOAUTH]  # a Location or Link on another origin gets no credentials
     if pre:
-        events.insert(0, {"listen": "prerequest", "script": {"type": "text/javascript", "exec": pre}})
+        events.insert(0, script("prerequest", pre))
     item: dict[str, Any] = {"name": f"{eid} {title}" if eid else title, "event": events, "request": request}
     if not follow:
         item["protocolProfileBehavior"] = {"followRedirects": False}
@@ -138,14 +133,10 @@ def _discover() -> list[dict[str, Any]]:
                        "token server first). The test stores what it found in `authScheme`, `realm` and `service`."),
         _request(None, "token for the whole tour", "GET", "{{realm}}?service={{service}}&" + token_scopes +
                  "&account={{username}}",
-                 auth={"type": "basic", "basic": [{"key": "username", "value": "{{username}}", "type": "string"},
-                                                  {"key": "password", "value": "{{password}}", "type": "string"}]},
+                 auth=BASIC,
                  pre=[*_skip_unless('pm.collectionVariables.get("authScheme") === "bearer"', "no token server"),
                       'if (!pm.variables.get("username")) pm.request.authorizeUsing("noauth");'],
-                 tests=[_status(200), "const grant = pm.response.json();",
-                        'pm.test("a token came back", function () { pm.expect(grant.token || grant.access_token)'
-                        '.to.be.a("string"); });',
-                        'pm.collectionVariables.set("token", grant.token || grant.access_token);'],
+                 tests=[_status(200), *TOKEN_GRANT],
                  teach="Docker token auth (not part of the registry API): GET the challenge's realm with `service` "
                        "and one `scope` parameter per resource (`repository:NAME:pull,push,delete`, "
                        "`registry:catalog:*`), with Basic credentials or none (anonymous pull). The token server "
@@ -235,11 +226,11 @@ def _pull() -> list[dict[str, Any]]:
                  teach="HEAD resolves a tag to a digest and size without downloading (Docker Hub does not count it "
                        "as a pull). The `Accept` list matters: the digest you see depends on the formats you accept."),
         _request("end-3", "GET the manifest by tag", "GET", REPO + "/manifests/{{tag}}", headers=accept,
-                 tests=[_status(200), _header("Content-Type"), _body_digest("manifestDigest")],
+                 tests=[_status(200), _header("Content-Type"), *_body_digest("manifestDigest")],
                  teach="Content-Type is the manifest's media type; verify the body hashes to Docker-Content-Digest "
                        "(or to the digest you asked for)."),
         _request("end-3", "GET the manifest by digest", "GET", REPO + "/manifests/{{manifestDigest}}",
-                 headers=accept, tests=[_status(200), _body_digest("manifestDigest")],
+                 headers=accept, tests=[_status(200), *_body_digest("manifestDigest")],
                  teach="By digest the content can never change: pinned references are what reproducible pulls use."),
         _request("end-3", "GET a tag that does not exist", "GET", REPO + "/manifests/no-such-tag", headers=accept,
                  tests=[_status(404), _error("MANIFEST_UNKNOWN")],
@@ -248,17 +239,24 @@ def _pull() -> list[dict[str, Any]]:
         _request("end-2", "HEAD the layer", "HEAD", REPO + "/blobs/{{layerDigest}}",
                  tests=[_status(200), _header("Content-Length")],
                  teach="HEAD a blob for existence and size; Docker-Content-Digest comes back too."),
-        _request("end-2", "GET the config blob", "GET", REPO + "/blobs/{{configDigest}}",
-                 tests=[_status(200), _body_digest("configDigest")],
-                 teach="Blob GETs may answer 307 to a CDN or object store; Postman follows it and, like every "
-                       "careful client, does not send the registry's Authorization to the other host. Always hash "
-                       "what arrives."),
+        _request("end-2", "GET the config blob", "GET", REPO + "/blobs/{{configDigest}}", follow=False,
+                 tests=redirected_without_credentials(
+                     body_hashes_to(variable("configDigest"), "the redirected body hashes to {{configDigest}}", "res"),
+                     [_status(200), *_body_digest("configDigest")]),
+                 teach="Blob GETs may answer 307 to a CDN or object store. The registry's Authorization must not "
+                       "follow: Postman's own redirects drop it only when the host NAME changes, so this request "
+                       "does not follow and its test fetches the Location itself, without credentials. Always "
+                       "hash what arrives."),
         _request("end-2", "GET part of the layer with Range", "GET", REPO + "/blobs/{{layerDigest}}",
-                 headers={"Range": "bytes=0-4"},
-                 tests=[_status(200, 206), 'if (pm.response.code === 206) pm.test("Content-Range", function () '
-                        '{ pm.expect(pm.response.headers.get("Content-Range")).to.match(/^bytes 0-4\\//); });'],
+                 headers={"Range": "bytes=0-4"}, follow=False,
+                 tests=redirected_without_credentials(
+                     ['pm.test("the target answers 200 or 206", function () { pm.expect(res.code).to.be.oneOf([200, 206]); });'],
+                     [_status(200, 206), 'if (pm.response.code === 206) pm.test("Content-Range", function () '
+                      '{ pm.expect(pm.response.headers.get("Content-Range")).to.match(/^bytes 0-4\\//); });'],
+                     {"Range": "bytes=0-4"}),
                  teach="OCI: registries SHOULD support Range (206 Partial Content + `Content-Range: bytes 0-4/size`); "
-                       "a registry that ignores it answers 200 with everything. Used to resume downloads."),
+                       "a registry that ignores it answers 200 with everything. Used to resume downloads. A redirect "
+                       "is followed by the test, with the Range and without credentials."),
     ]
 
 
@@ -373,10 +371,10 @@ def collection(options: RenderOptions) -> dict[str, Any]:
     for n, (title, teach, build) in enumerate(FOLDERS):
         folder: dict[str, Any] = {"name": title, "description": teach, "item": build()}
         if n:
-            folder["event"] = [{"listen": "prerequest", "script": {"type": "text/javascript", "exec": ATTACH_CREDENTIALS}}]
+            folder["event"] = [script("prerequest", ATTACH_CREDENTIALS)]
         items.append(folder)
     title = options.title or "the registry API, every endpoint"
-    variables = [("registry", "http://127.0.0.1:5000", "registry base URL with scheme"),
+    values = [("registry", "http://127.0.0.1:5000", "registry base URL with scheme"),
                  ("repository", "regexplore/postman-tour", "an EMPTY repository the tour may push to and delete from"),
                  ("mountRepository", "", "mount target (default: <repository>-mounted)"),
                  ("tag", "tour", "the tag pushed"),
@@ -396,5 +394,5 @@ def collection(options: RenderOptions) -> dict[str, Any]:
                                 "2.8 answers."},
         "item": items,
         "auth": NOAUTH,
-        "variable": [{"key": k, "value": v, "type": "string", "description": d} for k, v, d in variables],
+        "variable": variables(values),
     }
