@@ -100,7 +100,7 @@ class Annotator:
         status, family = resp.status, (eid or "").rstrip("abc")
         fields["status"] = str(status)
         if status == 401:
-            chs = challenge.parse_challenges(resp.header_list("www-authenticate"))
+            chs = challenge.parse_challenges(resp.header_list("www-authenticate"), strict=False)
             if any(c.scheme.lower() == "basic" for c in chs) and not any(c.scheme.lower() == "bearer" for c in chs):
                 return "basic 401", fields
             if any(c.error == "insufficient_scope" for c in chs):
@@ -247,7 +247,7 @@ def _count(ex: Exchange, field: str, singular: str, plural: str) -> str:
 
 
 def _challenge_label(values: list[str], reason: str) -> str:
-    for ch in challenge.parse_challenges(values):
+    for ch in challenge.parse_challenges(values, strict=False):
         if ch.scheme.lower() == "bearer":
             err = f" {ch.error}" if ch.error else ""
             if ch.scopes:

@@ -47,7 +47,7 @@ class Roles:
                 self.registry.add(netloc_of(url))
             if resp is None:
                 continue
-            for ch in challenge.parse_challenges(resp.header_list("www-authenticate")):
+            for ch in challenge.parse_challenges(resp.header_list("www-authenticate"), strict=False):
                 if ch.scheme.lower() == "bearer" and ch.realm:
                     self.realms.add(ch.realm.split("?")[0])
             location = resp.header("location")

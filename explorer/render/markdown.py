@@ -153,7 +153,7 @@ def pitfalls(a: AnnotatedExchange, trace: Trace) -> list[str]:
     keys: list[str] = []
     status, eid = resp.status, a.endpoint_id or ""
     if status == 401:
-        chs = challenge.parse_challenges(resp.header_list("www-authenticate"))
+        chs = challenge.parse_challenges(resp.header_list("www-authenticate"), strict=False)
         if any(c.error == "insufficient_scope" for c in chs):
             keys.append("insufficient scope")
         elif any(c.scheme == "basic" for c in chs):

@@ -213,7 +213,7 @@ def parameters(annotated: AnnotatedTrace) -> Parameters:
                 auth, credentials = ("basic" if auth == "anonymous" else auth), True
         elif a.participant.role.startswith("Auth") and authorization == "basic":
             credentials = True
-        for ch in challenge.parse_challenges(resp.header_list("www-authenticate") if resp else []):
+        for ch in challenge.parse_challenges(resp.header_list("www-authenticate") if resp else [], strict=False):
             if ch.scheme == "bearer" and realm is None:
                 realm, service = ch.realm, ch.service
     return Parameters(registries, repositories, reference, _digest_names(a.exchange for a in annotated.exchanges),
