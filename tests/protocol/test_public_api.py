@@ -17,6 +17,7 @@ import pytest
 import explorer.protocol
 
 PUBLIC = {
+    "ratelimit": ["HEADERS", "RateLimit", "last_rate_limit", "rate_limit"],
     "conformance": [
         "ANY_ENDPOINT_STATUSES", "DIGEST_PATTERN", "EXTRA_STATUSES", "HEADERS", "HEADER_RULES", "HeaderRule",
         "REDIRECT_STATUSES", "REPOSITORY_PATTERN", "RESPONSE_HEADERS", "SPEC_VERSIONS", "TAG_PATTERN",
