@@ -29,6 +29,15 @@ RECORDINGS = sorted((REPO / "recordings").glob("*/*.trace.json"))
 VERBS = ("get", "head", "put", "post", "patch", "delete")
 
 
+def _deref(document: dict, node: dict) -> dict:
+    if "$ref" not in node:
+        return node
+    target = document
+    for part in node["$ref"].removeprefix("#/").split("/"):
+        target = target[part]
+    return target
+
+
 def _operations(document: dict) -> list[tuple[str, str, dict]]:
     return [(path, verb, item[verb]) for path, item in document["paths"].items() for verb in VERBS if verb in item]
 
@@ -62,7 +71,7 @@ def test_every_endpoint_of_the_table_is_an_operation_with_its_statuses(endpoint)
         for status in (*endpoint.success, *endpoint.failure):
             assert str(status) in operation["responses"], (endpoint.id, method, status)
         names = {p["name"] for p in operation["parameters"]} | {
-            p["name"] for p in document["paths"][path].get("parameters", [])}
+            _deref(document, p)["name"] for p in document["paths"][path].get("parameters", [])}
         assert set(query) <= names, (endpoint.id, query, names)
 
 
@@ -75,7 +84,7 @@ def test_the_document_lists_no_operation_the_table_lacks() -> None:
 
 def test_repository_name_parameter_explains_slashes_and_gives_the_regex() -> None:
     document = build()
-    name = document["paths"]["/v2/{name}/manifests/{reference}"]["parameters"][0]
+    name = _deref(document, document["paths"]["/v2/{name}/manifests/{reference}"]["parameters"][0])
     assert name["name"] == "name" and name["in"] == "path"
     assert "`/`" in name["description"] and "cannot" in name["description"]
     assert conformance.REPOSITORY_PATTERN in name["description"]
@@ -180,3 +189,9 @@ def test_cli_writes_json_yaml_and_refuses_bad_input(tmp_path: Path) -> None:
     assert done.returncode == 2 and done.stderr.startswith("error:")
     done = run("export", "har", str(RECORDINGS[0]), str(RECORDINGS[1]))
     assert done.returncode == 2 and "one TRACE" in done.stderr
+
+
+def test_docs_name_every_header_rule_with_its_source() -> None:
+    page = (REPO / "docs" / "openapi.md").read_text(encoding="utf-8")
+    for rule in conformance.HEADER_RULES:
+        assert f"`{rule.header}`" in page and rule.section.split(" (")[0] in page, rule
