@@ -12,7 +12,7 @@ Where each command lives ("one guess"):
     trace pull|push|copy                                   cli/trace_transfer.py
     trace tags|catalog|manifest|tag|delete|referrers       cli/trace_api.py
     show, render, export, import, explain                  cli/outputs.py
-    export openapi, check                                  cli/spec.py
+    export openapi, check, probe                           cli/spec.py
     serve, demo                                            cli/builtin.py
     shared options / apps, errors, the trace-command shape cli/options.py, cli/base.py
 """
