@@ -64,6 +64,15 @@ class _Prober:
     def send(self, method: str, url: str, **kw: Any) -> httpx.Response:
         return self.client.request(method, url, ok=_ANY, context=f"probe {self.result.registry}", **kw)
 
+    def attempt(self, step: str, key: str, wanted: int, what: str, method: str, url: str,
+                **kw: Any) -> tuple[httpx.Response, int]:
+        """One request in its own step, answering ``key``: supported when the status is ``wanted``."""
+        with self.client.step(step):
+            start = self.count()
+            answer = self.send(method, url, **kw)
+            self.mark(key, answer.status_code == wanted, f"{what}: {answer.status_code}", start)
+        return answer, start
+
     def mark(self, key: str, supported: bool | None, note: str = "", since: int = 0) -> None:
         feature = self.result.features[key]
         feature.supported, feature.note = supported, note
@@ -157,10 +166,7 @@ def _chunked(p: _Prober, repo: str, layer: bytes, digest: str) -> None:
 
 def _reads(p: _Prober, repo: str, manifest_digest: str, blob: str) -> None:
     client, url = p.client, p.client.url
-    with client.step("referrers"):
-        start = p.count()
-        answer = p.send("GET", url(f"/v2/{repo}/referrers/{manifest_digest}"))
-        p.mark("referrers-api", answer.status_code == 200, f"GET referrers: {answer.status_code}", start)
+    p.attempt("referrers", "referrers-api", 200, "GET referrers", "GET", url(f"/v2/{repo}/referrers/{manifest_digest}"))
     with client.step("tags page"):
         start = p.count()
         answer = p.send("GET", url(f"/v2/{repo}/tags/list"), params=[("n", "1")])
@@ -174,21 +180,18 @@ def _reads(p: _Prober, repo: str, manifest_digest: str, blob: str) -> None:
         paged = answer.status_code == 200 and "link" in answer.headers
         p.mark("catalog-pagination", paged if answer.status_code == 200 else False,
                "Link rel=next with n=1" if paged else "no Link", start)
-    with client.step("blob range"):
-        start = p.count()
-        answer = p.send("GET", url(f"/v2/{repo}/blobs/{blob}"), headers={"Range": "bytes=0-9"})
-        p.mark("blob-range-get", answer.status_code == 206, f"Range bytes=0-9: {answer.status_code}", start)
-        moved = bool(answer.history) and answer.url.host != answer.history[0].url.host
-        p.mark("redirects-to-storage", moved, f"blob GET went to {answer.url.host}" if moved else
-               "blob GET answered by the registry itself", start)
+    answer, start = p.attempt("blob range", "blob-range-get", 206, "Range bytes=0-9", "GET",
+                              url(f"/v2/{repo}/blobs/{blob}"), headers={"Range": "bytes=0-9"})
+    moved = bool(answer.history) and answer.url.host != answer.history[0].url.host
+    p.mark("redirects-to-storage", moved, f"blob GET went to {answer.url.host}" if moved else
+           "blob GET answered by the registry itself", start)
 
 
 def _mount(p: _Prober, repo: str, blob: str) -> None:
+    answer, _ = p.attempt("cross-repository mount", "cross-repo-mount", 201, "POST ?mount=&from=", "POST",
+                          p.client.url(f"/v2/{repo}-mount/blobs/uploads/"), params=[("mount", blob), ("from", repo)],
+                          headers={"Content-Length": "0"})
     with p.client.step("cross-repository mount"):
-        start = p.count()
-        answer = p.send("POST", p.client.url(f"/v2/{repo}-mount/blobs/uploads/"),
-                        params=[("mount", blob), ("from", repo)], headers={"Content-Length": "0"})
-        p.mark("cross-repo-mount", answer.status_code == 201, f"POST ?mount=&from=: {answer.status_code}", start)
         if answer.status_code == 202:
             p.client.cancel_upload(p.client._session(answer), context=repo)  # noqa: SLF001
         elif answer.status_code == 201:
@@ -197,16 +200,11 @@ def _mount(p: _Prober, repo: str, blob: str) -> None:
 
 def _deletes(p: _Prober, repo: str, manifest_digest: str, blobs: tuple[str, ...]) -> None:
     client, url = p.client, p.client.url
-    with client.step("delete tag"):
-        start = p.count()
-        answer = p.send("DELETE", url(f"/v2/{repo}/manifests/probe-b"))
-        p.mark("delete-tag", answer.status_code == 202, f"DELETE by tag: {answer.status_code}", start)
-    with client.step("delete manifest"):
-        start = p.count()
-        answer = p.send("DELETE", url(f"/v2/{repo}/manifests/{manifest_digest}"))
-        p.mark("delete-manifest", answer.status_code == 202, f"DELETE by digest: {answer.status_code}", start)
-        if answer.status_code != 202:
-            p.result.features["delete-manifest"].note += f"; scratch repository {repo} is left behind"
+    p.attempt("delete tag", "delete-tag", 202, "DELETE by tag", "DELETE", url(f"/v2/{repo}/manifests/probe-b"))
+    answer, _ = p.attempt("delete manifest", "delete-manifest", 202, "DELETE by digest", "DELETE",
+                          url(f"/v2/{repo}/manifests/{manifest_digest}"))
+    if answer.status_code != 202:
+        p.result.features["delete-manifest"].note += f"; scratch repository {repo} is left behind"
     with client.step("delete blob"):
         start = p.count()
         codes = [p.send("DELETE", url(f"/v2/{repo}/blobs/{blob}")).status_code for blob in blobs]
