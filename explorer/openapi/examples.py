@@ -66,7 +66,10 @@ def _target(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return target
 
 
-def _operation_for(document: dict[str, Any], exchange: Exchange) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]] | None:
+_Found = tuple[dict[str, Any], dict[str, Any], dict[str, str]]  # path item, operation, path parameter values
+
+
+def _operation_for(document: dict[str, Any], exchange: Exchange) -> _Found | None:
     """The operation an exchange performed, and the path parameter values it used."""
     request = exchange.request
     match = classify(request.method, request.url)

@@ -155,11 +155,13 @@ def _responses(method: str, rows: list[Endpoint]) -> dict[str, Any]:
     return out
 
 
+_SOURCES = {"oci": "OCI v1.1.1", "oci-main": "OCI main, unreleased", "docker": "Docker extension"}
+
+
 def _operation(path: str, method: str, rows: list[Endpoint]) -> dict[str, Any]:
     ids = [row.id for row in rows]
     head = rows[0]
-    lines = [f"- **{row.id}** `{row.path}` ({'Docker extension' if row.source == 'docker' else 'OCI ' + ('main, unreleased' if row.source == 'oci-main' else 'v1.1.1')}): {row.meaning}"
-             for row in rows]
+    lines = [f"- **{row.id}** `{row.path}` ({_SOURCES[row.source]}): {row.meaning}" for row in rows]
     if path == UPLOAD_PATH:
         lines.append("")
         lines.append(_UPLOAD_NOTE)

@@ -128,7 +128,7 @@ class _Reader:
 
 
 def parse_challenges(values: list[str] | str, *, strict: bool = True) -> list[Challenge]:
-    """Every challenge in one or several ``WWW-Authenticate`` values; ``strict=False`` (recorded values) gives [] for garbage."""
+    """Every challenge in ``WWW-Authenticate`` values; ``strict=False`` (recorded values) gives [] for garbage."""
     lines = [values] if isinstance(values, str) else list(values)
     try:
         return [challenge for line in lines for challenge in _parse_line(line)]

@@ -200,3 +200,18 @@ def test_cli_exit_codes_and_formats(tmp_path: Path) -> None:
     assert run.code == 1 and json.loads(run.output)["traces"][0]["broken"] is True
     assert run_cli("check", str(tmp_path / "missing.trace.json")).code == 2
     assert run_cli("check", str(good), "--format", "xml").code == 2
+
+
+def test_a_har_capture_is_judged_too(tmp_path: Path) -> None:
+    har = tmp_path / "push.har"
+    assert run_cli("export", "har", str(REPO / "recordings/anonymous/push-chunked.trace.json"), "-o", str(har)).code == 0
+    run = run_cli("check", str(har), "--format", "json")
+    assert run.code == 0, run.output
+    (report,) = json.loads(run.output)["traces"]
+    assert report["trace"] == str(har) and report["broken"] is False
+    data = json.loads(har.read_text())
+    patch = next(e for e in data["log"]["entries"] if e["request"]["method"] == "PATCH")
+    patch["response"]["headers"] = [h for h in patch["response"]["headers"] if h["name"].lower() != "range"]
+    har.write_text(json.dumps(data))
+    run = run_cli("check", str(har))
+    assert run.code == 1 and "no Range" in run.output
