@@ -9,8 +9,9 @@ loopback ports, then traces, each into its own trace file:
 4. ``copy``         to a second repository of the same registry (cross-repository mounts)
 5. ``tags``         the tag list
 
-and writes every render and export of every trace next to it, plus an
-``index.html`` gallery that links them all.
+and writes every render and export of every trace next to it, the registry API
+as a browsable OpenAPI page (``api.html``, the demo's exchanges as examples), plus
+an ``index.html`` gallery that links them all.
 
 Rule: orchestration only. Each step is exactly what the matching ``regexplore
 trace …`` command does (the traces record that command line), so everything
@@ -138,8 +139,22 @@ def run_demo(
             written = render.write_output(renderer.render(step.trace, render.RenderOptions()), path)
             if written is not None:
                 step.outputs[name] = written
+    _write_openapi(outdir, steps)
     index = _write_index(outdir, steps)
     return DemoResult(outdir, steps, index, time.perf_counter() - started)
+
+
+API_PAGE = "api.html"
+
+
+def _write_openapi(outdir: Path, steps: list[DemoStep]) -> Path:
+    """``api.html``: the registry API as OpenAPI, browsable offline, the demo's exchanges as examples."""
+    from explorer import openapi
+
+    document = openapi.build([(step.name, step.trace) for step in steps if step.trace is not None])
+    written = render.write_output(openapi.dumps(document, "html"), outdir / API_PAGE)
+    assert written is not None
+    return written
 
 
 def _write_index(outdir: Path, steps: list[DemoStep]) -> Path:
@@ -158,7 +173,7 @@ def _write_index(outdir: Path, steps: list[DemoStep]) -> Path:
             "outputs": [(fmt, path.name) for fmt, path in step.outputs.items()],
             "viewer": step.outputs.get("html", step.outputs["trace"]).name,
         })
-    page = render_template("demo-index.html.j2", steps=rows)
+    page = render_template("demo-index.html.j2", steps=rows, api=API_PAGE)
     written = render.write_output(page, outdir / "index.html")
     assert written is not None
     return written

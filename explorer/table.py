@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from explorer.printable import printable
+from explorer.protocol.ratelimit import last_rate_limit, rate_limit
 from explorer.trace import Exchange, Trace
 from explorer.units import human_size
 
@@ -35,7 +36,20 @@ def exchange_table(trace: Trace, steps: Sequence[str | None] | None = None) -> s
     lines = [fmt(_COLUMNS)] + [fmt(r) for r in rows]
     head = f"{trace.operation or 'trace'} {trace.target or ''}".rstrip()
     outcome = trace.outcome.status if trace.outcome.status == "ok" else f"{trace.outcome.status}: {trace.outcome.message}"
-    return printable(f"{head} — {len(trace.exchanges)} exchanges, {outcome}") + "\n" + "\n".join(lines) + "\n"
+    title = printable(f"{head} — {len(trace.exchanges)} exchanges, {outcome}")
+    return title + "\n" + "\n".join(lines) + "\n" + _rate_limits(trace)
+
+
+def _rate_limits(trace: Trace) -> str:
+    """Docker Hub's rate-limit headers per exchange, and what is left at the end; "" when none was sent."""
+    answers = [ex.response.headers for ex in trace.exchanges if ex.response is not None]
+    rows = [(ex.id, rate_limit(ex.response.headers)) for ex in trace.exchanges if ex.response is not None]
+    shown = [f"{number:>3}  {limit.line()}" for number, limit in rows if limit is not None]
+    last = last_rate_limit(answers)
+    if last is None:
+        return ""
+    lines = [printable(line) for line in shown] + [printable(f"left at the end: {last.line()}")]
+    return "rate limit (ratelimit-* headers):\n" + "\n".join(lines) + "\n"
 
 
 def _registry_netloc(trace: Trace) -> str | None:

@@ -5,7 +5,7 @@
 #
 # Phases (each skipped when already done, so a second run starts pytest at once):
 #   apt     docker-registry (CNCF distribution 2.8), skopeo, chromium, fonts, plantuml   (needs root or sudo)
-#   npm     newman and mermaid-cli into .tools/ (Chromium comes from apt, not from puppeteer)
+#   npm     newman, mermaid-cli and openapi-to-postmanv2 into .tools/ (Chromium comes from apt, not from puppeteer)
 #   python  .venv with regexplore installed editable plus its test extra
 #   pytest  the whole suite (CI=true makes tests that lack a tool fail instead of skip)
 set -euo pipefail
@@ -15,6 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 APT_PACKAGES=(docker-registry skopeo chromium fonts-dejavu-core plantuml)
 NEWMAN_VERSION=6.2.2
 MERMAID_CLI_VERSION=11.17.0
+OPENAPI_TO_POSTMAN_VERSION=6.3.3
 PYTHON=${PYTHON:-python3}
 
 phase() { printf '==> %s\n' "$*"; }
@@ -43,12 +44,14 @@ npm_version() {  # installed version of an npm package in .tools, or nothing
     node -p "require('./.tools/node_modules/$1/package.json').version" 2>/dev/null || true
 }
 if [ "$(npm_version newman)" = "$NEWMAN_VERSION" ] &&
-    [ "$(npm_version @mermaid-js/mermaid-cli)" = "$MERMAID_CLI_VERSION" ]; then
-    phase "npm: newman $NEWMAN_VERSION and mermaid-cli $MERMAID_CLI_VERSION already in .tools"
+    [ "$(npm_version @mermaid-js/mermaid-cli)" = "$MERMAID_CLI_VERSION" ] &&
+    [ "$(npm_version openapi-to-postmanv2)" = "$OPENAPI_TO_POSTMAN_VERSION" ]; then
+    phase "npm: newman $NEWMAN_VERSION, mermaid-cli $MERMAID_CLI_VERSION, openapi-to-postmanv2 $OPENAPI_TO_POSTMAN_VERSION already in .tools"
 else
-    phase "npm: installing newman $NEWMAN_VERSION and mermaid-cli $MERMAID_CLI_VERSION into .tools"
+    phase "npm: installing newman $NEWMAN_VERSION, mermaid-cli $MERMAID_CLI_VERSION, openapi-to-postmanv2 $OPENAPI_TO_POSTMAN_VERSION into .tools"
     PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix .tools --save-exact --no-audit --no-fund --loglevel=error \
-        "newman@$NEWMAN_VERSION" "@mermaid-js/mermaid-cli@$MERMAID_CLI_VERSION" >/dev/null
+        "newman@$NEWMAN_VERSION" "@mermaid-js/mermaid-cli@$MERMAID_CLI_VERSION" \
+        "openapi-to-postmanv2@$OPENAPI_TO_POSTMAN_VERSION" >/dev/null
 fi
 
 # -- python --------------------------------------------------------------------------

@@ -77,9 +77,10 @@ def render_trace(
 @app.command("export")
 @handle_errors
 def export(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="postman, har, curl, python or cassette.")],
-    trace_file: Annotated[
-        Path | None, typer.Argument(metavar="[TRACE]", help="A trace file (none with --all-endpoints).")
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="postman, har, curl, python, cassette or openapi.")],
+    trace_files: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="[TRACE...]", help="A trace file (none with --all-endpoints; openapi: any number)."),
     ] = None,
     output: TextOutputOpt = None,
     all_endpoints: Annotated[
@@ -88,10 +89,18 @@ def export(
     title: TitleOpt = None,
 ) -> None:
     """Turn a trace into what other tools run: a Postman collection, a HAR file, a curl or Python script
-    that does the same requests again, or a vcrpy cassette.
+    that does the same requests again, or a vcrpy cassette; or the whole registry API as OpenAPI 3.1
+    (-o api.json, api.yaml or api.html for a browsable offline page), with the traces' exchanges as examples.
 
     Example: regexplore export postman pull.trace.json -o pull.postman_collection.json
     """
+    if fmt == "openapi":
+        from explorer.cli.spec import export_openapi
+
+        return export_openapi(trace_files or [], output, all_endpoints)
+    if trace_files is not None and len(trace_files) > 1:
+        raise UsageError(f"export {fmt} takes one TRACE", f"regexplore export {fmt} pull.trace.json")
+    trace_file = trace_files[0] if trace_files else None
     from explorer import render
     from explorer.errors import UnknownFormat
     from explorer.trace import load

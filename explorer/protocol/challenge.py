@@ -127,13 +127,15 @@ class _Reader:
         raise MalformedHeader(f"unterminated quoted string in WWW-Authenticate {quote(self.text)}")
 
 
-def parse_challenges(values: list[str] | str) -> list[Challenge]:
-    """Parse every challenge in one or several ``WWW-Authenticate`` values (empty values are skipped)."""
+def parse_challenges(values: list[str] | str, *, strict: bool = True) -> list[Challenge]:
+    """Every challenge in ``WWW-Authenticate`` values; ``strict=False`` (recorded values) gives [] for garbage."""
     lines = [values] if isinstance(values, str) else list(values)
-    challenges: list[Challenge] = []
-    for line in lines:
-        challenges.extend(_parse_line(line))
-    return challenges
+    try:
+        return [challenge for line in lines for challenge in _parse_line(line)]
+    except MalformedHeader:
+        if strict:
+            raise
+        return []
 
 
 def _parse_line(text: str) -> list[Challenge]:

@@ -62,6 +62,8 @@ __all__ = [
 # algorithm ::= [a-z0-9]+ ([+._-][a-z0-9]+)*      encoded ::= [a-zA-Z0-9=_-]+
 _ALGORITHM = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*", re.ASCII)
 _ENCODED = re.compile(r"[a-zA-Z0-9=_-]+", re.ASCII)
+#: The digest grammar as one regular expression (unanchored), for documents that show it (OpenAPI).
+DIGEST_PATTERN = rf"{_ALGORITHM.pattern}:{_ENCODED.pattern}"
 
 # Registered algorithms: the exact form of their encoded part.
 _REGISTERED = {

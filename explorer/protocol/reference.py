@@ -86,6 +86,10 @@ _REFERENCE_DIGEST = re.compile(
 # identifier       := [a-f0-9]{64}          (an image id; refused as a name)
 _IDENTIFIER = re.compile(r"[a-f0-9]{64}", re.ASCII)
 
+#: The grammars as regular expressions (unanchored), for documents that show them (OpenAPI).
+REPOSITORY_PATTERN = _REMOTE_NAME.pattern
+TAG_PATTERN = _TAG.pattern
+
 _HOST_RULE = "a registry is host[:port] (a DNS name, IPv4 or [IPv6]), e.g. ghcr.io or 127.0.0.1:5000"
 
 

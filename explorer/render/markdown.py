@@ -29,7 +29,7 @@ from explorer.annotate import (AnnotatedExchange, AnnotatedTrace, ErrorInfo, ann
                                one_line)
 from explorer.annotate.challenges import readable_challenges
 from explorer.printable import printable, printable_lines
-from explorer.protocol import endpoints
+from explorer.protocol import endpoints, ratelimit
 from explorer.render import mermaid, view
 from explorer.render.base import RenderOptions, add_filter, render_template
 from explorer.render.replay import plan
@@ -365,4 +365,12 @@ def render(trace: Trace, options: RenderOptions) -> str:
         "markdown.md.j2", title=options.title or annotated.summary.title, story=_story(annotated),
         diagram=diagram, blocks=_blocks(annotated, options), summary=annotated.summary,
         endpoints=[(e, endpoints.by_id(e).title, endpoints.by_id(e).meaning) for e in endpoints_seen],
-        command=" ".join(trace.command), created=trace.created)
+        command=" ".join(trace.command), created=trace.created, rate_limits=_rate_limits(trace))
+
+
+def _rate_limits(trace: Trace) -> list[tuple[str, str]]:
+    """(exchange number, what its rate-limit headers say) and ("end", what is left); [] when none was sent."""
+    rows = [(str(n), limit.line()) for n, ex in enumerate(trace.exchanges, start=1) if ex.response is not None
+            and (limit := ratelimit.rate_limit(ex.response.headers)) is not None]
+    last = ratelimit.last_rate_limit(ex.response.headers for ex in trace.exchanges if ex.response is not None)
+    return rows + [("left at the end", last.line())] if last else []

@@ -61,6 +61,8 @@ def test_the_demo_command_works_on_a_fresh_venv(tmp_path):
     assert "open first: regexplore-demo/index.html" in proc.stdout
     index = (copy / "regexplore-demo" / "index.html").read_text()
     assert index.count("<section") == 5
+    assert 'href="api.html"' in index  # the gallery links the OpenAPI page, written next to it
+    assert "Fetch manifest (end-3)" in (copy / "regexplore-demo" / "api.html").read_text()
     # a real install, not the checkout: templates came from inside the wheel
     where = subprocess.run([str(copy / ".venv" / "bin" / "python"), "-c",
                             "import explorer.render.base as b; print(b.template_dirs()[0])"],

@@ -23,6 +23,7 @@ _INSTALL = {
     "plantuml": "apt-get install -y plantuml",
     "mmdc": "npm install --prefix .tools @mermaid-js/mermaid-cli",
     "newman": "npm install --prefix .tools newman",
+    "openapi2postmanv2": "npm install --prefix .tools openapi-to-postmanv2",
     "node": "apt-get install -y nodejs",
 }
 

@@ -17,6 +17,12 @@ import pytest
 import explorer.protocol
 
 PUBLIC = {
+    "ratelimit": ["HEADERS", "RateLimit", "last_rate_limit", "rate_limit"],
+    "conformance": [
+        "ANY_ENDPOINT_STATUSES", "DIGEST_PATTERN", "EXTRA_STATUSES", "HEADERS", "HEADER_RULES", "HeaderRule",
+        "REDIRECT_STATUSES", "REPOSITORY_PATTERN", "RESPONSE_HEADERS", "SPEC_VERSIONS", "TAG_PATTERN",
+        "allowed_statuses", "rules_for",
+    ],
     "reference": [
         "DEFAULT_TAG", "DOCKER_HUB", "DOCKER_HUB_API_HOST", "LEGACY_DOCKER_HUB", "MAX_REPOSITORY_LENGTH",
         "OFFICIAL_PREFIX", "Reference", "is_loopback", "is_repository", "parse", "parse_registry",
