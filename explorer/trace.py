@@ -35,6 +35,7 @@ __all__ = [
     "RecordedResponse",
     "Timings",
     "Trace",
+    "Via",
     "dumps",
     "iso_now",
     "load",
@@ -221,6 +222,30 @@ class Connection:
 
 
 @dataclass
+class Via:
+    """How a recording proxy received this exchange from its client (``regexplore proxy``).
+
+    The exchange itself is recorded as it went upstream (the real registry, realm or
+    storage URL); ``url`` is the (redacted) proxy URL the client asked for, ``client``
+    numbers the client's connection to the proxy (1, 2, … in order of arrival).
+    """
+
+    proxy: str
+    url: str
+    client: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"proxy": self.proxy, "url": self.url, "client": self.client}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Via | None:
+        if data is None:
+            return None
+        d = _mapping(data, "via")
+        return cls(proxy=_str(d, "proxy"), url=_str(d, "url"), client=_int(d, "client"))
+
+
+@dataclass
 class Exchange:
     """One HTTP request and its response (or the error that replaced it): one hop on the wire."""
 
@@ -233,9 +258,10 @@ class Exchange:
     error: str | None = None
     timings: Timings = field(default_factory=Timings)
     connection: Connection | None = None
+    via: Via | None = None  # set when a recording proxy forwarded this exchange for another client
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "step": self.step,
             "started": self.started,
@@ -246,6 +272,9 @@ class Exchange:
             "timings": self.timings.to_dict(),
             "connection": self.connection.to_dict() if self.connection else None,
         }
+        if self.via is not None:
+            out["via"] = self.via.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Any) -> Exchange:
@@ -264,6 +293,7 @@ class Exchange:
             error=error,
             timings=Timings.from_dict(d.get("timings")),
             connection=Connection.from_dict(d.get("connection")),
+            via=Via.from_dict(d.get("via")),
         )
 
 

@@ -24,6 +24,7 @@ _INSTALL = {
     "mmdc": "npm install --prefix .tools @mermaid-js/mermaid-cli",
     "newman": "npm install --prefix .tools newman",
     "node": "apt-get install -y nodejs",
+    "podman": "apt-get install -y podman",
 }
 
 
