@@ -143,9 +143,10 @@ def _https_probes(trace: AnnotatedTrace) -> set[int]:
             and urlsplit(ax.exchange.request.url).netloc in plain}
 
 
-def _first_number(key: Key, *sides: dict[Key, list[AnnotatedExchange]]) -> tuple[int, int]:
+def _first_number(key: Key, *sides: dict[Key, list[AnnotatedExchange]]) -> tuple[int, Key]:
+    """Order of the report: by the first exchange of the key on either side, then by the key (stable)."""
     firsts = [side[key][0].number for side in sides if key in side]
-    return (min(firsts), 0)
+    return (min(firsts), key)
 
 
 def _describe(key: Key) -> str:
