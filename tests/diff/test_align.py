@@ -77,3 +77,14 @@ def test_token_response_sizes_are_not_compared() -> None:
     token = next(ex for ex in b.exchanges if "/token" in ex.request.url)
     token.response.body.size += 17
     assert _kinds(a, b, frozenset({"timings"})) == []
+
+
+def test_an_https_probe_has_its_own_class() -> None:
+    a = case_pull_token()
+    b = copy.deepcopy(a)
+    probe = copy.deepcopy(b.exchanges[0])
+    probe.request.url = probe.request.url.replace("http://", "https://")
+    probe.response, probe.error = None, "ConnectError: [SSL: WRONG_VERSION_NUMBER] wrong version number"
+    b.exchanges.insert(0, probe)
+    assert _kinds(a, b, frozenset({"timings"})) == ["https-probe"]
+    assert _kinds(a, b, frozenset({"timings", "https-probe"})) == []
