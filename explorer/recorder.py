@@ -37,11 +37,14 @@ from explorer.connections import Connections
 from explorer.phases import PhaseClock, connection, timings
 from explorer.protocol import mediatypes
 from explorer.taps import PARALLEL_HASH_FROM, BodyTap, TappedRequestStream, TappedResponseStream
-from explorer.trace import Exchange, Intent, RecordedRequest, RecordedResponse, Trace, iso_time
+from explorer.trace import Exchange, Intent, RecordedRequest, RecordedResponse, Trace, Via, iso_time
 
-__all__ = ["BODY_TAP_EXTENSION", "BodyTap", "Recorder", "RecordingTransport", "STEP_EXTENSION", "StepHandle"]
+__all__ = [
+    "BODY_TAP_EXTENSION", "BodyTap", "Recorder", "RecordingTransport", "STEP_EXTENSION", "StepHandle", "VIA_EXTENSION",
+]
 
 STEP_EXTENSION = "regexplore.step"
+VIA_EXTENSION = "regexplore.via"  # request extension: a Via (its url raw; redacted here) from the recording proxy
 BODY_TAP_EXTENSION = "regexplore.body"  # response extension: the BodyTap that saw the body
 TEXT_CAP = 64 * 1024
 
@@ -187,6 +190,8 @@ def _rescrub(ex: Exchange, secrets: redact.Secrets) -> None:
     if not len(secrets):
         return
     ex.request.url = secrets.scrub(ex.request.url)
+    if ex.via is not None:
+        ex.via.url = secrets.scrub(ex.via.url)
     ex.request.headers = [(k, secrets.scrub(v)) for k, v in ex.request.headers]
     for body in (ex.request.body, ex.response.body if ex.response else None):
         if body is not None and body.text:
@@ -234,6 +239,9 @@ class RecordingTransport(httpx.BaseTransport):
             body=None,
         )
         exchange = rec.begin(recorded_request, request.extensions.get(STEP_EXTENSION))
+        via = request.extensions.get(VIA_EXTENSION)
+        if via is not None:
+            exchange.via = Via(via.proxy, redact.redact_url(via.url, secrets), via.client)
         t0 = time.perf_counter()
 
         # request body: in memory -> describe it now; streamed -> tap it

@@ -46,6 +46,7 @@ __all__ = [
     "RecordedResponse",
     "Timings",
     "Trace",
+    "Via",
     "dumps",
     "iso_now",
     "load",
@@ -232,6 +233,30 @@ class Connection:
 
 
 @dataclass
+class Via:
+    """How a recording proxy received this exchange from its client (``regexplore proxy``).
+
+    The exchange itself is recorded as it went upstream (the real registry, realm or
+    storage URL); ``url`` is the (redacted) proxy URL the client asked for, ``client``
+    numbers the client's connection to the proxy (1, 2, … in order of arrival).
+    """
+
+    proxy: str
+    url: str
+    client: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"proxy": self.proxy, "url": self.url, "client": self.client}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Via | None:
+        if data is None:
+            return None
+        d = _mapping(data, "via")
+        return cls(proxy=_str(d, "proxy"), url=_str(d, "url"), client=_int(d, "client"))
+
+
+@dataclass
 class Exchange:
     """One HTTP request and its response (or the error that replaced it): one hop on the wire."""
 
@@ -245,9 +270,10 @@ class Exchange:
     timings: Timings = field(default_factory=Timings)
     connection: Connection | None = None
     intent: Intent | None = None  # format 2: what the flow made the request for
+    via: Via | None = None  # set when a recording proxy forwarded this exchange for another client
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "step": self.step,
             "started": self.started,
@@ -259,6 +285,9 @@ class Exchange:
             "connection": self.connection.to_dict() if self.connection else None,
             "intent": self.intent.to_dict() if self.intent else None,
         }
+        if self.via is not None:
+            out["via"] = self.via.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Any) -> Exchange:
@@ -278,6 +307,7 @@ class Exchange:
             timings=Timings.from_dict(d.get("timings")),
             connection=Connection.from_dict(d.get("connection")),
             intent=Intent.from_dict(d.get("intent")),
+            via=Via.from_dict(d.get("via")),
         )
 
 

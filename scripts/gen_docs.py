@@ -100,6 +100,16 @@ def gallery_pages() -> dict[str, str]:
             f"![sequence diagram of {entry['title']}]({stem}.svg)",
             "",
         ]
+        if entry.get("compare"):
+            from explorer.diff import compare
+            from explorer.diff.report import as_markdown
+
+            ours = trace.load(RECORDINGS / entry["compare"])
+            other = entry["compare"].removesuffix(".trace.json").replace("/", "-")
+            comparison = as_markdown(compare(recorded, ours), (entry["path"], entry["compare"]), frozenset())
+            head += [f"How it differs from [regexplore's own flow]({other}.md) of the same operation "
+                     f"(`regexplore diff`, exchanges aligned by meaning):", "",
+                     comparison.split("\n", 1)[1].replace("\n# ", "\n### "), ""]
         pages[f"{stem}.md"] = "\n".join(head) + "\n" + explained
         index.append(f"| [{entry['title']}]({stem}.md) | `{entry['command']}` | {entry['registry']} |")
     pages["README.md"] = "\n".join(index) + "\n"

@@ -2,13 +2,18 @@
 
     .venv/bin/python scripts/record.py          # after scripts/test.sh has installed the tools once
     .venv/bin/python scripts/record.py anonymous/push-jobs4.trace.json   # only these; the others are kept
+    .venv/bin/python scripts/record.py --clients  # only recordings/clients/ (skopeo, podman via the proxy)
 
 It starts CNCF distribution (Debian's docker-registry) in the four test variants
 (anonymous, basic, token with our JWT token server, redirect = token + CDN-style
 307s) and the built-in registry (token auth + redirects), seeds the same images
 the tests use with skopeo, runs `regexplore trace ...` for each recording as a
 real subprocess (so each trace records its own command line), and writes
-recordings/README.md with the provenance of every file. Then it regenerates the
+recordings/README.md with the provenance of every file.
+
+recordings/clients/ holds other clients' flows, recorded through `regexplore proxy`
+in front of the token variant (skopeo and podman, pull and push), each beside
+regexplore's own trace of the same operation, so the gallery can show their diff. Then it regenerates the
 golden files that render recordings (tests/render/golden) and the gallery
 (docs/gallery, via scripts/gen_docs.py). Review the result with `git diff`.
 """
@@ -30,6 +35,7 @@ sys.path.insert(0, str(REPO))
 from explorer.protocol.mediatypes import Platform  # noqa: E402
 from explorer.sample import build_sample  # noqa: E402
 from explorer.sandbox import Sandbox  # noqa: E402
+from tests.infra.podman import Podman  # noqa: E402
 from tests.infra.registry import RunningRegistry, seed, start_registry  # noqa: E402
 from tests.infra.skopeo import skopeo_copy  # noqa: E402
 
@@ -97,6 +103,9 @@ RECORDINGS = [
 
 def main(only: list[str]) -> None:
     """Record every recording, or only the paths in ``only`` (keeping the others and their provenance)."""
+    if only == ["--clients"]:
+        record_clients_only()
+        return
     unknown = set(only) - {r.path for r in RECORDINGS}
     if unknown:
         raise SystemExit(f"no such recording: {', '.join(sorted(unknown))}")
@@ -135,6 +144,8 @@ def main(only: list[str]) -> None:
                 if rec.path.endswith("fail-wrong-password.trace.json"):
                     password = "not-the-password"
                 provenance.append(record(rec, host, user, password, version, registries["anonymous"].host))
+        if not only:
+            provenance += record_clients(registries["token"], work / "clients", images)
     finally:
         for registry in registries.values():
             registry.stop()
@@ -167,6 +178,102 @@ def record(rec: Recording, host: str, user: str | None, password: str | None, ve
     return {"path": rec.path, "title": rec.title, "registry": f"{version}, {rec.registry}", "command": shown}
 
 
+# --- other clients, through the recording proxy ---------------------------------------------
+CLIENTS = OUT / "clients"
+
+
+def record_clients(registry: RunningRegistry, work: Path, images: dict) -> list[dict[str, str]]:
+    """skopeo and podman pull and push through ``regexplore proxy``, each beside regexplore's own flow."""
+    version = "CNCF distribution 2.8.2"
+    creds = (registry.username, registry.password)
+    shutil.rmtree(CLIENTS, ignore_errors=True)
+    CLIENTS.mkdir(parents=True)
+    layout = images["test/small:1.0"].write_layout(work / "layout", "1")
+    entries = []
+    ours_pull = Recording("clients/regexplore-pull.trace.json", "token",
+                          ["trace", "pull", "HOST/test/small:1.0", "--plain-http"],
+                          title="regexplore pull, for comparison with the other clients")
+    ours_push = Recording("clients/regexplore-push.trace.json", "token",
+                          ["trace", "push", f"{layout}:1", "HOST/recordings/regexplore-push:1", "--plain-http"],
+                          title="regexplore push, for comparison with the other clients")
+    for rec in (ours_pull, ours_push):
+        entry = record(rec, registry.host, *creds, version, registry.host)
+        entry["command"] = entry["command"].replace(str(layout), "LAYOUT")
+        entries.append(entry)
+    podman = Podman(work / "podman")
+    pulled: list[str] = []  # podman's local name of the pulled image (it names the proxy it came through)
+
+    def skopeo_pull(host: str) -> str:
+        skopeo_copy(f"docker://{host}/test/small:1.0", f"oci:{work / 'skopeo-out'}:1", src_creds=creds)
+        return "skopeo copy --src-tls-verify=false docker://PROXY/test/small:1.0 oci:DIR:1"
+
+    def skopeo_push(host: str) -> str:
+        skopeo_copy(f"oci:{layout}:1", f"docker://{host}/recordings/skopeo-push:1", dest_creds=creds)
+        return "skopeo copy --dest-tls-verify=false oci:LAYOUT:1 docker://PROXY/recordings/skopeo-push:1"
+
+    def podman_pull(host: str) -> str:
+        podman.login(host, *creds)
+        podman.pull(f"{host}/test/small:1.0")
+        pulled.append(f"{host}/test/small:1.0")
+        return "podman pull --tls-verify=false PROXY/test/small:1.0"
+
+    def podman_push(host: str) -> str:
+        podman.login(host, *creds)
+        podman.push(pulled[-1], f"{host}/recordings/podman-push:1")
+        return "podman push --tls-verify=false IMAGE docker://PROXY/recordings/podman-push:1"
+
+    for name, run, ours, title in (
+        ("skopeo-pull", skopeo_pull, ours_pull, "skopeo pull, through regexplore proxy"),
+        ("skopeo-push", skopeo_push, ours_push, "skopeo push, through regexplore proxy"),
+        ("podman-pull", podman_pull, ours_pull, "podman pull, through regexplore proxy"),
+        ("podman-push", podman_push, ours_push, "podman push (mounts from the pulled repository), through regexplore proxy"),
+    ):
+        entries.append(record_proxied(name, run, registry, f"{version}, token", title, ours.path))
+    return entries
+
+
+def record_proxied(name: str, run, registry: RunningRegistry, version: str, title: str,
+                   compare: str) -> dict[str, str]:
+    """Start ``regexplore proxy`` as a real subprocess, run the client through it, stop it with SIGTERM."""
+    import re
+    import signal
+
+    target = CLIENTS / f"{name}.trace.json"
+    argv = [sys.executable, "-m", "explorer", "proxy", registry.url, "-q", "-o", str(target.relative_to(REPO))]
+    proxy = subprocess.Popen(argv, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        host = re.search(r"http://(127\.0\.0\.1:\d+)", proxy.stderr.readline()).group(1)
+        command = run(host)
+    finally:
+        proxy.send_signal(signal.SIGTERM)
+        proxy.communicate(timeout=30)
+    if proxy.returncode != 0:
+        raise SystemExit(f"{name}: the proxy exited {proxy.returncode}")
+    print(f"recorded clients/{name}.trace.json")
+    return {"path": f"clients/{name}.trace.json", "title": title, "registry": version,
+            "command": f"regexplore proxy UPSTREAM, then: {command}", "compare": compare}
+
+
+def record_clients_only() -> None:
+    """Re-record recordings/clients/ alone, keeping every other entry of index.json."""
+    work = Path(tempfile.mkdtemp(prefix="regexplore-record-"))
+    images = {"test/small:1.0": build_sample(layers=3)}
+    registry = start_registry("token", work / "registries")
+    try:
+        seed(registry, images["test/small:1.0"], "test/small", "1.0")
+        entries = record_clients(registry, work / "clients", images)
+    finally:
+        registry.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    kept = [e for e in json.loads((OUT / "index.json").read_text(encoding="utf-8"))
+            if not e["path"].startswith("clients/")]
+    write_readme(kept + entries)
+    env = {**os.environ, "REGEXPLORE_REGOLD": "1"}
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/render/test_golden.py", "-p", "no:cacheprovider"],
+                   cwd=REPO, env=env, check=True)
+    subprocess.run([sys.executable, "scripts/gen_docs.py"], cwd=REPO, check=True)
+
+
 def write_readme(entries: list[dict[str, str]]) -> None:
     (OUT / "index.json").write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
     rows = [f"| `{e['path']}` | {e['title']} | {e['registry']} | `{e['command']}` |" for e in entries]
@@ -185,11 +292,16 @@ Secrets never reached them: tokens, passwords and signed URL parameters were red
 by the recorder before anything was stored. Host ports differ between recordings.
 
 Re-record them all (and regenerate the goldens and the gallery) with one command, after
-`scripts/test.sh` installed the registry and skopeo:
+`scripts/test.sh` installed the registry, skopeo and podman:
 
 ```sh
 .venv/bin/python scripts/record.py
 ```
+
+`clients/` holds other clients' flows recorded through `regexplore proxy` (skopeo and
+podman, pull and push), each listed with the regexplore trace of the same operation that
+the gallery compares it with (`regexplore diff`). Re-record only those with
+`.venv/bin/python scripts/record.py --clients`.
 
 | file | what it shows | registry | command (HOST = the registry's host:port, ANONYMOUS = the anonymous one's) |
 |---|---|---|---|

@@ -4,7 +4,7 @@
 #   scripts/test.sh [pytest arguments...]      e.g. scripts/test.sh -k pull -x
 #
 # Phases (each skipped when already done, so a second run starts pytest at once):
-#   apt     docker-registry (CNCF distribution 2.8), skopeo, chromium, fonts, plantuml   (needs root or sudo)
+#   apt     docker-registry (CNCF distribution 2.8), skopeo, podman, chromium, fonts, plantuml   (needs root or sudo)
 #   npm     newman, mermaid-cli and openapi-to-postmanv2 into .tools/ (Chromium comes from apt, not from puppeteer)
 #   python  .venv with regexplore installed editable plus its test extra
 #   pytest  the whole suite (CI=true makes tests that lack a tool fail instead of skip)
@@ -12,7 +12,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-APT_PACKAGES=(docker-registry skopeo chromium fonts-dejavu-core plantuml)
+APT_PACKAGES=(docker-registry skopeo podman chromium fonts-dejavu-core plantuml)
 NEWMAN_VERSION=6.2.2
 MERMAID_CLI_VERSION=11.17.0
 OPENAPI_TO_POSTMAN_VERSION=6.3.3

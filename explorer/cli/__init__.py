@@ -13,7 +13,9 @@ Where each command lives ("one guess"):
     trace tags|catalog|manifest|tag|delete|referrers       cli/trace_api.py
     show, render, export, import, explain                  cli/outputs.py
     export openapi, check, probe                           cli/spec.py
+    diff                                                   cli/diff.py
     serve, demo                                            cli/builtin.py
+    proxy                                                  cli/proxy.py
     shared options / apps, errors, the trace-command shape cli/options.py, cli/base.py
 """
 
@@ -24,7 +26,7 @@ import threading
 
 import typer
 
-from explorer.cli import outputs, spec, builtin, trace_transfer, trace_api  # noqa: F401, I001 - they register their commands, in help order
+from explorer.cli import outputs, diff, spec, builtin, proxy, trace_transfer, trace_api  # noqa: F401, I001 - they register their commands, in help order
 from explorer.cli.base import app
 
 __all__ = ["app", "main"]

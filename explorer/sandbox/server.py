@@ -167,6 +167,7 @@ class _GatewayHandler(http.server.BaseHTTPRequestHandler):
             "SCRIPT_NAME": "",
             "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
             "QUERY_STRING": query,
+            "REQUEST_URI": self.path,  # as sent, percent-escapes kept (a proxy forwards it unchanged)
             "SERVER_NAME": str(host),
             "SERVER_PORT": str(port),
             "SERVER_PROTOCOL": self.request_version,

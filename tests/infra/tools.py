@@ -25,6 +25,7 @@ _INSTALL = {
     "newman": "npm install --prefix .tools newman",
     "openapi2postmanv2": "npm install --prefix .tools openapi-to-postmanv2",
     "node": "apt-get install -y nodejs",
+    "podman": "apt-get install -y podman",
 }
 
 

@@ -48,6 +48,10 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("explorer.auth", (*BASE, "explorer.trace", "explorer.redact", "explorer.recorder", "explorer.credentials",
                        "explorer.bounded"), ("httpx",)),
     ("explorer.sending", (*BASE, "explorer.auth", "explorer.bounded", "explorer.credentials"), ("httpx",)),
+    ("explorer.diff", (*BASE, "explorer.trace", "explorer.annotate", "explorer.diff"), ()),
+    # the recording proxy: the recorder's transport, the built-in registry's HTTP server; no flows, no client
+    ("explorer.proxy", (*BASE, "explorer.trace", "explorer.redact", "explorer.recorder", "explorer.annotate",
+                        "explorer.sandbox.server", "explorer.proxy"), ("httpx",)),
 ]
 NOBODY_IMPORTS = ("explorer.cli",)
 
