@@ -368,7 +368,7 @@ def main() -> None:
     registry = on(REGISTRY)
     registry.ping()
     # step 'push manifest', exchange 16
-    push_manifest(registry, REFERENCE, 'application/vnd.oci.image.manifest.v1+json', '', '{}')
+    push_manifest(registry, REFERENCE, 'application/vnd.oci.image.manifest.v1+json', '', '{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": [{"mediaType": "application/octet-stream", "digest": "sha256:77ea7eee3d80b1a38f83906dd3048e2689457eb90e18a7d12f839c5ae37106a2", "size": 1}, {"mediaType": "application/octet-stream", "digest": "sha256:95cf1a2e1698fe3ca1fcc3f653119146b271d0b62e487ec264441e886a11bd06", "size": 1}, {"mediaType": "application/octet-stream", "digest": "sha256:a0e70458d19e37e14d6388030a017c587283e2fb6ef10c0744cad0294c47e8f8", "size": 1}], "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:b79606fb3afea5bd1609ed40b622142f1c98125abcfe89a76a661b0e8e343910", "size": 1}}')
     say("done")
 
 
