@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from explorer.openapi.paths import openapi_path
 from explorer.protocol.endpoints import classify
-from explorer.redact import redact_header_value, redact_headers, redact_text, redact_url
+from explorer.redact import redact_header_value, redact_request_headers, redact_response_headers, redact_text, redact_url
 from explorer.trace import Exchange, Trace
 
 __all__ = ["add_examples", "example_name"]
@@ -100,7 +100,7 @@ def _request_value(param: dict[str, Any], values: dict[str, str], request: Any) 
         return values.get(key)
     if where == "header":
         value = request.header(key)
-        return redact_header_value(key, value) if value is not None else None
+        return redact_header_value(key, value, request=True) if value is not None else None
     if where == "query":
         found = [v for k, v in parse_qsl(urlsplit(redact_url(request.url)).query, keep_blank_values=True) if k == key]
         return found[0] if found else None
@@ -128,7 +128,7 @@ def add_examples(document: dict[str, Any], label: str, trace: Trace) -> int:
         responses = operation["responses"]
         key = str(response.status) if str(response.status) in responses else "default"
         entry = responses[key] = _resolve(document, responses[key])
-        recorded = redact_headers(response.headers)
+        recorded = redact_response_headers(response.headers)
         headers = entry.get("headers", {})
         for header_name in headers:
             value = next((v for n, v in recorded if n.lower() == header_name.lower()), None)
@@ -142,7 +142,7 @@ def add_examples(document: dict[str, Any], label: str, trace: Trace) -> int:
             media.setdefault("examples", {})[name] = {
                 "summary": summary, "value": body,
                 "x-request": {"method": request.method, "url": url,
-                              "headers": [list(h) for h in redact_headers(request.headers)]},
+                              "headers": [list(h) for h in redact_request_headers(request.headers)]},
                 "x-response-headers": [list(h) for h in recorded],
             }
         added += 1

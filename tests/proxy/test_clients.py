@@ -42,7 +42,9 @@ def _check_flow(trace: Trace, registry, proxy_host: str, pulled: bool = True) ->
         storage = [ex for ex in trace.exchanges if ex.request.url.split("/")[2] == registry.redirect_host]
         assert storage, "the 307's storage hop went through the proxy"
         assert all(ex.request.header("Authorization") is None for ex in storage)
-    roles = " ".join(str(p.role) for p in annotate(trace).participants).lower()
+    annotated = annotate(trace)
+    assert all(ax.step for ax in annotated.exchanges), "every proxied exchange gets a step label (by inference)"
+    roles = " ".join(str(p.role) for p in annotated.participants).lower()
     assert "registry" in roles
     if registry.variant == "token":
         assert "auth" in roles
