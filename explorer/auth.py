@@ -378,7 +378,9 @@ class RegistryAuth(httpx.Auth):
         url = request_url.join(realm)
         if url.scheme not in ("http", "https") or not url.host:
             raise AuthError(f"the registry's token realm {realm!r} is not an http(s) URL")
-        if request_url.scheme == "https" and url.scheme != "https":
+        # "https" means: the registry really answered over TLS (a loopback request still written
+        # https:// before its probe found plain http does not count)
+        if request_url.scheme == "https" and self._spoke_tls and url.scheme != "https":
             raise AuthError(
                 f"the registry is https but its token realm {_origin(url)} is plain http; refusing it",
                 "a registry must not send clients to a plain-http token server",

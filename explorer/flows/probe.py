@@ -126,6 +126,8 @@ def probe(client: RegistryClient, registry: str, base: str, exchanges: list[Exch
 
 def _auth_features(p: _Prober, start: int) -> None:
     """From the first, credential-less GET /v2/ (what every client sends first) and its challenge."""
+    while len(p.exchanges) > start + 1 and p.exchanges[start].response is None:
+        start += 1  # the https probe of a loopback registry: not the registry's answer
     first = p.exchanges[start].response if len(p.exchanges) > start else None
     if first is None:
         p.mark("token-auth", None, "no answer to /v2/", start)

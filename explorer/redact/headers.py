@@ -119,6 +119,8 @@ def hidden_header_values(name: str, value: str, *, request: bool) -> list[str]:
     left out, except credentials.
     """
     lname = name.lower()
+    if lname.startswith(":"):  # HTTP/2 pseudo-headers repeat the request line (host, path): nothing to learn
+        return []
     if lname in SCHEME_HEADERS:
         scheme, _, credential = value.strip().partition(" ")
         credential = credential.strip() or scheme

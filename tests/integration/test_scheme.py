@@ -77,7 +77,7 @@ def test_a_plain_http_loopback_registry_gets_the_https_probe_then_http(registry_
     assert first.request.url == f"https://{registry_basic.host}/v2/" and first.response is None
     assert first.step == PROBE and "WRONG_VERSION_NUMBER" in (first.error or "")
     assert all(ex.request.url.startswith(f"http://{registry_basic.host}/") for ex in rest)
-    assert [ex.step for ex in rest[:2]] == ["ping", "ping"] and [ex.response.status for ex in rest[:2]] == [401, 200]
+    assert [ex.step for ex in rest[:2]] == ["ping", "resolve tag"] and [ex.response.status for ex in rest[:2]] == [401, 200]
     assert len([ex for ex in trace.exchanges if ex.response is None]) == 1  # the probe only, once
 
     annotated = annotate(trace)
