@@ -13,9 +13,10 @@ and writes every render and export of every trace next to it, the registry API
 as a browsable OpenAPI page (``api.html``, the demo's exchanges as examples), plus
 an ``index.html`` gallery that links them all.
 
-Rule: orchestration only. Each step is exactly what the matching ``regexplore
-trace …`` command does (the traces record that command line), so everything
-here can be reproduced by hand against ``regexplore serve``.
+Rule: orchestration only. Each step calls the library (``explorer.operations``)
+exactly as the matching ``regexplore trace …`` command does (the traces record
+that command line), so everything here can be reproduced by hand against
+``regexplore serve``.
 """
 
 from __future__ import annotations
@@ -24,21 +25,17 @@ import platform as host
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
-from explorer import render
+from explorer import operations, render
 from explorer.credentials import Credentials
-from explorer.flows.copy import copy_image
-from explorer.flows.images import SampleSource, plan_push
-from explorer.flows.listing import list_tags
-from explorer.flows.pull import pull
-from explorer.flows.push import push_plans
+from explorer.operations import ConnectionOptions, Traced
 from explorer.progress import NullProgress, Progress
 from explorer.protocol import mediatypes, reference
 from explorer.protocol.mediatypes import Platform
 from explorer.sample import build_sample
 from explorer.sandbox import Sandbox
-from explorer.session import ClientOptions, TraceSession
 from explorer.trace import Trace
 
 __all__ = ["DemoResult", "DemoStep", "run_demo"]
@@ -79,64 +76,47 @@ def run_demo(
     wanted = mediatypes.host_platform(host.system(), host.machine())
     if wanted not in PLATFORMS:
         wanted = PLATFORMS[0]
-    image = SampleSource(build_sample(list(PLATFORMS)))
+    image = build_sample(list(PLATFORMS))
     with Sandbox(auth="token", redirect=True) as sandbox:
         registry = sandbox.registry_host
-        src = reference.parse(f"{registry}/{SOURCE_REPO}:{TAG}")
-        dst = reference.parse(f"{registry}/{COPY_REPO}:{TAG}")
+        src = str(reference.parse(f"{registry}/{SOURCE_REPO}:{TAG}"))
+        dst = str(reference.parse(f"{registry}/{COPY_REPO}:{TAG}"))
+        repository = f"{registry}/{SOURCE_REPO}"
         creds = Credentials(sandbox.username, sandbox.password, source="the built-in registry")
-        # --plain-http: the built-in registry speaks plain http; no https probe in the demo's diagrams
+        # plain http: the built-in registry speaks plain http; no https probe in the demo's diagrams
+        options = ConnectionOptions(plain_http=True)
         login = ["--plain-http", "--username", sandbox.username, "--password-stdin"]
         echo(f"built-in registry on {sandbox.registry_url} (token auth at {sandbox.token_url}, "
              f"blob storage at {sandbox.cdn_url})")
-
-        def push(session: TraceSession) -> None:
-            push_plans(session.client(registry), src, image, plan_push(image, TAG), progress=progress)
-
-        def pull_one(session: TraceSession) -> None:
-            pull(session.client(registry), src, platform=wanted, progress=progress)
-
-        def copy(session: TraceSession) -> None:
-            client = session.client(registry)
-            copy_image(client, src, client, dst, platform=wanted, all_platforms=True, progress=progress)
-
-        def tags(session: TraceSession) -> None:
-            list_tags(session.client(registry), SOURCE_REPO, context=f"{registry}/{SOURCE_REPO}")
-
         sample_args = ["--sample", "--sample-platforms", ",".join(str(p) for p in PLATFORMS)]
-        plan: list[tuple[DemoStep, Callable[[TraceSession], None]]] = [
+        given = {"credentials": creds, "options": options}
+        moving = {**given, "progress": progress}
+        # each step: what it shows, the equivalent command (its trace records it), the library call
+        plan: list[tuple[DemoStep, Callable[..., Traced]]] = [
             (DemoStep("push-first", "First push of a two-platform image: every blob is uploaded",
-                      ["trace", "push", *sample_args, str(src), *login]), push),
+                      ["trace", "push", *sample_args, src, *login]), partial(operations.push, image, src, **moving)),
             (DemoStep("push-second", "The same push again: every blob already present, nothing uploaded",
-                      ["trace", "push", *sample_args, str(src), *login]), push),
+                      ["trace", "push", *sample_args, src, *login]), partial(operations.push, image, src, **moving)),
             (DemoStep("pull", f"Pull of {wanted}: token dance, index, manifest, blobs through 307 redirects",
-                      ["trace", "pull", str(src), "--platform", str(wanted), *login]), pull_one),
+                      ["trace", "pull", src, "--platform", str(wanted), *login]),
+             partial(operations.pull, src, platform=wanted, **moving)),
             (DemoStep("copy", "Copy to another repository of the same registry: blobs are mounted, not sent",
-                      ["trace", "copy", str(src), str(dst), "--all-platforms", "--plain-http"]), copy),
-            (DemoStep("tags", "The repository's tags",
-                      ["trace", "tags", f"{registry}/{SOURCE_REPO}", *login]), tags),
+                      ["trace", "copy", src, dst, "--all-platforms", "--plain-http"]),
+             partial(operations.copy, src, dst, all_platforms=True, **moving)),
+            (DemoStep("tags", "The repository's tags", ["trace", "tags", repository, *login]),
+             partial(operations.tags, repository, **given)),
         ]
         for number, (step, action) in enumerate(plan, start=1):
             echo(f"[{number}/{len(plan)}] {step.title}")
             progress.message(step.name)
-            session = TraceSession(
-                step.command[1], step.command[-1] if step.name == "tags" else str(src),
-                outdir / f"{step.name}.trace.json",
-                argv=step.command,
-                options=ClientOptions(credentials=creds, plain_http=True),
-            )
-            with session.running():
-                action(session)
-            step.trace = session.trace
             step.outputs["trace"] = outdir / f"{step.name}.trace.json"
+            step.trace = action(trace_file=step.outputs["trace"], command=step.command).trace
     steps = [step for step, _ in plan]
     echo(f"rendering {len(steps)} traces in {len(render.names())} formats")
     for step in steps:
         assert step.trace is not None
         for name in render.names():
-            renderer = render.get(name)
-            path = outdir / f"{step.name}{renderer.extension}"
-            written = render.write_output(renderer.render(step.trace, render.RenderOptions()), path)
+            written = operations.render(step.trace, name, outdir / f"{step.name}{render.get(name).extension}").file
             if written is not None:
                 step.outputs[name] = written
     _write_openapi(outdir, steps)

@@ -19,7 +19,9 @@ pure ``protocol/`` package) may raise these errors.
     ├── AuthError                 credentials refused, token server failed, unsafe realm
     ├── RegistryError             the registry answered with an error status (code from its body)
     ├── TransportError            connection refused/reset, timeout (after retries)
-    └── Interrupted               Ctrl-C during an operation (exit 130)
+    └── Interrupted               Ctrl-C during an operation (exit 130; SIGTERM: 143)
+
+    Terminated (a KeyboardInterrupt)  SIGTERM, as the CLI delivers it: operations stop as for Ctrl-C
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "MalformedHeader",
     "ManifestError",
     "NoMatchingPlatform",
+    "Terminated",
     "ProtocolViolation",
     "RegistryError",
     "TraceFormatError",
@@ -142,3 +145,7 @@ class Interrupted(ExplorerError):
     """The user pressed Ctrl-C; what happened so far was saved."""
 
     exit_code = 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised by the CLI's handler like Ctrl-C's KeyboardInterrupt, so every flow stops the same way."""

@@ -132,12 +132,14 @@ class SampleImage:
 
 
 def build_sample(
-    platforms: Sequence[Platform] | None = None,
+    platforms: Sequence[Platform | str] | None = None,
     layers: int = 3,
     seed: str = "regexplore",
 ) -> SampleImage:
-    """A tiny valid image; with two or more platforms, one manifest each under an OCI index."""
-    chosen = list(platforms) if platforms else [Platform(os="linux", architecture="amd64", variant=None)]
+    """A tiny valid image; with two or more platforms (``"linux/arm64/v8"`` or ``Platform``), one manifest
+    each under an OCI index."""
+    chosen = [p if isinstance(p, Platform) else mediatypes.parse_platform(p) for p in platforms or ()] \
+        or [Platform(os="linux", architecture="amd64", variant=None)]
     blobs: dict[str, SampleBlob] = {}
     manifests: dict[str, bytes] = {}
     roots: dict[str, dict[str, Any]] = {}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,12 +24,11 @@ import httpx
 from explorer import trace as tracefile
 from explorer.client import RegistryClient
 from explorer.credentials import CredentialSource, Credentials
-from explorer.errors import ExplorerError, Interrupted, UsageError
+from explorer.errors import ExplorerError, Interrupted, Terminated, UsageError
 from explorer.recorder import Recorder, RecordingTransport
 from explorer.redact import Secrets, redact_argv, redact_urls
 from explorer.schemes import Schemes
 from explorer.trace import Outcome, Trace
-from explorer.units import human_duration, human_size
 
 __all__ = ["ClientOptions", "TraceSession"]
 
@@ -54,18 +52,21 @@ class ClientOptions:
 
 
 class TraceSession:
-    """Records one operation. ``with session.running(): ...`` saves the trace whatever happens."""
+    """Records one operation. ``with session.running(): ...`` saves the trace whatever happens.
+
+    Without an ``output`` the trace is only sealed, kept in ``session.trace``.
+    """
 
     def __init__(
         self,
         operation: str,
         target: str,
-        output: Path,
+        output: Path | None,
         *,
         argv: list[str] | None = None,
         options: ClientOptions | None = None,
     ) -> None:
-        if output.is_dir():
+        if output is not None and output.is_dir():
             raise UsageError(
                 f"the trace output {output} is a directory", "give a file name with -o, e.g. -o pull.trace.json"
             )
@@ -108,17 +109,17 @@ class TraceSession:
 
     @contextmanager
     def running(self) -> Iterator[TraceSession]:
-        with _debug_log(self.secrets, self.options.debug_log), _sigterm_interrupts():
+        with _debug_log(self.secrets, self.options.debug_log):
             try:
                 yield self
-            except _Terminated:
+            except Terminated:  # SIGTERM, as the CLI delivers it
                 self._finish(Outcome("interrupted", "terminated (SIGTERM)"))
-                error = Interrupted(f"terminated (SIGTERM); the trace so far was written to {self.output}")
+                error = Interrupted(f"terminated (SIGTERM){self._written()}")
                 error.exit_code = 128 + signal.SIGTERM
                 raise error from None
             except KeyboardInterrupt:
                 self._finish(Outcome("interrupted", "interrupted by the user (Ctrl-C)"))
-                raise Interrupted(f"interrupted; the trace so far was written to {self.output}") from None
+                raise Interrupted(f"interrupted{self._written()}") from None
             except ExplorerError as exc:
                 _scrub_exception(exc, self.secrets)
                 self._finish(Outcome("failed", exc.message))
@@ -130,12 +131,17 @@ class TraceSession:
             else:
                 self._finish(Outcome("ok", None))
 
+    def _written(self) -> str:
+        return f"; the trace so far was written to {self.output}" if self.output is not None else ""
+
     def _finish(self, outcome: Outcome) -> None:
         for client in self._clients:
             client.close()
         self.transport.close()
         self.trace.outcome = outcome
         self.recorder.seal()
+        if self.output is None:  # a library caller keeps the trace in memory (``session.trace``)
+            return
         try:
             self.saved = tracefile.save(self.trace, self.output)
         except OSError as exc:
@@ -145,38 +151,6 @@ class TraceSession:
             if outcome.message:
                 error.add_note(f"the {self.trace.operation or 'operation'} itself: {outcome.message}")
             raise error from None
-
-    # --- numbers for the summary line -------------------------------------------
-    def summary(self) -> str:
-        exchanges = self.trace.exchanges
-        down = sum(e.response.body.size for e in exchanges if e.response and e.response.body)
-        up = sum(e.request.body.size for e in exchanges if e.request.body)
-        parts = [f"{len(exchanges)} exchanges", f"{human_size(down)} down"]
-        if up:
-            parts.append(f"{human_size(up)} up")
-        parts.append(human_duration(self.trace.wall_ms()))
-        return ", ".join(parts)
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so every flow stops the same way."""
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """While a session runs (on the main thread), SIGTERM interrupts it as Ctrl-C does: the trace is written."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def terminate(signum: int, frame: object) -> None:
-        raise _Terminated()
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 # --- keeping secrets out of errors and logs (``redact_urls``: known secrets, and every URL's

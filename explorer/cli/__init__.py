@@ -5,7 +5,9 @@ Rule 2: heavy modules (httpx, flows, renderers) are imported inside the
 commands, so ``regexplore --help`` and ``regexplore render`` start fast.
 Rule 3: errors users see are one line (``error: ...``) plus an optional
 ``hint: ...``; exit 2 for bad input, 1 for a failed operation, 130 for Ctrl-C;
-tracebacks only with ``--debug``.
+tracebacks only with ``--debug``. Commands raise; ``cli/base.py`` handles errors
+and signals in one place (parse errors: ``main`` below).
+Rule 4: a trace command calls ``explorer.operations`` (the library) and prints.
 
 Where each command lives ("one guess"):
 
@@ -16,13 +18,13 @@ Where each command lives ("one guess"):
     diff                                                   cli/diff.py
     serve, demo                                            cli/builtin.py
     proxy                                                  cli/proxy.py
-    shared options / apps, errors, the trace-command shape cli/options.py, cli/base.py
+    shared options                                         cli/options.py, cli/connection.py (declared once)
+    apps, errors and signals, the trace-command shape      cli/base.py
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 
 import typer
 
@@ -34,12 +36,6 @@ __all__ = ["app", "main"]
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: usage errors become one ``error:`` line too (exit 2)."""
-    import signal
-
-    # Ctrl-C must interrupt even when started with SIGINT ignored (a background job of a
-    # non-interactive shell inherits SIG_IGN): the trace commands save what they have.
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = app(args=argv, prog_name="regexplore", standalone_mode=False)
     except typer.TyperException as exc:
@@ -51,7 +47,4 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"error: {exc.format_message()}", err=True)
         typer.echo(f"hint: see `{where} --help`", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
-    except KeyboardInterrupt:
-        typer.echo("error: interrupted", err=True)
-        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

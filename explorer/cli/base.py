@@ -1,30 +1,85 @@
-"""The CLI's shared machinery: the Typer apps, error handling, and the shape of every trace command.
+"""The CLI's shared machinery: the Typer apps, the ONE place errors and signals are handled, trace output.
 
 Rule: errors users see are one line (``error: ...``) plus an optional
-``hint: ...``; exit 2 for bad input, 1 for a failed operation, 130 for Ctrl-C;
-tracebacks only with ``--debug``.
+``hint: ...``; exit 2 for bad input, 1 for a failed operation, 130 for Ctrl-C,
+143 for SIGTERM; tracebacks only with ``--debug``. Every command runs inside
+:class:`HandledGroup.invoke`, which installs the signal handlers and turns every
+exception into those lines: commands raise, they never catch.
 """
 
 from __future__ import annotations
 
-import functools
+import signal
+import sys
+import threading
 import traceback
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
-from explorer.cli.options import credentials_from_flags
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, Terminated
 from explorer.printable import printable
 
-__all__ = ["app", "client_options", "handle_errors", "run_traced", "state", "trace_app"]
+__all__ = ["HandledGroup", "app", "progress_bars", "report", "state", "trace_app", "traced_command"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+class HandledGroup(TyperGroup):
+    """The root command group: every command runs inside :meth:`invoke`, errors and signals handled here."""
+
+    def invoke(self, ctx: Any) -> Any:
+        with _signals():
+            try:
+                return super().invoke(ctx)
+            except (typer.TyperException, typer.Exit, typer.Abort):
+                raise  # usage errors found by the parser, and exits: main() words them
+            except ExplorerError as exc:
+                if state["debug"]:
+                    traceback.print_exc()
+                typer.echo(printable(f"error: {exc.message}"), err=True)  # messages may quote a registry
+                if exc.hint:
+                    typer.echo(printable(f"hint: {exc.hint}"), err=True)
+                for note in getattr(exc, "__notes__", ()):
+                    typer.echo(printable(note), err=True)
+                raise typer.Exit(exc.exit_code) from None
+            except Terminated:
+                typer.echo("error: terminated (SIGTERM)", err=True)
+                raise typer.Exit(128 + signal.SIGTERM) from None
+            except KeyboardInterrupt:
+                typer.echo("error: interrupted", err=True)
+                raise typer.Exit(130) from None
+            except Exception as exc:
+                if state["debug"]:
+                    raise
+                typer.echo(printable(f"error: internal error: {type(exc).__name__}: {exc}"), err=True)
+                typer.echo("hint: rerun with --debug for the traceback, and please report it", err=True)
+                raise typer.Exit(1) from None
+
+
+@contextmanager
+def _signals() -> Iterator[None]:
+    """Ctrl-C interrupts even when started with SIGINT ignored (a background job of a non-interactive
+    shell inherits SIG_IGN); SIGTERM stops a command as Ctrl-C does (``Terminated``), so a trace
+    command writes its trace. Only on the main thread (tests run commands in threads too)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler), signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+
 
 app = typer.Typer(
     name="regexplore",
+    cls=HandledGroup,
     help="Make the Docker Registry HTTP API v2 / OCI distribution protocol visible: "
     "trace real pulls and pushes, then render and export the traces.",
     no_args_is_help=True,
@@ -41,37 +96,6 @@ trace_app = typer.Typer(
 app.add_typer(trace_app, name="trace")
 
 state = {"debug": False}
-
-
-def handle_errors(fn: F) -> F:
-    """Turn ExplorerError into ``error:``/``hint:`` lines and the right exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ExplorerError as exc:
-            if state["debug"]:
-                traceback.print_exc()
-            typer.echo(printable(f"error: {exc.message}"), err=True)  # messages may quote a registry
-            if exc.hint:
-                typer.echo(printable(f"hint: {exc.hint}"), err=True)
-            for note in getattr(exc, "__notes__", ()):
-                typer.echo(printable(note), err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo("error: interrupted", err=True)
-            raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort):
-            raise
-        except Exception as exc:
-            if state["debug"]:
-                raise
-            typer.echo(printable(f"error: internal error: {type(exc).__name__}: {exc}"), err=True)
-            typer.echo("hint: rerun with --debug for the traceback, and please report it", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _print_version(value: bool) -> None:
@@ -92,55 +116,39 @@ def _root(
     state["debug"] = debug
 
 
-def run_traced(
-    verb: str,
-    output: Path | None,
-    quiet: bool,
-    prepare: Callable[[], tuple[str, Path, Any, Any]],
-    operate: Callable[[Any, Any, Any], list[str]],
-) -> None:
-    """The shape of every ``trace`` command.
+R = TypeVar("R")
 
-    ``prepare()`` parses the arguments and returns (target, default output,
-    client options, parsed arguments); ``operate(session, parsed, progress)``
-    runs the flow and returns the summary lines. Once a request may be sent the
-    trace is written whatever happens; bad arguments (exit 2) write no file.
-    """
+
+@contextmanager
+def progress_bars(quiet: bool) -> Iterator[Any]:
+    """Bars on a terminal (rich, imported only then); silence when piped, redirected or ``--quiet``."""
     from explorer.console import make_progress
-    from explorer.session import TraceSession
 
-    target, default_output, options, parsed = prepare()  # a UsageError (exit 2) sent nothing: no trace file
-    session = TraceSession(verb, target, output or default_output, options=options)
     progress = make_progress(quiet)
     try:
-        with session.running():
-            lines = operate(session, parsed, progress)
-    except ExplorerError as exc:
-        if session.saved:
-            exc.add_note(f"trace of the failed {verb}: {session.saved}")
-        raise
+        yield progress
     finally:
         close = getattr(progress, "close", None)
         if close is not None:
             close()
-    if not quiet:
-        for line in lines:
-            typer.echo(printable(line))  # summaries name tags, digests, platforms a registry sent
-        typer.echo(f"{session.summary()}")
-        typer.echo(f"trace: {session.saved}")
 
 
-def client_options(
-    username: str | None, password: str | None, password_stdin: bool, plain_http: bool, insecure: bool, retries: int,
-    timeout: float = 30.0,
-) -> Any:
-    from explorer.session import ClientOptions
+def traced_command(operation: Callable[..., R], *args: Any, connection: Any, quiet: bool,
+                   progress: bool = False, **kwargs: Any) -> R:
+    """Call a library operation as a ``trace`` command: the connection's credentials and options,
+    this command line recorded in the trace, progress bars when ``progress``."""
+    with progress_bars(quiet or not progress) as bars:
+        if progress:
+            kwargs["progress"] = bars
+        return operation(*args, credentials=connection.credentials, options=connection.options,
+                         command=sys.argv[1:], **kwargs)
 
-    return ClientOptions(
-        credentials=credentials_from_flags(username, password, password_stdin),
-        plain_http=plain_http or None,
-        insecure=insecure,
-        retries=retries,
-        timeout=timeout,
-        debug_log=state["debug"],
-    )
+
+def report(result: Any, lines: Sequence[str], quiet: bool) -> None:
+    """What a ``trace`` command prints: its lines, the exchange summary, where the trace went."""
+    if quiet:
+        return
+    for line in lines:
+        typer.echo(printable(line))  # summaries name tags, digests, platforms a registry sent
+    typer.echo(result.summary())
+    typer.echo(f"trace: {result.trace_file}")

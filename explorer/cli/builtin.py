@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from explorer.cli.base import app, handle_errors
+from explorer.cli.base import app
 from explorer.cli.options import (
     QuietOpt,
 )
@@ -17,7 +17,6 @@ from explorer.printable import printable
 
 # --- the built-in registry ------------------------------------------------------------
 @app.command("demo")
-@handle_errors
 def demo(
     outdir: Annotated[
         Path, typer.Argument(metavar="[OUTDIR]", help="Where to write traces, renders and exports.")
@@ -46,7 +45,6 @@ def demo(
 
 
 @app.command("serve")
-@handle_errors
 def serve(
     port: Annotated[int | None, typer.Option("--port", "-p", min=1, max=65535, help="Registry port (default: a free one).")] = None,
     auth: Annotated[str, typer.Option("--auth", metavar="none|basic|token", help="How clients must authenticate.")] = "none",

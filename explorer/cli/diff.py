@@ -7,14 +7,13 @@ from typing import Annotated
 
 import typer
 
-from explorer.cli.base import app, handle_errors
+from explorer.cli.base import app
 from explorer.errors import UsageError
 
 FORMATS = ("text", "markdown", "html")
 
 
 @app.command("diff")
-@handle_errors
 def diff(
     trace_a: Annotated[Path, typer.Argument(metavar="A", help="A trace file (yours, a proxy's, an import).")],
     trace_b: Annotated[Path, typer.Argument(metavar="B", help="The trace to compare it with.")],

@@ -1,6 +1,7 @@
 """Command-line options declared once, and the parsing of the values they carry.
 
-Rule: option types and argument parsing only; no command here.
+Rule: option types and argument parsing only; no command here. The connection
+options reach commands through ``cli/connection.py``'s ``@connection_options``.
 """
 
 from __future__ import annotations
@@ -103,6 +104,14 @@ def default_output(verb: str, repository: str, tag: str | None, digest: str | No
     return Path(f"{verb}-{_registry_part(registry)}{repository.replace('/', '_')}-{label}.trace.json")
 
 
+def image_output(verb: str, image: str, tag: str | None = None) -> Path:
+    """The default trace file of a command on ``image`` (``tag``: the new tag of ``trace tag``)."""
+    from explorer.protocol import reference
+
+    ref = reference.parse(image)
+    return default_output(verb, ref.repository, tag or ref.tag, ref.digest, ref.registry)
+
+
 def named_output(verb: str, name: str, registry: str | None = None) -> Path:
     return Path(f"{verb}-{_registry_part(registry)}{name.replace('/', '_').replace(':', '_')}.trace.json")
 
@@ -129,36 +138,3 @@ def user_pass(value: str, option: str) -> Any:
     if not colon or not username or not password:
         raise UsageError(f"{option} takes USER:PASSWORD", f"e.g. {option} alice:\"$PW\", or use `docker login`")
     return Credentials(username=username, password=password, source=option)
-
-
-def host_platform() -> Any:
-    import platform as host
-
-    from explorer.protocol import mediatypes
-
-    return mediatypes.host_platform(host.system(), host.machine())
-
-
-def parse_image(text: str) -> Any:
-    """An image reference (``InvalidReference`` if malformed), whose digest, if any, we can verify.
-
-    A reference may name any digest algorithm the grammar allows, but content
-    fetched by digest must be checked against it: one we cannot compute
-    (``md5:…``) is refused here, exit 2, before any request.
-    """
-    from explorer.errors import InvalidDigest, InvalidReference
-    from explorer.protocol import digest, reference
-
-    ref = reference.parse(text)
-    if ref.digest is not None:
-        try:
-            digest.require_verifiable(ref.digest)
-        except InvalidDigest:
-            algorithm = ref.digest.split(":", 1)[0]
-            raise InvalidReference(
-                f"cannot use the {algorithm} digest of {text!r}: regexplore verifies what it fetches by digest "
-                "and knows sha256 and sha512",
-                "name the image by its sha256 digest or by a tag",
-            ) from None
-    return ref
-

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from explorer.cli.base import app, handle_errors
+from explorer.cli.base import app
 from explorer.cli.options import (
     body_cap,
     KeepBodiesOpt,
@@ -21,7 +21,6 @@ from explorer.printable import printable
 
 # --- reading traces ------------------------------------------------------------------
 @app.command("show")
-@handle_errors
 def show(
     trace_file: Annotated[Path, TraceArg],
 ) -> None:
@@ -39,7 +38,6 @@ def show(
 
 # --- rendering traces ------------------------------------------------------------------
 @app.command("render")
-@handle_errors
 def render_trace(
     fmt: Annotated[
         str, typer.Argument(metavar="FORMAT", help="swimlanes, mermaid, plantuml, svg, html or markdown.")
@@ -75,7 +73,6 @@ def render_trace(
 
 
 @app.command("export")
-@handle_errors
 def export(
     fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="postman, har, curl, python, cassette or openapi.")],
     trace_files: Annotated[
@@ -131,7 +128,6 @@ def export(
 
 
 @app.command("import")
-@handle_errors
 def import_capture(
     fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="har or cassette.")],
     source: Annotated[
@@ -156,7 +152,6 @@ def import_capture(
 
 
 @app.command("explain")
-@handle_errors
 def explain(
     trace_file: Annotated[Path, TraceArg],
     output: TextOutputOpt = None,

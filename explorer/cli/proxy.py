@@ -8,13 +8,12 @@ from typing import Annotated
 
 import typer
 
-from explorer.cli.base import app, handle_errors
+from explorer.cli.base import app
 from explorer.cli.options import InsecureOpt, PlainHttpOpt, QuietOpt
 from explorer.errors import UsageError
 
 
 @app.command("proxy")
-@handle_errors
 def proxy(
     upstream: Annotated[str, typer.Argument(
         metavar="UPSTREAM", help="The registry to forward to: http(s)://host[:port] (no scheme: http for loopback, else https).")],

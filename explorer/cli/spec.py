@@ -11,16 +11,9 @@ from typing import Annotated
 
 import typer
 
-from explorer.cli.base import app, client_options, handle_errors
-from explorer.cli.options import (
-    InsecureOpt,
-    PasswordOpt,
-    PasswordStdinOpt,
-    PlainHttpOpt,
-    RetriesOpt,
-    TextOutputOpt,
-    UsernameOpt,
-)
+from explorer.cli.base import app, traced_command
+from explorer.cli.connection import CONNECTION, Connection, connection_options
+from explorer.cli.options import TextOutputOpt
 from explorer.errors import UsageError
 
 __all__ = ["export_openapi"]
@@ -55,7 +48,6 @@ def export_openapi(trace_files: list[Path], output: str | None, all_endpoints: b
 
 
 @app.command("check")
-@handle_errors
 def check_traces(
     trace_files: Annotated[list[Path], typer.Argument(
         metavar="TRACE...", help="Trace files (or HAR captures, *.har) to judge.")],
@@ -93,7 +85,7 @@ def check_traces(
 
 
 @app.command("probe")
-@handle_errors
+@connection_options()
 def probe_registries(
     registries: Annotated[list[str], typer.Argument(
         metavar="REGISTRY...", help="Registry host[:port]; two or more are compared side by side.")],
@@ -101,12 +93,7 @@ def probe_registries(
         "--repository", help="Where the scratch repository goes: NAME/probe-<random>.")] = "regexplore",
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON document on stdout.")] = False,
     output: TextOutputOpt = None,
-    username: UsernameOpt = None,
-    password_stdin: PasswordStdinOpt = False,
-    password: PasswordOpt = None,
-    plain_http: PlainHttpOpt = False,
-    insecure: InsecureOpt = False,
-    retries: RetriesOpt = 3,
+    connection: Connection = CONNECTION,
 ) -> None:
     """Find out what a registry supports by trying it in a scratch repository, cleaned up afterwards:
     referrers API, mounts, chunked and monolithic uploads, deletes, pagination, catalog, Range, redirects, auth.
@@ -114,30 +101,27 @@ def probe_registries(
 
     Example: regexplore probe 127.0.0.1:5000 --json
     """
-    from explorer import render
-    from explorer.flows import probe
+    from explorer import operations, render
+    from explorer.flows.probe import report
     from explorer.protocol import reference
-    from explorer.session import TraceSession
 
     reference.validate_repository(repository)
-    hosts = [reference.parse_registry(r) for r in registries]
-    options = client_options(username, password, password_stdin, plain_http, insecure, retries)
+    hosts = [reference.parse_registry(r) for r in registries]  # every one checked before the first is probed
     results, viewers = [], []
     for host in hosts:
         stem = "probe-" + "".join(c if c.isalnum() else "-" for c in host)
-        session = TraceSession("probe", host, Path(f"{stem}.trace.json"), options=options)
         typer.echo(f"probing {host} …", err=True)
-        with session.running():
-            results.append(probe.probe(session.client(host), host, repository, session.trace.exchanges))
-        viewer = render.write_output(render.get("html").render(session.trace, render.RenderOptions()),
-                                     f"{stem}.html")
+        probed = traced_command(operations.probe, host, repository=repository, trace_file=Path(f"{stem}.trace.json"),
+                                connection=connection, quiet=True)
+        results.append(probed.result)
+        viewer = operations.render(probed.trace, "html", f"{stem}.html").file
         viewers.append(viewer.name if viewer else f"{stem}.html")
-        typer.echo(f"trace: {session.saved} (see {viewers[-1]})", err=True)
+        typer.echo(f"trace: {probed.trace_file} (see {viewers[-1]})", err=True)
     if as_json:
         document = results[0].to_dict() if len(results) == 1 else {"registries": [r.to_dict() for r in results]}
         text = json.dumps(document, indent=2) + "\n"
     else:
-        text = probe.report(results, viewers, markdown=bool(output and output.endswith(".md")))
+        text = report(results, viewers, markdown=bool(output and output.endswith(".md")))
     written = render.write_output(text, output or "-")
     if written is not None:
         typer.echo(f"wrote the probe report to {written}", err=True)

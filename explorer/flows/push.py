@@ -44,15 +44,6 @@ class PushResult:
     manifests_skipped: int = 0
     referrers_tags: list[str] = field(default_factory=list)
 
-    def summary(self, verb: str = "uploaded") -> str:
-        """``3 blobs uploaded, 1 mounted, 1 skipped, manifest sha256:…``."""
-        parts = [f"{self.blobs[UPLOADED]} blobs {verb}"]
-        if self.blobs[MOUNTED]:
-            parts.append(f"{self.blobs[MOUNTED]} mounted")
-        parts.append(f"{self.blobs[SKIPPED]} skipped")
-        parts.append(f"manifest {self.digest}" + ("" if self.manifests_pushed else " (already there)"))
-        return ", ".join(parts)
-
 
 def push_plans(
     client: RegistryClient,

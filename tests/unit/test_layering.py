@@ -1,6 +1,7 @@
 """The import direction of DESIGN.md, enforced by reading every module's imports with ast.
 
-protocol/ ← trace, redact ← annotate ← render/ (never httpx) ; connections ← recorder ← schemes, auth ← client ← flows/ ← cli.
+protocol/ ← trace, redact ← annotate ← render/ (never httpx) ; connections ← recorder ← schemes, auth ← client ← flows/
+← operations (the library) ← cli, demo.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
                        "explorer.bounded"), ("httpx",)),
     ("explorer.sending", (*BASE, "explorer.auth", "explorer.bounded", "explorer.credentials"), ("httpx",)),
     ("explorer.diff", (*BASE, "explorer.trace", "explorer.annotate", "explorer.diff"), ()),
+    # the library's public face: typed operations over the flows and the session; no typer, no rich, no httpx
+    ("explorer.operations", (*BASE, "explorer.trace", "explorer.credentials", "explorer.progress", "explorer.session",
+                             "explorer.flows", "explorer.ocilayout", "explorer.sample", "explorer.render"), ()),
     # the recording proxy: the recorder's transport, the built-in registry's HTTP server; no flows, no client
     ("explorer.proxy", (*BASE, "explorer.trace", "explorer.redact", "explorer.recorder", "explorer.annotate",
                         "explorer.sandbox.server", "explorer.proxy"), ("httpx",)),
