@@ -74,6 +74,7 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
+Progressable = Progress | ProgressCallback | None  # what an operation's ``progress`` may be
 
 
 class _CallbackProgress:
@@ -95,7 +96,7 @@ class _CallbackProgress:
         self.callback(ProgressEvent("message", label=text))
 
 
-def as_progress(progress: Progress | ProgressCallback | None) -> Progress:
+def as_progress(progress: Progressable) -> Progress:
     """A ``Progress`` object as it is, a plain function wrapped, None as silence."""
     if progress is None:
         return NullProgress()
@@ -147,5 +148,3 @@ def traced(operation: str, target: str, equivalent: Sequence[str], *, credential
             exc.add_note(f"trace of the failed {operation}: {session.saved}")
         raise
 
-
-Progressable = Progress | ProgressCallback | None
