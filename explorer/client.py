@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from explorer.errors import ExplorerError, ManifestError, ProtocolViolation, Reg
 from explorer.protocol import digest as digests
 from explorer.protocol import endpoints, headers, mediatypes
 from explorer.protocol.reference import is_loopback
-from explorer.recorder import BODY_TAP_EXTENSION, Recorder, RecordingTransport
+from explorer.recorder import BODY_TAP_EXTENSION, Recorder, RecordingTransport, StepHandle
 from explorer.schemes import Schemes, SchemeTransport
 from explorer.taps import BodyTap
 from explorer.trace import Intent
@@ -125,11 +125,11 @@ class RegistryClient(Sending):
     def close(self) -> None:
         self.http.close()
 
-    def step(self, what: Intent | str, label: str | None = None) -> Any:
+    def step(self, what: Intent | str, label: str | None = None) -> AbstractContextManager[StepHandle]:
         """Context manager: the exchanges sent inside carry this intent (per thread); label from it."""
         return self.recorder.step(what, label)
 
-    def _as(self, endpoint: str | None, kind: str | None = None, **more: Any) -> Any:
+    def _as(self, endpoint: str | None, kind: str | None = None, **more: Any) -> AbstractContextManager[None]:
         """This request's own endpoint id (and kind or repository, when they differ from the step's)."""
         return self.recorder.refine(endpoint=endpoint, **({"kind": kind} if kind else {}), **more)
 

@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from explorer.atomic import write_atomic
 from explorer.errors import TraceFormatError
@@ -41,7 +41,9 @@ __all__ = [
     "STEP_KINDS",
     "StepKind",
     "UPLOAD_KINDS",
+    "OUTCOME_STATUSES",
     "Outcome",
+    "OutcomeStatus",
     "RecordedRequest",
     "RecordedResponse",
     "Timings",
@@ -311,11 +313,15 @@ class Exchange:
         )
 
 
+OutcomeStatus = Literal["ok", "failed", "interrupted"]
+OUTCOME_STATUSES: tuple[str, ...] = get_args(OutcomeStatus)
+
+
 @dataclass
 class Outcome:
     """How the traced operation ended: ``ok``, ``failed`` or ``interrupted``, with the message."""
 
-    status: str = "ok"
+    status: OutcomeStatus = "ok"
     message: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -327,9 +333,10 @@ class Outcome:
             return cls()
         d = _mapping(data, "outcome")
         status = _str(d, "status")
-        if status not in ("ok", "failed", "interrupted"):
+        if status not in OUTCOME_STATUSES:
             raise TraceFormatError(f"unknown outcome status {status!r}")
-        return cls(status=status, message=_opt_str(d, "message"))
+        return cls(status=status,  # type: ignore[arg-type]  # checked against OUTCOME_STATUSES
+                   message=_opt_str(d, "message"))
 
 
 @dataclass

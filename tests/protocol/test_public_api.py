@@ -48,7 +48,7 @@ PUBLIC = {
         "Challenge", "Scope", "TokenGrant", "covers", "merge_scopes", "parse_challenges", "parse_scope",
         "parse_token_response", "scopes_for_request", "token_form", "token_query",
     ],
-    "endpoints": ["ENDPOINTS", "Endpoint", "Match", "Route", "by_id", "classify", "parse_route", "path"],
+    "endpoints": ["ENDPOINTS", "Endpoint", "Match", "Route", "RouteKind", "by_id", "classify", "parse_route", "path"],
     "errorcodes": ["ERROR_CODES", "ErrorCode", "ErrorDetail", "lookup", "parse_error_body", "summarize"],
     "headers": [
         "add_query", "format_content_range", "parse_content_range", "parse_link", "parse_retry_after",
