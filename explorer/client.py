@@ -35,9 +35,8 @@ from explorer.taps import BodyTap
 from explorer.trace import Intent
 from explorer.sending import Sending
 
-__all__ = ["BodyTooLarge", "Manifest", "RegistryClient", "UploadSession", "MANIFEST_LIMIT", "next_page_url"]
+__all__ = ["BodyTooLarge", "Manifest", "RegistryClient", "UploadSession", "next_page_url"]
 
-MANIFEST_LIMIT = 4 * 1024 * 1024  # as containerd: larger manifests are refused
 CANCEL_TIMEOUT = 1.0  # seconds (connect, write, read) for the courtesy DELETE of an abandoned upload
 DEFAULT_TIMEOUT = 30.0  # seconds without bytes (or with fewer than bounded.STALL_BYTES) before a request fails
 USER_AGENT = f"regexplore/{__version__}"
@@ -187,7 +186,7 @@ class RegistryClient(Sending):
             with self._as("end-3", self._step_kind(("resolve", "fetch-manifest"), "fetch-manifest")):
                 response = self.request(
                     "GET", url, ok=(200,), context=context, headers={"Accept": mediatypes.accept_header()},
-                    limit=MANIFEST_LIMIT,
+                    limit=mediatypes.MANIFEST_LIMIT,
                 )
         except BodyTooLarge as exc:
             size = f"is {exc.size} bytes," if exc.size is not None else "is"

@@ -33,6 +33,7 @@ from explorer.intent import BLOB_KINDS, STEP_KINDS, UPLOAD_KINDS, Intent, StepKi
 
 __all__ = [
     "FORMAT_VERSION",
+    "TEXT_CAP",
     "Body",
     "Connection",
     "Exchange",
@@ -58,6 +59,7 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 2
+TEXT_CAP = 64 * 1024  # text bodies (JSON, errors) are kept up to this size; beyond, truncated
 
 Headers = list[tuple[str, str]]
 

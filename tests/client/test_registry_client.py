@@ -11,7 +11,7 @@ import hashlib
 import httpx
 import pytest
 
-from explorer.client import MANIFEST_LIMIT, RegistryClient, UploadSession, next_page_url
+from explorer.client import RegistryClient, UploadSession, next_page_url
 from explorer.credentials import CredentialSource
 from explorer.errors import ManifestError, ProtocolViolation, RegistryError
 from explorer.protocol import mediatypes
@@ -125,7 +125,7 @@ def test_referrers_on_distribution_without_the_api(client, seeded_images):
 
 
 def test_manifest_limit_is_containerds():
-    assert MANIFEST_LIMIT == 4 * 1024 * 1024
+    assert mediatypes.MANIFEST_LIMIT == 4 * 1024 * 1024
 
 
 def test_an_html_page_is_not_a_manifest():

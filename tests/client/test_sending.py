@@ -14,7 +14,8 @@ from explorer.bounded import BodyTooLarge
 from explorer.credentials import Credentials, CredentialSource
 from explorer.errors import MalformedHeader, ProtocolViolation, RegistryError, TransportError
 from explorer.redact import Secrets
-from explorer.sending import RETRY_AFTER_LIMIT, RETRY_STATUSES, Sending
+from explorer.protocol.errorcodes import TRANSIENT_STATUSES
+from explorer.sending import RETRY_AFTER_LIMIT, Sending
 
 REGISTRY = "registry.test"
 URL = f"https://{REGISTRY}/v2/r/manifests/1"
@@ -53,7 +54,7 @@ def test_transient_statuses_are_retried_with_growing_backoff() -> None:
     assert response.content == b"ok" and len(sender.seen) == 3
     first, second = sender.sleeps
     assert 0.25 <= first <= 0.375 and 0.5 <= second <= 0.75  # BACKOFF_BASE, doubled, with up to 50 % jitter
-    assert {408, 429, 500, 502, 503, 504} == set(RETRY_STATUSES)
+    assert {408, 429, 500, 502, 503, 504} == set(TRANSIENT_STATUSES)
 
 
 def test_retry_after_is_honoured_and_a_long_one_reported() -> None:
