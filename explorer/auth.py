@@ -66,7 +66,6 @@ MAX_TOKEN_ROUNDS = 2  # first token, then one more for insufficient_scope / expi
 PROBE_WAIT = 60.0  # seconds a request waits for another thread's token fetch of the same scope
 
 
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})  # the client retries the whole request
 
 
 class TokenServerUnavailable(AuthError):
@@ -344,7 +343,7 @@ class RegistryAuth(httpx.Auth):
             token_response = yield get
             token_body = token_response.read()  # capped by the transport
 
-        if token_response.status_code in TRANSIENT_STATUSES:
+        if token_response.status_code in errorcodes.TRANSIENT_STATUSES:
             raise TokenServerUnavailable(
                 f"token server {_origin(realm)} answered {token_response.status_code} "
                 f"{token_response.reason_phrase} for {host}",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,15 +29,14 @@ from explorer.errors import ExplorerError, ManifestError, ProtocolViolation, Reg
 from explorer.protocol import digest as digests
 from explorer.protocol import endpoints, headers, mediatypes
 from explorer.protocol.reference import is_loopback
-from explorer.recorder import BODY_TAP_EXTENSION, Recorder, RecordingTransport
+from explorer.recorder import BODY_TAP_EXTENSION, Recorder, RecordingTransport, StepHandle
 from explorer.schemes import Schemes, SchemeTransport
 from explorer.taps import BodyTap
 from explorer.trace import Intent
 from explorer.sending import Sending
 
-__all__ = ["BodyTooLarge", "Manifest", "RegistryClient", "UploadSession", "MANIFEST_LIMIT", "next_page_url"]
+__all__ = ["BodyTooLarge", "Manifest", "RegistryClient", "UploadSession", "next_page_url"]
 
-MANIFEST_LIMIT = 4 * 1024 * 1024  # as containerd: larger manifests are refused
 CANCEL_TIMEOUT = 1.0  # seconds (connect, write, read) for the courtesy DELETE of an abandoned upload
 DEFAULT_TIMEOUT = 30.0  # seconds without bytes (or with fewer than bounded.STALL_BYTES) before a request fails
 USER_AGENT = f"regexplore/{__version__}"
@@ -125,11 +124,11 @@ class RegistryClient(Sending):
     def close(self) -> None:
         self.http.close()
 
-    def step(self, what: Intent | str, label: str | None = None) -> Any:
+    def step(self, what: Intent | str, label: str | None = None) -> AbstractContextManager[StepHandle]:
         """Context manager: the exchanges sent inside carry this intent (per thread); label from it."""
         return self.recorder.step(what, label)
 
-    def _as(self, endpoint: str | None, kind: str | None = None, **more: Any) -> Any:
+    def _as(self, endpoint: str | None, kind: str | None = None, **more: Any) -> AbstractContextManager[None]:
         """This request's own endpoint id (and kind or repository, when they differ from the step's)."""
         return self.recorder.refine(endpoint=endpoint, **({"kind": kind} if kind else {}), **more)
 
@@ -187,7 +186,7 @@ class RegistryClient(Sending):
             with self._as("end-3", self._step_kind(("resolve", "fetch-manifest"), "fetch-manifest")):
                 response = self.request(
                     "GET", url, ok=(200,), context=context, headers={"Accept": mediatypes.accept_header()},
-                    limit=MANIFEST_LIMIT,
+                    limit=mediatypes.MANIFEST_LIMIT,
                 )
         except BodyTooLarge as exc:
             size = f"is {exc.size} bytes," if exc.size is not None else "is"

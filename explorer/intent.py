@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
+from explorer import jsonfields as fields
 from explorer.errors import TraceFormatError
 
 __all__ = ["BLOB_KINDS", "STEP_KINDS", "UPLOAD_KINDS", "Intent", "StepKind"]
@@ -97,29 +98,11 @@ class Intent:
     def from_dict(cls, data: Any) -> Intent | None:
         if data is None:
             return None
-        d = _mapping(data)
+        d = fields.mapping(data, "intent")
         kind = d.get("kind")
         if kind not in STEP_KINDS:
             raise TraceFormatError(f"unknown intent kind {kind!r}")
-        texts = {k: _opt_str(d, k) for k in ("endpoint", "repository", "digest", "item", "platform",
+        texts = {k: fields.optional_str(d, k) for k in ("endpoint", "repository", "digest", "item", "platform",
                                              "transfer", "source")}
-        numbers = {}
-        for k in ("index", "total"):
-            v = d.get(k)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
-                raise TraceFormatError(f"field {k!r} must be an integer or null")
-            numbers[k] = v
+        numbers = {k: fields.optional_int(d, k) for k in ("index", "total")}
         return cls(kind=kind, **texts, **numbers)
-
-
-def _mapping(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise TraceFormatError("intent must be a JSON object")
-    return data
-
-
-def _opt_str(d: dict[str, Any], key: str) -> str | None:
-    v = d.get(key)
-    if v is not None and not isinstance(v, str):
-        raise TraceFormatError(f"field {key!r} must be a string or null")
-    return v

@@ -45,7 +45,6 @@ __all__ = [
 
 REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 LAYOUT_VERSION = "1.0.0"
-MANIFEST_READ_LIMIT = 4 * 1024 * 1024
 
 # The OCI distribution-spec tag grammar: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -298,7 +297,7 @@ class OciLayout:
         except FileNotFoundError:
             raise BadSource(f"OCI layout {self.root} lacks blob {digest}; the layout is incomplete") from None
 
-    def read_blob(self, digest: str, limit: int = MANIFEST_READ_LIMIT) -> bytes:
+    def read_blob(self, digest: str, limit: int = mediatypes.MANIFEST_LIMIT) -> bytes:
         """A small blob (manifest, config) in full; ``ManifestError`` when larger than ``limit``."""
         with self.open_blob(digest) as blob:
             data = blob.read(limit + 1)

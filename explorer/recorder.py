@@ -37,7 +37,7 @@ from explorer.connections import Connections
 from explorer.phases import PhaseClock, connection, timings
 from explorer.protocol import mediatypes
 from explorer.taps import PARALLEL_HASH_FROM, BodyTap, TappedRequestStream, TappedResponseStream
-from explorer.trace import Exchange, Intent, RecordedRequest, RecordedResponse, Trace, Via, iso_time
+from explorer.trace import TEXT_CAP, Exchange, Intent, RecordedRequest, RecordedResponse, Trace, Via, iso_time
 
 __all__ = [
     "BODY_TAP_EXTENSION", "BodyTap", "Recorder", "RecordingTransport", "STEP_EXTENSION", "StepHandle", "VIA_EXTENSION",
@@ -46,7 +46,6 @@ __all__ = [
 STEP_EXTENSION = "regexplore.step"
 VIA_EXTENSION = "regexplore.via"  # request extension: a Via (its url raw; redacted here) from the recording proxy
 BODY_TAP_EXTENSION = "regexplore.body"  # response extension: the BodyTap that saw the body
-TEXT_CAP = 64 * 1024
 
 
 class StepHandle:

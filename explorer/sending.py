@@ -21,16 +21,16 @@ from typing import Any
 
 import httpx
 
-from explorer.auth import TRANSIENT_STATUSES, TokenServerUnavailable, same_origin
+from explorer.auth import TokenServerUnavailable, same_origin
 from explorer.bounded import HELD_LIMIT, BodyTooLarge, read_capped
 from explorer.credentials import CredentialSource
 from explorer.errors import MalformedHeader, ProtocolViolation, RegistryError, TransportError
 from explorer.protocol import errorcodes, headers
+from explorer.protocol.errorcodes import TRANSIENT_STATUSES
 
-__all__ = ["BodyTooLarge", "Sending", "RETRY_STATUSES"]
+__all__ = ["BodyTooLarge", "Sending"]
 
 ERROR_BODY_LIMIT = 64 * 1024
-RETRY_STATUSES = TRANSIENT_STATUSES  # 408, 429, 500, 502, 503, 504: the same for registry and token server
 BACKOFF_BASE = 0.25  # seconds before the first retry; doubles per attempt, plus up to 50 % jitter
 RETRY_AFTER_LIMIT = 60.0  # a Retry-After asking for longer is not waited for: the error is reported
 # connection failures worth another attempt (not: unsupported scheme, a request we built wrong)
@@ -121,7 +121,7 @@ class Sending:
                 return response
             wait = _retry_after_seconds(response.headers.get("retry-after"))
             too_long = wait is not None and wait > RETRY_AFTER_LIMIT
-            if response.status_code in RETRY_STATUSES and retry and not too_long:
+            if response.status_code in TRANSIENT_STATUSES and retry and not too_long:
                 response.close()
                 self.pause_before_retry(attempt, wait, f"{method} {context}: {response.status_code}")
                 attempt += 1
@@ -129,7 +129,7 @@ class Sending:
             error = self.error(response, context)
             if attempt:
                 error.message += f" (after {attempt + 1} attempts)"
-            if too_long and response.status_code in RETRY_STATUSES:
+            if too_long and response.status_code in TRANSIENT_STATUSES:
                 error.hint = f"the registry asks to retry after {wait:.0f} s (Retry-After); try again later"
             raise error
 

@@ -12,11 +12,14 @@ import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from explorer.trace import Body
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash  # typeshed's name for what hashlib.sha256() returns
 
 __all__ = ["PARALLEL_HASH_FROM", "BodyTap", "TappedRequestStream", "TappedResponseStream"]
 
@@ -42,7 +45,7 @@ class _HashThread:
     def update(self, chunk: bytes) -> None:
         self._queue.put(chunk)
 
-    def settled(self) -> Any:
+    def settled(self) -> Hash:
         """The hash object once every chunk put so far is hashed (the thread ends)."""
         if not self._done:
             self._done = True
@@ -61,7 +64,7 @@ class BodyTap:
     def __init__(self, keep: int, *, parallel: bool = False) -> None:
         self.size = 0
         self._thread = _HashThread() if parallel else None
-        self._hash: Any = None if parallel else hashlib.sha256()
+        self._hash: Hash | None = None if parallel else hashlib.sha256()
         self._keep = keep
         self._head = bytearray()
         self.complete = False
@@ -75,7 +78,7 @@ class BodyTap:
         if len(self._head) < self._keep:
             self._head += chunk[: self._keep - len(self._head)]
 
-    def _settled(self) -> Any:
+    def _settled(self) -> Hash:
         if self._thread is not None:
             self._hash, self._thread = self._thread.settled(), None
         return self._hash
@@ -83,7 +86,7 @@ class BodyTap:
     def sha256_hex(self) -> str:
         return self._settled().hexdigest()
 
-    def hasher_copy(self) -> Any:
+    def hasher_copy(self) -> Hash:
         """The running sha256 of every byte fed so far (a copy: the tap keeps hashing its own)."""
         return self._settled().copy()
 

@@ -25,14 +25,16 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
+from explorer import jsonfields as fields
 from explorer.atomic import write_atomic
 from explorer.errors import TraceFormatError
 from explorer.intent import BLOB_KINDS, STEP_KINDS, UPLOAD_KINDS, Intent, StepKind
 
 __all__ = [
     "FORMAT_VERSION",
+    "TEXT_CAP",
     "Body",
     "Connection",
     "Exchange",
@@ -41,7 +43,9 @@ __all__ = [
     "STEP_KINDS",
     "StepKind",
     "UPLOAD_KINDS",
+    "OUTCOME_STATUSES",
     "Outcome",
+    "OutcomeStatus",
     "RecordedRequest",
     "RecordedResponse",
     "Timings",
@@ -56,6 +60,7 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 2
+TEXT_CAP = 64 * 1024  # text bodies (JSON, errors) are kept up to this size; beyond, truncated
 
 Headers = list[tuple[str, str]]
 
@@ -96,13 +101,13 @@ class Body:
     def from_dict(cls, data: Any) -> Body | None:
         if data is None:
             return None
-        d = _mapping(data, "body")
+        d = fields.mapping(data, "body")
         return cls(
-            size=_int(d, "size"),
-            sha256=_str(d, "sha256"),
-            media_type=_opt_str(d, "media_type"),
-            text=_opt_str(d, "text"),
-            base64=_opt_str(d, "base64"),
+            size=fields.integer(d, "size"),
+            sha256=fields.string(d, "sha256"),
+            media_type=fields.optional_str(d, "media_type"),
+            text=fields.optional_str(d, "text"),
+            base64=fields.optional_str(d, "base64"),
             truncated=bool(d.get("truncated", False)),
             complete=bool(d.get("complete", True)),
         )
@@ -128,10 +133,10 @@ class RecordedRequest:
 
     @classmethod
     def from_dict(cls, data: Any) -> RecordedRequest:
-        d = _mapping(data, "request")
+        d = fields.mapping(data, "request")
         return cls(
-            method=_str(d, "method"),
-            url=_str(d, "url"),
+            method=fields.string(d, "method"),
+            url=fields.string(d, "url"),
             headers=_headers(d.get("headers", [])),
             body=Body.from_dict(d.get("body")),
         )
@@ -165,11 +170,11 @@ class RecordedResponse:
     def from_dict(cls, data: Any) -> RecordedResponse | None:
         if data is None:
             return None
-        d = _mapping(data, "response")
+        d = fields.mapping(data, "response")
         return cls(
-            status=_int(d, "status"),
-            reason=_opt_str(d, "reason") or "",
-            http_version=_opt_str(d, "http_version") or "HTTP/1.1",
+            status=fields.integer(d, "status"),
+            reason=fields.optional_str(d, "reason") or "",
+            http_version=fields.optional_str(d, "http_version") or "HTTP/1.1",
             headers=_headers(d.get("headers", [])),
             body=Body.from_dict(d.get("body")),
         )
@@ -203,8 +208,8 @@ class Timings:
     def from_dict(cls, data: Any) -> Timings:
         if data is None:
             return cls()
-        d = _mapping(data, "timings")
-        return cls(**{k: _opt_float(d, k) for k in ("blocked", "connect", "tls", "send", "wait", "receive")})
+        d = fields.mapping(data, "timings")
+        return cls(**{k: fields.optional_float(d, k) for k in ("blocked", "connect", "tls", "send", "wait", "receive")})
 
 
 @dataclass
@@ -223,12 +228,12 @@ class Connection:
     def from_dict(cls, data: Any) -> Connection | None:
         if data is None:
             return None
-        d = _mapping(data, "connection")
+        d = fields.mapping(data, "connection")
         return cls(
-            local=_opt_str(d, "local"),
-            remote=_opt_str(d, "remote"),
+            local=fields.optional_str(d, "local"),
+            remote=fields.optional_str(d, "remote"),
             reused=bool(d.get("reused", False)),
-            tls=_opt_str(d, "tls"),
+            tls=fields.optional_str(d, "tls"),
         )
 
 
@@ -252,8 +257,8 @@ class Via:
     def from_dict(cls, data: Any) -> Via | None:
         if data is None:
             return None
-        d = _mapping(data, "via")
-        return cls(proxy=_str(d, "proxy"), url=_str(d, "url"), client=_int(d, "client"))
+        d = fields.mapping(data, "via")
+        return cls(proxy=fields.string(d, "proxy"), url=fields.string(d, "url"), client=fields.integer(d, "client"))
 
 
 @dataclass
@@ -291,16 +296,16 @@ class Exchange:
 
     @classmethod
     def from_dict(cls, data: Any) -> Exchange:
-        d = _mapping(data, "exchange")
+        d = fields.mapping(data, "exchange")
         response = RecordedResponse.from_dict(d.get("response"))
-        error = _opt_str(d, "error")
+        error = fields.optional_str(d, "error")
         if response is None and error is None:
             raise TraceFormatError("an exchange has neither a response nor an error")
         return cls(
-            id=_int(d, "id"),
-            step=_opt_str(d, "step"),
-            started=_str(d, "started"),
-            duration_ms=float(_number(d, "duration_ms")),
+            id=fields.integer(d, "id"),
+            step=fields.optional_str(d, "step"),
+            started=fields.string(d, "started"),
+            duration_ms=float(fields.number(d, "duration_ms")),
             request=RecordedRequest.from_dict(d.get("request")),
             response=response,
             error=error,
@@ -311,11 +316,15 @@ class Exchange:
         )
 
 
+OutcomeStatus = Literal["ok", "failed", "interrupted"]
+OUTCOME_STATUSES: tuple[str, ...] = get_args(OutcomeStatus)
+
+
 @dataclass
 class Outcome:
     """How the traced operation ended: ``ok``, ``failed`` or ``interrupted``, with the message."""
 
-    status: str = "ok"
+    status: OutcomeStatus = "ok"
     message: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -325,11 +334,12 @@ class Outcome:
     def from_dict(cls, data: Any) -> Outcome:
         if data is None:
             return cls()
-        d = _mapping(data, "outcome")
-        status = _str(d, "status")
-        if status not in ("ok", "failed", "interrupted"):
+        d = fields.mapping(data, "outcome")
+        status = fields.string(d, "status")
+        if status not in OUTCOME_STATUSES:
             raise TraceFormatError(f"unknown outcome status {status!r}")
-        return cls(status=status, message=_opt_str(d, "message"))
+        return cls(status=status,  # type: ignore[arg-type]  # checked against OUTCOME_STATUSES
+                   message=fields.optional_str(d, "message"))
 
 
 @dataclass
@@ -369,7 +379,7 @@ class Trace:
 
     @classmethod
     def from_dict(cls, data: Any) -> Trace:
-        d = _mapping(data, "trace")
+        d = fields.mapping(data, "trace")
         fmt = d.get("format")
         if not isinstance(fmt, int) or isinstance(fmt, bool):
             raise TraceFormatError(
@@ -394,9 +404,9 @@ class Trace:
             raise TraceFormatError("'exchanges' must be a list")
         return cls(
             command=list(command),
-            operation=_opt_str(d, "operation"),
-            target=_opt_str(d, "target"),
-            created=_str(d, "created"),
+            operation=fields.optional_str(d, "operation"),
+            target=fields.optional_str(d, "target"),
+            created=fields.string(d, "created"),
             tool={str(k): str(v) for k, v in tool.items()},
             exchanges=[Exchange.from_dict(e) for e in exchanges],
             outcome=Outcome.from_dict(d.get("outcome")),
@@ -472,49 +482,6 @@ def _first(headers: Headers, name: str) -> str | None:
         if k.lower() == lname:
             return v
     return None
-
-
-def _mapping(data: Any, what: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise TraceFormatError(f"{what} must be a JSON object")
-    return data
-
-
-def _str(d: dict[str, Any], key: str) -> str:
-    v = d.get(key)
-    if not isinstance(v, str):
-        raise TraceFormatError(f"field {key!r} must be a string")
-    return v
-
-
-def _opt_str(d: dict[str, Any], key: str) -> str | None:
-    v = d.get(key)
-    if v is not None and not isinstance(v, str):
-        raise TraceFormatError(f"field {key!r} must be a string or null")
-    return v
-
-
-def _number(d: dict[str, Any], key: str) -> float | int:
-    v = d.get(key)
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise TraceFormatError(f"field {key!r} must be a number")
-    return v
-
-
-def _int(d: dict[str, Any], key: str) -> int:
-    v = d.get(key)
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise TraceFormatError(f"field {key!r} must be an integer")
-    return v
-
-
-def _opt_float(d: dict[str, Any], key: str) -> float | None:
-    v = d.get(key)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise TraceFormatError(f"field {key!r} must be a number or null")
-    return float(v)
 
 
 def _headers(data: Any) -> Headers:

@@ -14,8 +14,6 @@ from explorer.annotate import (
     human_duration,
     human_size,
     one_line,
-    step_counter,
-    step_family,
 )
 from tests.render import factory
 from tests.render.factory import AUTH, CDN, REG, REG2, Builder
@@ -28,7 +26,7 @@ def labels(name: str) -> list[tuple[str, str, str]]:
 def test_public_api_is_pinned() -> None:
     assert sorted(annotate_module.__all__) == sorted([
         "REQUEST_LABELS", "RESPONSE_LABELS", "AnnotatedExchange", "AnnotatedTrace", "ErrorInfo", "Participant", "StepCounter", "Summary", "WHY",
-        "annotate", "human_duration", "human_size", "one_line", "step_counter", "step_family", "step_labels"])
+        "annotate", "human_duration", "human_size", "one_line", "step_labels"])
 
 
 @pytest.mark.parametrize(("case", "roles"), [
@@ -157,21 +155,6 @@ def test_summary() -> None:
     assert s.wall_ms == pytest.approx(13.5 + 13.5 + 31 * 3 + 30)  # start of the first to end of the last
     assert s.line.startswith("6 exchanges · 20.4 MB down · 0 B up · ")
     assert annotate(factory.case_pull_failed()).summary.outcome == "failed"
-
-
-@pytest.mark.parametrize(("label", "counter", "family"), [
-    ("fetch layer 2/5", (2, 5, "layer"), "fetch layer #/#"),
-    ("layer 3/60 already present, skipped", (3, 60, "layer"), "layer #/# already present, skipped"),
-    ("list tags page 12", (12, None, "page"), "list tags page #"),
-    ("fetch manifest linux/arm64/v8", None, "fetch manifest linux/arm64/v8"),
-    ("resolve tag", None, "resolve tag"),
-    (None, None, None),
-])
-def test_step_counters_and_families(label: str | None, counter: tuple[int, int | None, str] | None,
-                                    family: str | None) -> None:
-    got = step_counter(label)
-    assert (None if got is None else (got.index, got.total, got.noun)) == counter
-    assert step_family(label) == family
 
 
 @pytest.mark.parametrize(("n", "text"), [(0, "0 B"), (999, "999 B"), (1210, "1.2 KB"), (45_300, "45.3 KB"),

@@ -37,8 +37,6 @@ from explorer.annotate.texts import (
     WHY,
     StepCounter,
     one_line,
-    step_counter,
-    step_family,
 )
 from explorer.trace import Trace
 from explorer.units import human_duration, human_size
@@ -57,8 +55,6 @@ __all__ = [
     "human_duration",
     "human_size",
     "one_line",
-    "step_counter",
-    "step_family",
     "step_labels",
 ]
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from explorer.annotate.texts import StepCounter, one_line
-from explorer.trace import Exchange, Intent, Trace
+from explorer.trace import Exchange, Intent, OutcomeStatus, Trace
 from explorer.units import human_duration, human_size
 
 __all__ = ["CLIENT", "AnnotatedExchange", "AnnotatedTrace", "ErrorInfo", "Participant", "Role", "Summary"]
@@ -98,7 +98,7 @@ class Summary:
     bytes_up: int
     wall_ms: float
     participants: tuple[Participant, ...]
-    outcome: str
+    outcome: OutcomeStatus
     outcome_message: str | None
 
     @property

@@ -16,17 +16,11 @@ from explorer.printable import printable
 
 @dataclass(frozen=True)
 class StepCounter:
-    """The ``i/n`` (or trailing ``i``) counter of a step label: ``fetch layer 2/5``."""
+    """The ``i/n`` counter of a step, from its intent: ``fetch layer 2/5`` is (2, 5, "layer")."""
 
     index: int
     total: int | None
     noun: str  # the word before the counter: "layer", "page"; "" when there is none
-
-
-_COUNTER = re.compile(r"(?:(\w+)\s+)?\b(\d+)/(\d+)\b")
-
-
-_TRAILING = re.compile(r"(?:(\w+)\s+)?\b(\d+)$")
 
 
 _HEX64 = re.compile(r"(sha256|sha512)?([:/])?\b([a-f0-9]{64,128})\b")
@@ -36,28 +30,6 @@ def one_line(text: str, limit: int = 300) -> str:
     """``text`` as one printable line (control characters → space), cut to ``limit`` with "…"."""
     flat = " ".join(printable(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def step_counter(label: str | None) -> StepCounter | None:
-    """``fetch layer 2/5`` → (2, 5, "layer"); ``list tags page 3`` → (3, None, "page")."""
-    if not label:
-        return None
-    m = _COUNTER.search(label)
-    if m:
-        return StepCounter(int(m.group(2)), int(m.group(3)), m.group(1) or "")
-    m = _TRAILING.search(label)
-    if m:
-        return StepCounter(int(m.group(2)), None, m.group(1) or "")
-    return None
-
-
-def step_family(label: str | None) -> str | None:
-    """The label with its counter replaced by ``#``: labels of one family differ only by it."""
-    if label is None:
-        return None
-    if _COUNTER.search(label):
-        return _COUNTER.sub(lambda m: (m.group(1) + " " if m.group(1) else "") + "#/#", label, count=1)
-    return _TRAILING.sub(lambda m: (m.group(1) + " " if m.group(1) else "") + "#", label, count=1)
 
 
 def shorten_digests(text: str) -> str:

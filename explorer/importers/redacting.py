@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 
 from explorer import redact
 from explorer.protocol import mediatypes
-from explorer.trace import Body, Connection, Exchange, RecordedRequest, RecordedResponse, Timings
+from explorer.trace import TEXT_CAP, Body, Connection, Exchange, RecordedRequest, RecordedResponse, Timings
 
-__all__ = ["TEXT_CAP", "CaptureRedactor", "Message", "Record"]
+__all__ = ["CaptureRedactor", "Message", "Record"]
 
-TEXT_CAP = 64 * 1024  # the recorder's default: text bodies beyond it are kept truncated
 
 
 @dataclass

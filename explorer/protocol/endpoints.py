@@ -20,11 +20,12 @@ is what we recognise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from explorer.protocol.reference import is_repository
 
-__all__ = ["ENDPOINTS", "Endpoint", "Match", "Route", "by_id", "classify", "parse_route", "path"]
+__all__ = ["ENDPOINTS", "Endpoint", "Match", "Route", "RouteKind", "by_id", "classify", "parse_route", "path"]
 
 
 @dataclass(frozen=True)
@@ -141,15 +142,17 @@ def path(endpoint_id: str, name: str | None = None, reference: str | None = None
     return out
 
 
+RouteKind = Literal["base", "catalog", "manifest", "blob", "uploads", "upload", "tags", "referrers"]
+
+
 @dataclass(frozen=True)
 class Route:
     """What a ``/v2/...`` path addresses, before the method is considered.
 
-    ``kind`` is one of ``base``, ``catalog``, ``manifest``, ``blob``, ``uploads``
-    (the collection POSTed to), ``upload`` (a session), ``tags``, ``referrers``.
+    ``uploads`` is the collection POSTed to, ``upload`` a session.
     """
 
-    kind: str
+    kind: RouteKind
     name: str | None = None
     reference: str | None = None
 

@@ -22,7 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 
-__all__ = ["ERROR_CODES", "ErrorCode", "ErrorDetail", "lookup", "parse_error_body", "summarize"]
+__all__ = ["ERROR_CODES", "TRANSIENT_STATUSES", "ErrorCode", "ErrorDetail", "lookup", "parse_error_body", "summarize"]
+
+# statuses that mean "try the same request again later" (RFC 9110: 408, 429, 5xx but 501/505+);
+# a client retries them, whether from a registry or its token server
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from explorer.errors import InvalidPlatform
 from explorer.protocol.quoting import quote
 
 __all__ = [
+    "MANIFEST_LIMIT",
     "DOCKER_CONFIG",
     "DOCKER_FOREIGN_LAYER",
     "DOCKER_LAYER",
@@ -74,6 +75,8 @@ __all__ = [
     "runs_on",
     "select_platform",
 ]
+
+MANIFEST_LIMIT = 4 * 1024 * 1024  # the largest manifest a client accepts (containerd's limit)
 
 # --- OCI image-spec v1.1.1 media-types.md -------------------------------------------------
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -34,7 +34,7 @@ PUBLIC = {
         "require_verifiable", "short", "split", "validate",
     ],
     "mediatypes": [
-        "DOCKER_CONFIG", "DOCKER_FOREIGN_LAYER", "DOCKER_LAYER", "DOCKER_LAYER_GZIP", "DOCKER_LAYER_ZSTD",
+        "DOCKER_CONFIG", "MANIFEST_LIMIT", "DOCKER_FOREIGN_LAYER", "DOCKER_LAYER", "DOCKER_LAYER_GZIP", "DOCKER_LAYER_ZSTD",
         "DOCKER_MANIFEST_LIST", "DOCKER_MANIFEST_V2", "DOCKER_PLUGIN_CONFIG", "DOCKER_SCHEMA1",
         "DOCKER_SCHEMA1_SIGNED", "IMAGE_MANIFEST_TYPES", "INDEX_TYPES", "LAYER_TYPES", "MANIFEST_ACCEPT",
         "MANIFEST_TYPES", "OCI_ARTIFACT_MANIFEST", "OCI_CONFIG", "OCI_DESCRIPTOR", "OCI_EMPTY", "OCI_INDEX",
@@ -48,8 +48,8 @@ PUBLIC = {
         "Challenge", "Scope", "TokenGrant", "covers", "merge_scopes", "parse_challenges", "parse_scope",
         "parse_token_response", "scopes_for_request", "token_form", "token_query",
     ],
-    "endpoints": ["ENDPOINTS", "Endpoint", "Match", "Route", "by_id", "classify", "parse_route", "path"],
-    "errorcodes": ["ERROR_CODES", "ErrorCode", "ErrorDetail", "lookup", "parse_error_body", "summarize"],
+    "endpoints": ["ENDPOINTS", "Endpoint", "Match", "Route", "RouteKind", "by_id", "classify", "parse_route", "path"],
+    "errorcodes": ["ERROR_CODES", "TRANSIENT_STATUSES", "ErrorCode", "ErrorDetail", "lookup", "parse_error_body", "summarize"],
     "headers": [
         "add_query", "format_content_range", "parse_content_range", "parse_link", "parse_retry_after",
         "parse_upload_range", "resolve_location",

@@ -17,12 +17,13 @@ STDLIB = set(sys.stdlib_module_names)
 
 # module (dotted, prefix match) -> explorer modules it may import (prefix match) and third-party packages
 BASE = ("explorer.errors", "explorer.atomic", "explorer.protocol", "explorer.units", "explorer.printable",
-        "explorer.__init__")
+        "explorer.jsonfields", "explorer.__init__")
 RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("explorer.errors", (), ()),
     ("explorer.atomic", (), ()),
     ("explorer.units", (), ()),
     ("explorer.printable", (), ()),
+    ("explorer.jsonfields", ("explorer.errors",), ()),
     ("explorer.protocol", ("explorer.errors", "explorer.protocol"), ()),
     ("explorer.progress", (), ()),
     ("explorer.intent", BASE, ()),
