@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from explorer.credentials import Credentials
 from explorer.errors import ExplorerError, InvalidDigest, InvalidReference, UsageError
@@ -61,11 +62,14 @@ class ConnectionOptions:
         return options
 
 
+ProgressKind = Literal["start", "advance", "finish", "message"]
+
+
 @dataclass(frozen=True)
 class ProgressEvent:
     """What a progress callback receives: ``kind`` is start, advance, finish or message."""
 
-    kind: str
+    kind: ProgressKind
     key: str = ""
     label: str = ""
     total: int | None = None
