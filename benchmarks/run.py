@@ -163,6 +163,7 @@ def first_request_byte(rounds: int = 7) -> float:
 def side_timings(work: Path) -> list[tuple[str, float]]:
     """Start-up, trace load and render times (medians of several runs)."""
     from explorer import render, trace
+    from explorer.annotate import annotate
     from tests.render.factory import case_big
 
     out = [("trace pull: process start → first request byte", first_request_byte())]
@@ -181,7 +182,7 @@ def side_timings(work: Path) -> list[tuple[str, float]]:
         times = []
         for _ in range(3):
             t = time.perf_counter()
-            renderer.render(big, render.RenderOptions())
+            renderer.render(annotate(big), render.RenderOptions())  # what `regexplore render` does
             times.append(time.perf_counter() - t)
         out.append((f"render {name} of {len(big.exchanges)} exchanges", median(times)))
     return out

@@ -29,6 +29,7 @@ from functools import partial
 from pathlib import Path
 
 from explorer import operations, render
+from explorer.annotate import AnnotatedTrace, annotate
 from explorer.credentials import Credentials
 from explorer.operations import ConnectionOptions, Traced
 from explorer.progress import NullProgress, Progress
@@ -113,14 +114,17 @@ def run_demo(
             step.trace = action(trace_file=step.outputs["trace"], command=step.command).trace
     steps = [step for step, _ in plan]
     echo(f"rendering {len(steps)} traces in {len(render.names())} formats")
+    annotated = {}
     for step in steps:
         assert step.trace is not None
+        annotated[step.name] = annotate(step.trace)  # once per trace, for every format and the index
         for name in render.names():
-            written = operations.render(step.trace, name, outdir / f"{step.name}{render.get(name).extension}").file
+            written = operations.render(annotated[step.name], name,
+                                        outdir / f"{step.name}{render.get(name).extension}").file
             if written is not None:
                 step.outputs[name] = written
     _write_openapi(outdir, steps)
-    index = _write_index(outdir, steps)
+    index = _write_index(outdir, steps, annotated)
     return DemoResult(outdir, steps, index, time.perf_counter() - started)
 
 
@@ -137,14 +141,12 @@ def _write_openapi(outdir: Path, steps: list[DemoStep]) -> Path:
     return written
 
 
-def _write_index(outdir: Path, steps: list[DemoStep]) -> Path:
-    from explorer.annotate import annotate
-    from explorer.render.base import render_template
+def _write_index(outdir: Path, steps: list[DemoStep], annotated: dict[str, AnnotatedTrace]) -> Path:
+    from explorer.render.base import Templates
 
     rows = []
     for step in steps:
-        assert step.trace is not None
-        summary = annotate(step.trace).summary
+        summary = annotated[step.name].summary
         rows.append({
             "name": step.name,
             "title": step.title,
@@ -153,7 +155,7 @@ def _write_index(outdir: Path, steps: list[DemoStep]) -> Path:
             "outputs": [(fmt, path.name) for fmt, path in step.outputs.items()],
             "viewer": step.outputs.get("html", step.outputs["trace"]).name,
         })
-    page = render_template("demo-index.html.j2", steps=rows, api=API_PAGE)
+    page = Templates().render("demo-index.html.j2", steps=rows, api=API_PAGE)
     written = render.write_output(page, outdir / "index.html")
     assert written is not None
     return written

@@ -73,6 +73,7 @@ def gallery_pages() -> dict[str, str]:
     """File name (under docs/gallery) → content, for every recording and the index."""
     sys.path.insert(0, str(REPO))
     from explorer import render, trace
+    from explorer.annotate import annotate
 
     entries = json.loads((RECORDINGS / "index.json").read_text(encoding="utf-8"))
     pages: dict[str, str] = {}
@@ -86,7 +87,7 @@ def gallery_pages() -> dict[str, str]:
         "|---|---|---|",
     ]
     for entry in entries:
-        recorded = trace.load(RECORDINGS / entry["path"])
+        recorded = annotate(trace.load(RECORDINGS / entry["path"]))
         stem = entry["path"].removesuffix(".trace.json").replace("/", "-")
         options = render.RenderOptions(title=entry["title"])
         pages[f"{stem}.svg"] = render.get("svg").render(recorded, options)

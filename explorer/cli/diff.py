@@ -31,7 +31,9 @@ def diff(
 
     Example: regexplore diff skopeo-pull.trace.json pull.trace.json --ignore timings,header-values
     """
-    from explorer.diff import CLASSES, compare
+    from explorer.annotate import annotate
+    from explorer.diff import CLASSES
+    from explorer.diff.align import compare_annotated
     from explorer.diff.report import as_html, as_markdown, as_text
     from explorer.render import write_output
     from explorer.trace import load
@@ -42,8 +44,8 @@ def diff(
     unknown = sorted(ignored - set(CLASSES))
     if unknown:
         raise UsageError(f"unknown --ignore class {', '.join(map(repr, unknown))}; choose from: {', '.join(CLASSES)}")
-    a, b = load(trace_a), load(trace_b)
-    comparison = compare(a, b)
+    a, b = annotate(load(trace_a)), annotate(load(trace_b))
+    comparison = compare_annotated(a, b)
     names = (trace_a.name, trace_b.name)
     if fmt == "text":
         text = as_text(comparison, names, ignored)

@@ -59,11 +59,12 @@ def render_trace(
     Example: regexplore render mermaid pull.trace.json --markdown -o pull.md
     """
     from explorer import render
+    from explorer.annotate import annotate
     from explorer.trace import load
 
     renderer = render.get(fmt)
     options = render.RenderOptions(notes=notes, full=full, timing=timing, markdown=markdown, link=link, title=title)
-    text = renderer.render(load(trace_file), options)
+    text = renderer.render(annotate(load(trace_file)), options)
     written = render.write_output(text, output or render.default_output(renderer, trace_file))
     if written is not None:
         typer.echo(f"wrote {fmt} to {written}", err=True)
@@ -99,31 +100,32 @@ def export(
         raise UsageError(f"export {fmt} takes one TRACE", f"regexplore export {fmt} pull.trace.json")
     trace_file = trace_files[0] if trace_files else None
     from explorer import render
+    from explorer.annotate import annotate
     from explorer.errors import UnknownFormat
     from explorer.trace import load
 
-    renderer = render.get(fmt) if fmt in render.names() else None
-    if renderer is None or not getattr(renderer, "export", False):
-        exports = [n for n in render.names() if getattr(render.get(n), "export", False)]
+    exports = render.names("export")
+    if fmt not in exports:
         raise UnknownFormat(f"unknown export format {fmt!r}; choose from: {', '.join(exports)}",
                             "diagrams and Markdown come from `regexplore render FORMAT TRACE`")
+    renderer = render.get(fmt)
     options = render.RenderOptions(title=title)
     if all_endpoints:
         if fmt != "postman" or trace_file is not None:
             raise UsageError("--all-endpoints belongs to `export postman` and takes no TRACE",
                              "regexplore export postman --all-endpoints -o api.json")
-        text = renderer.all_endpoints(options)  # type: ignore[attr-defined]
+        from explorer.render.postman import all_endpoints as tour
+
+        text = tour(options)
     else:
         if trace_file is None:
             raise UsageError(f"export {fmt} needs a TRACE", f"regexplore export {fmt} pull.trace.json")
-        trace = load(trace_file)
-        for warning in getattr(renderer, "warnings", lambda _trace: [])(trace):
+        annotated = annotate(load(trace_file))
+        for warning in renderer.warnings(annotated):
             typer.echo(printable(f"warning: {warning}"), err=True)
-        text = renderer.render(trace, options)
-    written = render.write_output(text, output or "-")
+        text = renderer.render(annotated, options)
+    written = renderer.write(text, output or "-")
     if written is not None:
-        if getattr(renderer, "executable", False):
-            written.chmod(written.stat().st_mode | 0o111)
         typer.echo(f"wrote {fmt} to {written}", err=True)
 
 
@@ -163,9 +165,10 @@ def explain(
     Example: regexplore explain pull.trace.json -o pull.md
     """
     from explorer import render
+    from explorer.annotate import annotate
     from explorer.trace import load
 
-    text = render.get("markdown").render(load(trace_file), render.RenderOptions(full=full, title=title))
+    text = render.get("markdown").render(annotate(load(trace_file)), render.RenderOptions(full=full, title=title))
     written = render.write_output(text, output or "-")
     if written is not None:
         typer.echo(f"wrote markdown to {written}", err=True)

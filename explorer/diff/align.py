@@ -78,7 +78,11 @@ class Comparison:
 
 def compare(a: Trace, b: Trace) -> Comparison:
     """Align ``a`` and ``b`` by meaning and list every difference (see the module docstring)."""
-    left, right = annotate(a), annotate(b)
+    return compare_annotated(annotate(a), annotate(b))
+
+
+def compare_annotated(left: AnnotatedTrace, right: AnnotatedTrace) -> Comparison:
+    """:func:`compare` for traces already annotated (the CLI draws them from the same annotation)."""
     result = Comparison(left, right)
     keyed_a, keyed_b = _keyed(left), _keyed(right)
     for key in sorted(set(keyed_a) | set(keyed_b), key=lambda k: _first_number(k, keyed_a, keyed_b)):

@@ -18,9 +18,11 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from explorer.protocol import errorcodes
-from explorer.render.base import render_template
+from explorer.render.base import Templates
 
 __all__ = ["page_model", "render_page"]
+
+TEMPLATES = Templates()  # the page uses no filter of its own (autoescaped: *.html.j2)
 
 _VERBS = ("get", "head", "put", "post", "patch", "delete")
 _CODE = re.compile(r"`([^`]+)`")
@@ -125,4 +127,4 @@ def page_model(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_page(document: dict[str, Any]) -> str:
-    return render_template("openapi.html.j2", page=page_model(document))
+    return TEMPLATES.render("openapi.html.j2", page=page_model(document))

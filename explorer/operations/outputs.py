@@ -1,7 +1,9 @@
 """``render`` and ``export``: a trace (or a trace file) as a diagram, a page, a collection or a script.
 
 Rule: loads no network code (nothing here imports httpx). :func:`_text` is the ONE
-place that asks a format for its text; files are written atomically.
+place that asks a format for its text; files are written atomically. A trace is
+annotated once per call; a caller rendering several formats of one trace passes the
+:class:`~explorer.annotate.AnnotatedTrace` instead (the demo does).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 from pathlib import Path
 
 from explorer import render as formats
+from explorer.annotate import AnnotatedTrace, annotate
 from explorer.errors import UnknownFormat
 from explorer.operations.results import Rendered
 from explorer.trace import Trace, load
@@ -17,19 +20,16 @@ from explorer.trace import Trace, load
 __all__ = ["export", "render"]
 
 Output = str | os.PathLike[str] | None
-Source = Trace | str | os.PathLike[str]
+Source = AnnotatedTrace | Trace | str | os.PathLike[str]
 
 
-def _text(trace: Source, fmt: str, options: formats.RenderOptions) -> tuple[str, list[str]]:
+def _text(trace: Source, fmt: formats.Format, options: formats.RenderOptions) -> tuple[str, list[str]]:
     """The text of ``fmt`` for ``trace`` and the format's warnings about it."""
-    loaded = trace if isinstance(trace, Trace) else load(trace)
-    renderer = formats.get(fmt)
-    warnings = list(getattr(renderer, "warnings", lambda _trace: [])(loaded))
-    return renderer.render(loaded, options), warnings
-
-
-def _write(text: str, output: Output) -> Path | None:
-    return formats.write_output(text, output) if output is not None else None
+    if isinstance(trace, AnnotatedTrace):
+        annotated = trace
+    else:
+        annotated = annotate(trace if isinstance(trace, Trace) else load(trace))
+    return fmt.render(annotated, options), fmt.warnings(annotated)
 
 
 def render(
@@ -48,8 +48,9 @@ def render(
     The text is returned; with ``output`` it is also written there (parents created, atomically).
     """
     options = formats.RenderOptions(notes=notes, full=full, timing=timing, markdown=markdown, title=title)
-    text, warnings = _text(trace, fmt, options)
-    return Rendered(fmt, text, _write(text, output), warnings)
+    text, warnings = _text(trace, formats.get(fmt), options)
+    written = formats.write_output(text, output) if output is not None else None
+    return Rendered(fmt, text, written, warnings)
 
 
 def export(trace: Source, fmt: str, output: Output = None, *, title: str | None = None) -> Rendered:
@@ -57,12 +58,11 @@ def export(trace: Source, fmt: str, output: Output = None, *, title: str | None 
 
     ``warnings`` says what the export cannot reproduce; a script written to ``output`` is made executable.
     """
-    if fmt not in formats.names() or not getattr(formats.get(fmt), "export", False):
-        exports = [name for name in formats.names() if getattr(formats.get(name), "export", False)]
+    exports = formats.names("export")
+    if fmt not in exports:
         raise UnknownFormat(f"unknown export format {fmt!r}; choose from: {', '.join(exports)}",
                             "diagrams and Markdown come from render()")
-    text, warnings = _text(trace, fmt, formats.RenderOptions(title=title))
-    written = _write(text, output)
-    if written is not None and getattr(formats.get(fmt), "executable", False):
-        written.chmod(written.stat().st_mode | 0o111)
+    chosen = formats.get(fmt)
+    text, warnings = _text(trace, chosen, formats.RenderOptions(title=title))
+    written = chosen.write(text, output) if output is not None else None
     return Rendered(fmt, text, written, warnings)

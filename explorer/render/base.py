@@ -1,43 +1,43 @@
-"""The renderer contract, the shared Jinja2 environment and the one function that writes outputs.
+"""The options every format takes, the template environments and the one function that writes outputs.
 
 Rule 1: imports only the standard library, jinja2, ``explorer.trace``,
 ``explorer.annotate``, ``explorer.protocol``, ``explorer.errors`` and
 ``explorer.atomic``. Never httpx: rendering a saved trace loads no network code.
 
-A renderer is a module (see ``explorer/render/__init__.py``) exposing::
-
-    name: str                                   # the CLI word, e.g. "mermaid"
-    extension: str                              # default file extension, e.g. ".mmd"
-    def render(trace: Trace, options: RenderOptions) -> str
-
-It returns the whole output as text (the HTML page is self-contained), never
-opens files and never prints: :func:`write_output` does that for every format.
-Templated renderers build ``view.build(annotate(trace), options)``, add their
-own escape filter and render ``templates/<name>.<ext>.j2``.
+A format's ``render(annotated, options) -> str`` (see ``explorer/render/__init__.py``)
+returns the whole output as text (the HTML page is self-contained), never opens
+files and never prints: :func:`write_output` does that for every format.
+A templated format builds ``view.build(annotated, …)`` and renders its
+``templates/<name>.<ext>.j2`` through its own :class:`Templates`, which holds
+exactly the filters its templates use (no filter is registered globally).
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import sys
-from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
+import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from explorer.atomic import write_atomic
-from explorer.trace import Trace
 
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["RenderOptions", "Renderer", "add_filter", "environment", "render_template", "template_dirs", "write_output"]
+__all__ = ["TEMPLATE_PACKAGE", "RenderOptions", "Templates", "template_root", "write_output"]
+
+#: templates are package data: ``explorer/templates`` (the repository's top-level ``templates/``;
+#: in a checkout ``explorer/templates`` is a symlink to it, in a wheel the directory itself)
+TEMPLATE_PACKAGE = ("explorer", "templates")
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """What every renderer may be asked for; a renderer ignores the options that mean nothing to it.
+    """What every format may be asked for; a format ignores the options that mean nothing to it.
 
     Add new fields with a default so older callers keep working.
     """
@@ -54,46 +54,49 @@ class RenderOptions:
         return replace(self, **changes)
 
 
-class Renderer(Protocol):
-    """What ``RENDERERS`` maps a name to (a module satisfies it)."""
-
-    name: str
-    extension: str
-
-    def render(self, trace: Trace, options: RenderOptions) -> str: ...
+def template_root() -> Path:
+    """The one directory templates are read from: ``templates`` inside the imported ``explorer`` package
+    (where ``jinja2.PackageLoader(*TEMPLATE_PACKAGE)`` looks)."""
+    package, folder = TEMPLATE_PACKAGE
+    return Path(str(importlib.resources.files(package) / folder))
 
 
-def template_dirs() -> list[Path]:
-    """Where templates live: ``explorer/templates`` in a wheel, ``<repo>/templates`` in a checkout."""
-    package = Path(__file__).resolve().parents[1]
-    return [d for d in (package / "templates", package.parent / "templates") if d.is_dir()]
+class Templates:
+    """A Jinja2 environment with its own filters, built on first use.
 
-
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    """The one Jinja2 environment: strict, autoescaping only ``*.html.j2`` and ``*.svg.j2``.
-
-    jinja2 is imported here, on first use, so importing the registry stays cheap.
+    Strict (an undefined name fails), autoescaping only ``*.html.j2`` and ``*.svg.j2``,
+    templates loaded with ``PackageLoader`` from the installed package. Each format
+    declares the filters its templates use (``Templates(mermaid=escape)``), so no
+    filter depends on which other renderer happened to be imported first.
+    jinja2 is imported on first use, so importing a renderer's module stays cheap.
     """
-    import jinja2
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs()]),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "svg.j2"), default=False),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
+    def __init__(self, **filters: Callable[..., Any]) -> None:
+        self.filters = dict(filters)
+        self._environment: jinja2.Environment | None = None
+        self._lock = threading.Lock()
 
-def add_filter(name: str, function: Callable[..., Any]) -> None:
-    """Make ``function`` the template filter ``name`` (each text format registers its escaper)."""
-    environment().filters[name] = function
+    @property
+    def environment(self) -> jinja2.Environment:
+        with self._lock:
+            if self._environment is None:
+                import jinja2
 
+                env = jinja2.Environment(
+                    loader=jinja2.PackageLoader(*TEMPLATE_PACKAGE),
+                    autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "svg.j2"), default=False),
+                    undefined=jinja2.StrictUndefined,
+                    keep_trailing_newline=True,
+                    trim_blocks=True,
+                    lstrip_blocks=True,
+                )
+                env.filters.update(self.filters)
+                self._environment = env
+            return self._environment
 
-def render_template(name: str, **context: Any) -> str:
-    """Render ``templates/<name>`` with ``context`` (the template only loops and prints)."""
-    return environment().get_template(name).render(**context)
+    def render(self, name: str, **context: Any) -> str:
+        """Render ``templates/<name>`` with ``context`` (the template only loops and prints)."""
+        return self.environment.get_template(name).render(**context)
 
 
 def write_output(text: str, path: str | os.PathLike[str] | None) -> Path | None:

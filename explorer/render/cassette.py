@@ -1,10 +1,10 @@
 """A vcrpy cassette (YAML, format version 1) from a trace, replayable with vcrpy 9.x through httpx.
 
-Rule 1: pure and stdlib only (plus ``explorer.annotate``/``explorer.render.base``): the
-YAML is written by :func:`yaml_string` below, not by PyYAML, so exporting needs no
-extra dependency. Every scalar is double-quoted with escapes (exact for any text,
-and readable back by PyYAML's safe loader, which vcrpy uses); binary bodies are
-``!!binary`` base64, which the safe loader turns into bytes.
+Rule 1: pure; imports ``explorer.annotate``, ``explorer.render.base``, ``explorer.trace``,
+PyYAML and the standard library. Each interaction is built as a dict and written by
+``yaml.safe_dump`` (exact for any text, read back by the safe loader vcrpy uses; binary
+bodies become ``!!binary``, which the safe loader turns into bytes). Only the comments
+around the interactions (what each exchange was, what was left out) are our own lines.
 
 Rule 2: a cassette can only replay what the trace kept. Blob bodies are in a trace
 only when it was recorded with ``--keep-bodies SIZE``; otherwise they replay as
@@ -12,49 +12,31 @@ EMPTY bodies (a client verifying digests will notice). :func:`warnings` says so,
 the CLI prints it, and the cassette's header comment repeats it.
 
 Shape (what vcrpy 9.4.2 writes for httpx): ``interactions`` of ``request``
-(``method``, ``uri``, ``body``, ``headers`` as name → list of values) and
-``response`` (``status: {code, message}``, ``headers``, ``body: {string}``),
+(``body``, ``headers`` as name → list of values, ``method``, ``uri``) and
+``response`` (``body: {string}``, ``headers``, ``status: {code, message}``),
 plus ``version: 1``. Exchanges without a response (connection errors) cannot be
 replayed and are left out, with a comment.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 
-from explorer.annotate import annotate, human_size
+import yaml
+
+from explorer.annotate import AnnotatedTrace, human_size
 from explorer.render.base import RenderOptions
 from explorer.trace import Body, Exchange, Trace
 
-__all__ = ["export", "extension", "missing_bodies", "name", "render", "warnings", "yaml_string"]
-
-name = "cassette"
-export = True  # a full-fidelity export: every exchange, never collapsed (`regexplore export`)
-extension = ".yaml"
-
-_NAMED_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+__all__ = ["missing_bodies", "render", "warnings"]
 
 
 def _printable(code: int) -> bool:
-    """Characters a double-quoted YAML scalar may hold literally: printable for PyYAML's reader and
-    no line break (NEL, LS and PS are line breaks to YAML and would fold into spaces)."""
+    """Characters a YAML comment may hold: printable for PyYAML's reader and no line break
+    (NEL, LS and PS are line breaks to YAML)."""
     return (code == 0x09 or 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
             or 0x10000 <= code <= 0x10FFFF) and code not in (0xFEFF, 0x2028, 0x2029)
-
-
-def yaml_string(text: str) -> str:
-    """``text`` as a YAML double-quoted scalar that reads back exactly."""
-    out = ['"']
-    for ch in text:
-        if ch in _NAMED_ESCAPES:
-            out.append(_NAMED_ESCAPES[ch])
-        elif _printable(ord(ch)):
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def _comment(text: str) -> str:
@@ -73,9 +55,9 @@ def missing_bodies(trace: Trace) -> list[Exchange]:
             and not _kept(ex.response.body)]
 
 
-def warnings(trace: Trace) -> list[str]:
+def warnings(annotated: AnnotatedTrace) -> list[str]:
     """What the user must know about this export (printed by ``regexplore export``)."""
-    missing = missing_bodies(trace)
+    missing = missing_bodies(annotated.trace)
     if not missing:
         return []
     size = sum(ex.response.body.size for ex in missing if ex.response and ex.response.body)
@@ -83,61 +65,66 @@ def warnings(trace: Trace) -> list[str]:
             f"them empty; re-record with `regexplore trace pull --keep-bodies SIZE` to include them"]
 
 
-def _headers(pairs: Iterable[tuple[str, str]], indent: str) -> list[str]:
+def _headers(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for key, value in pairs:
         grouped.setdefault(key, []).append(value)
-    if not grouped:
-        return [f"{indent}headers: {{}}"]
-    lines = [f"{indent}headers:"]
-    for key, values in grouped.items():
-        lines.append(f"{indent}  {yaml_string(key)}:")
-        lines += [f"{indent}  - {yaml_string(v)}" for v in values]
-    return lines
+    return grouped
 
 
-def _body(body: Body | None, key: str, indent: str) -> list[str]:
-    """``body: …`` (request) or ``string: …`` (response) for what the trace kept."""
-    if body is None or body.size == 0:
-        return [f'{indent}{key}: ""']
-    if not _kept(body):
-        note = "truncated" if body.text or body.base64 else "not recorded"
-        return [f"{indent}# body {note}: {body.size} bytes, sha256 {body.sha256}; replays empty", f'{indent}{key}: ""']
+def _body(body: Body | None) -> str | bytes:
+    """What the trace kept of a body: its text, its bytes, or ``""`` (nothing, or not all of it)."""
+    if body is None or body.size == 0 or not _kept(body):
+        return ""
     if body.text is not None:
-        return [f"{indent}{key}: {yaml_string(body.text)}"]
+        return body.text
     assert body.base64 is not None
-    lines = [f"{indent}{key}: !!binary |"]
-    lines += [f"{indent}  {body.base64[i:i + 76]}" for i in range(0, len(body.base64), 76)]
-    return lines
+    return base64.b64decode(body.base64)
 
 
-def _interaction(ex: Exchange, note: str) -> list[str]:
+def _lost(body: Body | None, which: str) -> list[str]:
+    """A comment line when a body replays empty because the trace did not keep it."""
+    if body is None or body.size == 0 or _kept(body):
+        return []
+    note = "truncated" if body.text or body.base64 else "not recorded"
+    return [f"# {which} body {note}: {body.size} bytes, sha256 {body.sha256}; replays empty"]
+
+
+def _interaction(ex: Exchange) -> dict[str, object]:
     req, resp = ex.request, ex.response
     assert resp is not None
-    lines = [f"# {_comment(note)}"] if note else []
-    lines += ["- request:", *_body(req.body, "body", "    "), *_headers(req.headers, "    "),
-              f"    method: {yaml_string(req.method)}", f"    uri: {yaml_string(req.url)}", "  response:",
-              "    body:", *_body(resp.body, "string", "      "), *_headers(resp.headers, "    "),
-              "    status:", f"      code: {resp.status}", f"      message: {yaml_string(resp.reason)}"]
-    return lines
+    return {"request": {"body": _body(req.body), "headers": _headers(req.headers), "method": req.method,
+                        "uri": req.url},
+            "response": {"body": {"string": _body(resp.body)}, "headers": _headers(resp.headers),
+                         "status": {"code": resp.status, "message": resp.reason}}}
 
 
-def render(trace: Trace, options: RenderOptions) -> str:
-    annotated = annotate(trace)
+def _dump(value: object) -> str:
+    """``value`` as block YAML: keys in the order given, any text exact, one line per scalar.
+
+    ``allow_unicode=False``: PyYAML 6 writes NEL (U+0085) literally inside a quoted scalar when
+    allowed to, and its own reader folds it into a space; escaped, every character reads back.
+    """
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=False, default_flow_style=False, width=2**31 - 1)
+
+
+def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     summary = annotated.summary
     lines = [f"# vcrpy cassette exported by regexplore from: {_comment(options.title or summary.title)} ({summary.line})",
              "# Replay it in a test (vcrpy >= 8.2 hooks httpx transports; each interaction plays once, in order):",
              '#     with vcr.use_cassette("THIS.yaml", record_mode="none"): ...',
              "# Secrets were redacted when the trace was recorded: tokens replay as \"<redacted>\"."]
-    lines += [f"# WARNING: {w}" for w in warnings(trace)]
+    lines += [f"# WARNING: {w}" for w in warnings(annotated)]
     body: list[str] = []
     for a in annotated.exchanges:
-        if a.exchange.response is None:
-            body.append(_comment(f"# exchange {a.number} ({a.exchange.request.method} {a.exchange.request.url}) "
-                                 f"got no response ({a.exchange.error}): not replayable, left out"))
+        ex = a.exchange
+        if ex.response is None:
+            body.append(_comment(f"# exchange {a.number} ({ex.request.method} {ex.request.url}) "
+                                 f"got no response ({ex.error}): not replayable, left out"))
             continue
         note = f"{a.number}. {a.step or ''} · {a.note or a.endpoint}"
-        body += _interaction(a.exchange, note)
+        body.append(f"# {_comment(note)}")
+        body += [_comment(line) for line in _lost(ex.request.body, "request") + _lost(ex.response.body, "response")]
+        body.append(_dump([_interaction(ex)]).rstrip("\n"))
     lines += ["interactions:" if body else "interactions: []", *body, "version: 1"]
     return "\n".join(lines) + "\n"
-

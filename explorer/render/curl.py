@@ -18,16 +18,11 @@ from __future__ import annotations
 
 import shlex
 
+from explorer.annotate import AnnotatedTrace
 from explorer.render import script_values, scripts
-from explorer.render.base import RenderOptions, add_filter
-from explorer.trace import Trace
+from explorer.render.base import RenderOptions, Templates
 
-__all__ = ["export", "executable", "extension", "name", "render", "word"]
-
-name = "curl"
-export = True  # a full-fidelity export: every exchange, never collapsed (`regexplore export`)
-extension = ".sh"
-executable = True  # the CLI marks written files executable
+__all__ = ["TEMPLATES", "render", "word"]
 
 
 def word(value: object) -> str:
@@ -37,9 +32,8 @@ def word(value: object) -> str:
     return shlex.quote(str(value))
 
 
-add_filter("comment", script_values.comment)
-add_filter("sh", word)
+TEMPLATES = Templates(comment=script_values.comment, sh=word)
 
 
-def render(trace: Trace, options: RenderOptions) -> str:
-    return scripts.render(trace, options, "curl.sh.j2")
+def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
+    return scripts.render(annotated, options, TEMPLATES, "curl.sh.j2")

@@ -25,15 +25,11 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from explorer.annotate import AnnotatedExchange, annotate
+from explorer.annotate import AnnotatedExchange, AnnotatedTrace
 from explorer.render.base import RenderOptions
-from explorer.trace import Body, Trace, iso_now
+from explorer.trace import Body, iso_now
 
-__all__ = ["export", "extension", "log", "name", "render"]
-
-name = "har"
-export = True  # a full-fidelity export: every exchange, never collapsed (`regexplore export`)
-extension = ".har"
+__all__ = ["log", "render"]
 
 _PAGE = "page_1"
 
@@ -150,9 +146,9 @@ def _entry(a: AnnotatedExchange) -> dict[str, object]:
     return entry
 
 
-def log(trace: Trace, options: RenderOptions | None = None) -> dict[str, object]:
+def log(annotated: AnnotatedTrace, options: RenderOptions | None = None) -> dict[str, object]:
     """The HAR document as a dict (``render`` is its JSON text)."""
-    annotated = annotate(trace)
+    trace = annotated.trace
     summary = annotated.summary
     started = trace.exchanges[0].started if trace.exchanges else trace.created
     title = (options.title if options and options.title else None) or summary.title
@@ -171,5 +167,5 @@ def log(trace: Trace, options: RenderOptions | None = None) -> dict[str, object]
     }}
 
 
-def render(trace: Trace, options: RenderOptions) -> str:
-    return json.dumps(log(trace, options), indent=1, ensure_ascii=False) + "\n"
+def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
+    return json.dumps(log(annotated, options), indent=1, ensure_ascii=False) + "\n"

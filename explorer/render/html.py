@@ -21,16 +21,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from explorer.annotate import AnnotatedExchange, annotate, human_duration, human_size
+from explorer.annotate import AnnotatedExchange, AnnotatedTrace, human_duration, human_size
 from explorer.render import svg, view
-from explorer.render.base import RenderOptions, render_template
-from explorer.trace import Body, Trace
+from explorer.render.base import RenderOptions
+from explorer.trace import Body
 
-__all__ = ["extension", "name", "render"]
-
-name = "html"
-extension = ".html"
-to_file = True  # without -o, write <trace>.html instead of printing
+__all__ = ["render"]
 
 PREVIEW = 4000  # characters of a kept text body shown in the panel
 EXPAND_LIMIT = 1000  # exchanges up to which the page carries every exchange and the full drawing
@@ -94,8 +90,8 @@ def _steps(sequence: view.SequenceView) -> list[dict[str, Any]]:
     return out
 
 
-def render(trace: Trace, options: RenderOptions) -> str:
-    annotated = annotate(trace)
+def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
+    trace = annotated.trace
     settings = {"notes": options.notes, "timing": options.timing, "title": options.title}
     sequence = view.build(annotated, full=options.full, **settings)  # type: ignore[arg-type]
     drawing = svg.layout(sequence)
@@ -109,7 +105,7 @@ def render(trace: Trace, options: RenderOptions) -> str:
     elif sequence.collapsed:  # too many to carry: the drawn ones only
         carried = tuple(sequence.shown)
         order = [a.number for a in carried]
-    return render_template(
+    return svg.TEMPLATES.render(
         "html.html.j2", d=drawing, expanded=expanded, standalone=False, summary=annotated.summary,
         title=sequence.title, steps=_steps(sequence), details={str(a.number): _details(a) for a in carried},
         order=order, command=" ".join(trace.command), created=trace.created,

@@ -25,20 +25,16 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-from explorer.annotate import (AnnotatedExchange, AnnotatedTrace, ErrorInfo, annotate, human_duration, human_size,
-                               one_line)
+from explorer.annotate import AnnotatedExchange, AnnotatedTrace, ErrorInfo, human_duration, human_size, one_line
 from explorer.annotate.challenges import readable_challenges
 from explorer.printable import printable, printable_lines
 from explorer.protocol import endpoints, ratelimit
 from explorer.render import mermaid, view
-from explorer.render.base import RenderOptions, add_filter, render_template
+from explorer.render.base import RenderOptions, Templates
 from explorer.render.replay import plan
 from explorer.trace import Body, Trace
 
-__all__ = ["PITFALLS", "escape", "extension", "name", "pitfalls", "render"]
-
-name = "markdown"
-extension = ".md"
+__all__ = ["PITFALLS", "TEMPLATES", "code", "escape", "fence", "pitfalls", "prose", "render"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>#|!~&@])")  # @: GFM turns a bare e-mail address into a mailto: link
 BODY_LINES = 30  # lines of a JSON/text body shown before "…"
@@ -130,10 +126,7 @@ def fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-add_filter("md", escape)
-add_filter("prose", prose)
-add_filter("code", code)
-add_filter("fence", fence)
+TEMPLATES = Templates(md=escape, prose=prose, code=code, fence=fence)
 
 
 @dataclass
@@ -356,12 +349,13 @@ def _story(annotated: AnnotatedTrace) -> str:
             f"The client talked to the registry {auth}, {escape(what)}.{storage} {outcome}")
 
 
-def render(trace: Trace, options: RenderOptions) -> str:
-    annotated = annotate(trace)
-    diagram = mermaid.render(trace, options.but(markdown=True, notes=False, timing=False))
+def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
+    """The page; its Mermaid diagram is drawn from the same annotation."""
+    trace = annotated.trace
+    diagram = mermaid.render(annotated, options.but(markdown=True, notes=False, timing=False))
     endpoints_seen = sorted({a.endpoint_id for a in annotated.exchanges if a.endpoint_id},
                             key=lambda e: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", e)])
-    return render_template(
+    return TEMPLATES.render(
         "markdown.md.j2", title=options.title or annotated.summary.title, story=_story(annotated),
         diagram=diagram, blocks=_blocks(annotated, options), summary=annotated.summary,
         endpoints=[(e, endpoints.by_id(e).title, endpoints.by_id(e).meaning) for e in endpoints_seen],

@@ -17,16 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from explorer.annotate import annotate
+from explorer.annotate import AnnotatedTrace
 from explorer.printable import printable
 from explorer.render import view
-from explorer.render.base import RenderOptions, add_filter, render_template
-from explorer.trace import Trace
+from explorer.render.base import RenderOptions, Templates
 
-__all__ = ["MAX_TEXT_SIZE", "escape", "extension", "name", "render", "sequence"]
-
-name = "mermaid"
-extension = ".mmd"
+__all__ = ["MAX_TEXT_SIZE", "TEMPLATES", "escape", "render", "sequence"]
 
 MAX_TEXT_SIZE = 50_000  # Mermaid's default maxTextSize; outputs stay strictly below it
 GLYPHS = {"request": "->>", "response": "-->>", "lost": "-x"}
@@ -49,18 +45,17 @@ def escape(text: str) -> str:
     return out
 
 
-add_filter("mermaid", escape)
+TEMPLATES = Templates(mermaid=escape)
 
 
 def _source(sequence: view.SequenceView, options: RenderOptions) -> str:
-    return render_template(
+    return TEMPLATES.render(
         "mermaid.mmd.j2", view=sequence, markdown=options.markdown, glyphs=GLYPHS, bands=BANDS,
         loop_band=LOOP_BAND)
 
 
-def sequence(trace: Trace, options: RenderOptions) -> tuple[view.SequenceView, str]:
+def sequence(annotated: AnnotatedTrace, options: RenderOptions) -> tuple[view.SequenceView, str]:
     """The view actually drawn and its source, cut down until shorter than :data:`MAX_TEXT_SIZE`."""
-    annotated = annotate(trace)
     settings = {"full": options.full, "timing": options.timing, "title": options.title}
     shown = view.build(annotated, notes=options.notes, **settings)
     text = _source(shown, options)
@@ -83,6 +78,6 @@ def sequence(trace: Trace, options: RenderOptions) -> tuple[view.SequenceView, s
     return shown, text
 
 
-def render(trace: Trace, options: RenderOptions) -> str:
+def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     """The diagram source, always shorter than :data:`MAX_TEXT_SIZE` characters."""
-    return sequence(trace, options)[1]
+    return sequence(annotated, options)[1]

@@ -19,16 +19,12 @@ from __future__ import annotations
 
 import re
 
-from explorer.annotate import annotate
+from explorer.annotate import AnnotatedTrace
 from explorer.render import view
 from explorer.printable import printable
-from explorer.render.base import RenderOptions, add_filter, render_template
-from explorer.trace import Trace
+from explorer.render.base import RenderOptions, Templates
 
-__all__ = ["escape", "extension", "name", "render"]
-
-name = "plantuml"
-extension = ".puml"
+__all__ = ["TEMPLATES", "escape", "render"]
 
 GLYPHS = {"request": "->", "response": "-->", "lost": "->x"}
 _CREOLE = re.compile(r"\*\*|//|--|__|~|==|\^\^|<|\[|\]|\\")
@@ -41,10 +37,10 @@ def escape(text: str) -> str:
     return _CREOLE.sub(lambda m: "~" + m.group(0), flat)
 
 
-add_filter("plantuml", escape)
+TEMPLATES = Templates(plantuml=escape)
 
 
-def render(trace: Trace, options: RenderOptions) -> str:
-    sequence = view.build(annotate(trace), notes=options.notes, full=options.full, timing=options.timing,
+def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
+    sequence = view.build(annotated, notes=options.notes, full=options.full, timing=options.timing,
                           title=options.title)
-    return render_template("plantuml.puml.j2", view=sequence, glyphs=GLYPHS, markdown=options.markdown)
+    return TEMPLATES.render("plantuml.puml.j2", view=sequence, glyphs=GLYPHS, markdown=options.markdown)

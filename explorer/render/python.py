@@ -12,16 +12,11 @@ the docstring (``comment`` filter: one printable line, no quotes or backslashes)
 
 from __future__ import annotations
 
+from explorer.annotate import AnnotatedTrace
 from explorer.render import script_values, scripts
-from explorer.render.base import RenderOptions, add_filter
-from explorer.trace import Trace
+from explorer.render.base import RenderOptions, Templates
 
-__all__ = ["export", "executable", "extension", "literal", "name", "render"]
-
-name = "python"
-export = True  # a full-fidelity export: every exchange, never collapsed (`regexplore export`)
-extension = ".py"
-executable = True  # the CLI marks written files executable
+__all__ = ["TEMPLATES", "literal", "render"]
 
 
 def literal(value: object) -> str:
@@ -31,9 +26,8 @@ def literal(value: object) -> str:
     return repr(value)
 
 
-add_filter("comment", script_values.comment)
-add_filter("py", literal)
+TEMPLATES = Templates(comment=script_values.comment, py=literal)
 
 
-def render(trace: Trace, options: RenderOptions) -> str:
-    return scripts.render(trace, options, "python.py.j2")
+def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
+    return scripts.render(annotated, options, TEMPLATES, "python.py.j2")

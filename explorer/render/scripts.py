@@ -29,15 +29,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from explorer.annotate import AnnotatedTrace, annotate
+from explorer.annotate import AnnotatedTrace
 from urllib.parse import urlsplit
 
 from explorer.protocol import digest as digests, endpoints, mediatypes
 from explorer.protocol.quoting import quote
 from explorer.render import script_values as check
-from explorer.render.base import RenderOptions, render_template
+from explorer.render.base import RenderOptions, Templates
 from explorer.render.replay import Action, base_url, digests_in_manifest, manifest_text, parameters, plan
-from explorer.trace import Trace
 
 __all__ = ["Parameter", "PushedManifest", "Script", "Step", "Value", "build", "render"]
 
@@ -320,14 +319,15 @@ class _Builder:
         return script
 
 
-def build(trace: Trace) -> Script:
-    """The script view of ``trace``: its parameters, and its flow (pull, push, copy) or steps."""
-    return _Builder(annotate(trace)).build()
+def build(annotated: AnnotatedTrace) -> Script:
+    """The script view of a trace: its parameters, and its flow (pull, push, copy) or steps."""
+    return _Builder(annotated).build()
 
 
-def render(trace: Trace, options: RenderOptions, template: str) -> str:
-    """``trace`` as the script ``template`` spells (``curl.sh.j2`` or ``python.py.j2``)."""
-    script = build(trace)
+def render(annotated: AnnotatedTrace, options: RenderOptions, templates: Templates, template: str) -> str:
+    """The trace as the script ``template`` spells (``curl.sh.j2`` or ``python.py.j2``), with the
+    filters of that language's ``templates``."""
+    script = build(annotated)
     if options.title:
         script.title = options.title
-    return render_template(template, script=script)
+    return templates.render(template, script=script)

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from explorer.annotate import annotate
+from explorer.annotate import AnnotatedTrace
 from explorer.render import view
-from explorer.render.base import RenderOptions, render_template
-from explorer.trace import Trace
+from explorer.render.base import RenderOptions, Templates
 
-__all__ = ["Drawing", "extension", "layout", "name", "render"]
+__all__ = ["TEMPLATES", "Drawing", "drawing", "layout", "render"]
 
-name = "svg"
-extension = ".svg"
-to_file = True  # without -o, write <trace>.svg instead of printing
+#: also the HTML page's environment (``html.html.j2`` includes ``svg.svg.j2``); no filters of its own:
+#: both are autoescaped
+TEMPLATES = Templates()
 
 CHAR = 7.2  # width of one 12px monospace character
 MAX_LABEL = 90  # characters shown on an arrow (the full text is in its <title>)
@@ -179,11 +178,11 @@ def _arrow(arrow: view.Arrow, x_of: dict[str, float], y: float, prefix: str) -> 
         number="" if arrow.response else str(arrow.exchange))
 
 
-def drawing(trace: Trace, options: RenderOptions) -> Drawing:
-    sequence = view.build(annotate(trace), notes=options.notes, full=options.full, timing=options.timing,
+def drawing(annotated: AnnotatedTrace, options: RenderOptions) -> Drawing:
+    sequence = view.build(annotated, notes=options.notes, full=options.full, timing=options.timing,
                           title=options.title)
     return layout(sequence)
 
 
-def render(trace: Trace, options: RenderOptions) -> str:
-    return render_template("svg.svg.j2", d=drawing(trace, options), standalone=True)
+def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
+    return TEMPLATES.render("svg.svg.j2", d=drawing(annotated, options), standalone=True)

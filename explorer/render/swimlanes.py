@@ -18,16 +18,12 @@ import base64
 import re
 import zlib
 
-from explorer.annotate import annotate
+from explorer.annotate import AnnotatedTrace
 from explorer.printable import printable
 from explorer.render import view
-from explorer.render.base import RenderOptions, add_filter, render_template
-from explorer.trace import Trace
+from explorer.render.base import RenderOptions, Templates
 
-__all__ = ["decode_link", "encode_link", "escape", "extension", "name", "render"]
-
-name = "swimlanes"
-extension = ".txt"
+__all__ = ["TEMPLATES", "decode_link", "encode_link", "escape", "render"]
 
 LINK_PREFIX = "https://swimlanes.io/#"
 GLYPHS = {"request": "->", "response": "<--", "lost": "-x"}
@@ -64,11 +60,11 @@ def decode_link(url: str) -> str:
     return zlib.decompress(base64.b64decode(state), -15).decode("utf-8")
 
 
-add_filter("swimlanes", escape)
+TEMPLATES = Templates(swimlanes=escape)
 
 
-def render(trace: Trace, options: RenderOptions) -> str:
-    sequence = view.build(annotate(trace), notes=options.notes, full=options.full, timing=options.timing,
+def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
+    sequence = view.build(annotated, notes=options.notes, full=options.full, timing=options.timing,
                           title=options.title)
-    text = render_template("swimlanes.txt.j2", view=sequence, glyphs=GLYPHS)
+    text = TEMPLATES.render("swimlanes.txt.j2", view=sequence, glyphs=GLYPHS)
     return encode_link(text) + "\n" if options.link else text

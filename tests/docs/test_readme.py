@@ -65,7 +65,7 @@ def test_the_demo_command_works_on_a_fresh_venv(tmp_path):
     assert "Fetch manifest (end-3)" in (copy / "regexplore-demo" / "api.html").read_text()
     # a real install, not the checkout: templates came from inside the wheel
     where = subprocess.run([str(copy / ".venv" / "bin" / "python"), "-c",
-                            "import explorer.render.base as b; print(b.template_dirs()[0])"],
+                            "import explorer.render.base as b; print(b.template_root())"],
                            capture_output=True, text=True, check=True, cwd=tmp_path).stdout.strip()
     assert "site-packages" in where and where.endswith("explorer/templates")
 

@@ -3,6 +3,7 @@ and cassettes (ours, and one vcrpy itself recorded) import as redacted traces.""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -17,8 +18,11 @@ from hypothesis import strategies as st
 
 from explorer import importers, render
 from explorer import trace as tracefile
+from explorer.annotate import annotate
 from explorer.render import RenderOptions, cassette
+from explorer.trace import Body
 from tests.exports.conftest import SMALL
+from tests.render import factory
 from tests.infra.runner import run_cli
 from tests.infra.schemas import validate_trace
 
@@ -91,15 +95,30 @@ def test_a_cassette_without_blob_bodies_says_so(pull_trace, tmp_path):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text())
-def test_yaml_strings_read_back_exactly(text):
-    assert yaml.safe_load(cassette.yaml_string(text)) == text
+@given(st.text(), st.text(), st.text(), st.binary(min_size=1))
+def test_every_recorded_value_reads_back_exactly(text, name, value, data):
+    """Whatever a trace holds (any text: quotes, line breaks, NEL, U+2028, YAML words such as ``yes``),
+    the cassette's YAML reads back to exactly those values, as vcrpy's safe loader reads it."""
+    b = factory.Builder("pull", "localhost:5000/a:1")
+    b.add("GET", f"http://localhost:5000/v2/{text}", 200, step=text, reason=value, req_headers=[(name, value)],
+          headers=[(name, text), (name, value)], resp_body=factory.body(len(text), "text/plain", text=text))
+    b.add("GET", "http://localhost:5000/v2/a/blobs/x", 200, step="blob",
+          resp_body=Body(size=len(data), sha256="0" * 64, base64=base64.b64encode(data).decode()))
+    trace = b.done()
+    exported = cassette.render(annotate(trace), RenderOptions(title=text))
+    first, blob = yaml.safe_load(exported)["interactions"]
+    assert first["request"]["uri"] == f"http://localhost:5000/v2/{text}"
+    assert first["request"]["headers"] == {name: [value]}
+    assert first["response"]["headers"] == {name: [text, value]}
+    assert first["response"]["status"] == {"code": 200, "message": trace.exchanges[0].response.reason}
+    assert first["response"]["body"]["string"] == text
+    assert blob["response"]["body"]["string"] == data
 
 
 def test_cassette_round_trip_through_import(pull_trace, tmp_path):
     original = tracefile.load(pull_trace("token", keep_bodies=True))
     path = tmp_path / "pull.yaml"
-    path.write_text(cassette.render(original, RenderOptions()))
+    path.write_text(cassette.render(annotate(original), RenderOptions()))
     run = run_cli("import", "cassette", str(path), "-o", str(tmp_path / "back.trace.json"), "--keep-bodies", "1MiB")
     assert run.code == 0, run.output
     back = tracefile.Trace.from_dict(validate_trace(tmp_path / "back.trace.json"))
@@ -108,7 +127,7 @@ def test_cassette_round_trip_through_import(pull_trace, tmp_path):
     blob = back.exchanges[-1].response.body
     assert blob.base64 and blob.sha256 == original.exchanges[-1].response.body.sha256
     for fmt in render.names():
-        render.get(fmt).render(back, RenderOptions())
+        render.get(fmt).render(annotate(back), RenderOptions())
 
 
 def test_a_cassette_vcrpy_recorded_imports_redacted(live, tmp_path):
@@ -126,7 +145,7 @@ def test_a_cassette_vcrpy_recorded_imports_redacted(live, tmp_path):
     assert registry.password not in text and "Basic <redacted>" in text
     validate_trace(json.loads(text))
     assert [e.response.status for e in trace.exchanges] == [200, 200, 200]
-    assert "end-8a" in render.get("markdown").render(trace, RenderOptions())
+    assert "end-8a" in render.get("markdown").render(annotate(trace), RenderOptions())
 
 
 def test_bad_cassettes_are_one_line_errors(tmp_path):

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from explorer import render
+from explorer.annotate import annotate
+from explorer.render.postman import all_endpoints
 from explorer.render import RenderOptions
 from tests.render import factory, goldens
 
@@ -24,11 +26,11 @@ OUTPUTS = [(f"{case}{render.get(fmt).extension}", case, fmt) for case in CASES f
 
 @pytest.mark.parametrize(("name", "case", "fmt"), OUTPUTS, ids=[o[0] for o in OUTPUTS])
 def test_golden(name: str, case: str, fmt: str) -> None:
-    goldens.compare(name, render.get(fmt).render(factory.CASES[case](), RenderOptions()), GOLDEN)
+    goldens.compare(name, render.get(fmt).render(annotate(factory.CASES[case]()), RenderOptions()), GOLDEN)
 
 
 def test_postman_tour_golden() -> None:
-    goldens.compare("all-endpoints.postman_collection.json", render.get("postman").all_endpoints(), GOLDEN)
+    goldens.compare("all-endpoints.postman_collection.json", all_endpoints(), GOLDEN)
 
 
 def test_no_stale_golden_files() -> None:

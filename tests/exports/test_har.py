@@ -9,6 +9,7 @@ import pytest
 
 from explorer import importers, render
 from explorer import trace as tracefile
+from explorer.annotate import annotate
 from explorer.render import RenderOptions, har
 from tests.infra.runner import run_cli
 from tests.infra.schemas import validate_har, validate_trace
@@ -57,13 +58,13 @@ def test_har_of_a_real_pull_is_valid_and_timed(variant, pull_trace, live, tmp_pa
 def test_every_synthetic_case_exports_a_valid_har():
     for name, case in factory.CASES.items():
         if name != "big":
-            validate_har(har.log(case()))
-    failed = har.log(factory.case_pull_broken_storage())["log"]["entries"][-1]
+            validate_har(har.log(annotate(case())))
+    failed = har.log(annotate(factory.case_pull_broken_storage()))["log"]["entries"][-1]
     assert failed["response"]["status"] == 0 and "Connection refused" in failed["response"]["_error"]
 
 
 def test_binary_bodies_kept_by_the_recorder_are_base64(pull_trace):
-    data = har.log(tracefile.load(pull_trace("anonymous", keep_bodies=True)))
+    data = har.log(annotate(tracefile.load(pull_trace("anonymous", keep_bodies=True))))
     blob = next(e for e in data["log"]["entries"] if "/blobs/" in e["request"]["url"])
     content = blob["response"]["content"]
     assert content["encoding"] == "base64" and len(base64.b64decode(content["text"])) == content["size"]
@@ -72,7 +73,7 @@ def test_binary_bodies_kept_by_the_recorder_are_base64(pull_trace):
 def test_har_round_trip_keeps_the_trace(pull_trace, tmp_path):
     original = tracefile.load(pull_trace("redirect"))
     path = tmp_path / "pull.har"
-    path.write_text(har.render(original, RenderOptions()))
+    path.write_text(har.render(annotate(original), RenderOptions()))
     run = run_cli("import", "har", str(path), "-o", str(tmp_path / "back.trace.json"))
     assert run.code == 0, run.output
     back = tracefile.load(tmp_path / "back.trace.json")
@@ -87,7 +88,7 @@ def test_har_round_trip_keeps_the_trace(pull_trace, tmp_path):
         assert b.connection.remote == a.connection.remote and b.connection.reused == a.connection.reused
         assert b.timings.wait == pytest.approx(a.timings.wait, abs=0.001)
     for fmt in render.names():
-        render.get(fmt).render(back, RenderOptions())
+        render.get(fmt).render(annotate(back), RenderOptions())
 
 
 # --- a capture made by someone else: secrets must not survive the import -------------------------
@@ -164,7 +165,7 @@ def test_a_mitmproxy_style_har_is_redacted_on_import(tmp_path):
     assert trace.exchanges[0].connection.remote == "[2606:4700::6810:84e5]:443"
     assert all(not k.startswith(":") for k, _ in trace.exchanges[0].request.headers)
     for fmt in render.names():  # and nothing leaks through a render or export either
-        out = render.get(fmt).render(trace, RenderOptions())
+        out = render.get(fmt).render(annotate(trace), RenderOptions())
         assert TOKEN not in out and PASSWORD not in out
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from explorer import trace as tracefile
+from explorer.annotate import annotate
 from explorer.render import RenderOptions, markdown
 from tests.infra.runner import run_cli
 from tests.render import factory
@@ -51,18 +52,18 @@ def test_explain_a_real_pull(variant, pull_trace, live, tmp_path):
     ("push_first", "Manifests go last"),
 ])
 def test_each_situation_teaches_its_pitfall(case, lesson):
-    page = markdown.render(factory.CASES[case](), RenderOptions())
+    page = markdown.render(annotate(factory.CASES[case]()), RenderOptions())
     assert lesson in page
 
 
 def test_lessons_are_told_once():
-    page = markdown.render(factory.case_pull_redirect(), RenderOptions(full=True))
+    page = markdown.render(annotate(factory.case_pull_redirect()), RenderOptions(full=True))
     assert page.count("The `Authorization` header is dropped on a redirect") == 1
     assert page.count("**5. ") == 1 and "more layers like this" not in page  # --full shows every exchange
 
 
 def test_trace_text_cannot_break_the_page():
-    page = markdown.render(factory.case_torture(), RenderOptions())
+    page = markdown.render(annotate(factory.case_torture()), RenderOptions())
     prose = re.sub(r"^(`{3,}).*?^\1$", "", page, flags=re.MULTILINE | re.DOTALL)  # fenced blocks are code
     assert "<script>" not in prose and "\\<script\\>" in prose
     fences = re.findall(r"^(`{3,})", page, re.MULTILINE)
@@ -73,5 +74,5 @@ def test_trace_text_cannot_break_the_page():
 
 
 def test_an_empty_trace_explains_itself():
-    page = markdown.render(tracefile.Trace(command=["regexplore", "trace", "pull", "x"]), RenderOptions())
+    page = markdown.render(annotate(tracefile.Trace(command=["regexplore", "trace", "pull", "x"])), RenderOptions())
     assert "0 HTTP exchanges" in page and "made no registry request" in page

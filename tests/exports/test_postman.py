@@ -21,6 +21,7 @@ import pytest
 from explorer import trace as tracefile
 from explorer.protocol.endpoints import ENDPOINTS
 from explorer.render import RenderOptions, postman
+from explorer.annotate import annotate
 from explorer.sample import build_image
 from tests.infra.newman import NewmanRun, run_collections
 from tests.infra.runner import login_args, run_cli
@@ -102,7 +103,7 @@ def test_all_endpoints_is_valid_and_covers_every_endpoint(tmp_path):
 
 
 def test_push_collection_chains_upload_locations_and_names_blob_files():
-    data = postman.collection(factory.case_push_chunked(), RenderOptions())
+    data = postman.collection(annotate(factory.case_push_chunked()), RenderOptions())
     validate_postman(data)
     requests = items(data)
     posts = [r for r in requests if r["request"]["method"] == "POST"]
@@ -116,7 +117,7 @@ def test_push_collection_chains_upload_locations_and_names_blob_files():
     assert "cannot be embedded" in patches[0]["request"]["description"]
     assert "not a file of an OCI image layout" in patches[0]["request"]["description"]  # a slice of a blob
     assert "--working-dir LAYOUT" in data["info"]["description"]  # how to run it: blob files from the layout
-    pull = postman.collection(factory.case_pull_anonymous(), RenderOptions())
+    pull = postman.collection(annotate(factory.case_pull_anonymous()), RenderOptions())
     assert "--working-dir" not in pull["info"]["description"]
     manifest_put = next(r for r in requests if r["request"]["method"] == "PUT" and "manifests" in r["request"]["url"]["raw"])
     assert manifest_put["request"]["body"]["mode"] == "raw"
@@ -136,7 +137,7 @@ def test_url_objects_agree_with_raw():
 def test_every_synthetic_case_exports_a_valid_collection():
     for name, case in factory.CASES.items():
         if name != "big":
-            validate_postman(postman.collection(case(), RenderOptions()))
+            validate_postman(postman.collection(annotate(case()), RenderOptions()))
 
 
 # --- newman, against the live registries -------------------------------------------------------
@@ -157,7 +158,7 @@ def _push_collection(registry, layout: Path, work: Path, variant: str) -> Path:
                   "-o", str(trace), "--jobs", "1", "-q", *args, stdin=stdin)
     assert run.code == 0, run.output
     path = work / f"push-{variant}.json"
-    path.write_text(postman.render(tracefile.load(trace), RenderOptions()))
+    path.write_text(postman.render(annotate(tracefile.load(trace)), RenderOptions()))
     return path
 
 
@@ -171,7 +172,7 @@ def multi_collection(live, tmp_path_factory) -> Path:
                   "--jobs", "1", "-q", *args, stdin=stdin)
     assert run.code == 0, run.output
     path = work / "multi.json"
-    path.write_text(postman.render(tracefile.load(trace), RenderOptions()))
+    path.write_text(postman.render(annotate(tracefile.load(trace)), RenderOptions()))
     return path
 
 
@@ -183,7 +184,7 @@ def _copy_collection(registry, work: Path) -> tuple[Path, dict]:
                   "-o", str(trace), "--jobs", "1", "-q", "--src-creds", creds, "--dest-creds", creds)
     assert run.code == 0, run.output
     path = work / "copy.json"
-    path.write_text(postman.render(tracefile.load(trace), RenderOptions()))
+    path.write_text(postman.render(annotate(tracefile.load(trace)), RenderOptions()))
     return path, json.loads(path.read_text())
 
 
@@ -193,7 +194,7 @@ def newman_runs(pull_trace, live, multi_collection, tmp_path_factory) -> dict[st
     jobs: list[tuple[str, Path, dict[str, str]] | tuple[str, Path, dict[str, str], Path]] = []
     for variant in VARIANTS:
         path = work / f"pull-{variant}.json"
-        path.write_text(postman.render(tracefile.load(pull_trace(variant)), RenderOptions()))
+        path.write_text(postman.render(annotate(tracefile.load(pull_trace(variant))), RenderOptions()))
         jobs.append((f"pull-{variant}", path, _variables(live(variant))))
     # recorded without redirects, run where every blob GET answers 307 to the CDN
     jobs.append(("pull-token-on-redirect", work / "pull-token.json", _variables(live("redirect"))))
@@ -287,11 +288,11 @@ def test_copy_within_one_registry_runs(newman_runs):
 
 
 def test_copy_between_registries_says_why_it_cannot_run():
-    data = postman.collection(factory.case_copy_across(), RenderOptions())
+    data = postman.collection(annotate(factory.case_copy_across()), RenderOptions())
     first = data["info"]["description"].splitlines()[0]
     assert first.startswith("This copy cannot run in Postman: it goes between two registries")
     assert "regexplore export python" in first
-    mount_fell_back = postman.collection(factory.case_copy_mount(), RenderOptions())  # layer 3: 202, then uploaded
+    mount_fell_back = postman.collection(annotate(factory.case_copy_mount()), RenderOptions())  # layer 3: 202, then uploaded
     assert mount_fell_back["info"]["description"].splitlines()[0].startswith(
         "This copy cannot run in Postman: some blobs were not mounted but uploaded")
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from explorer import trace as tracefile
+from explorer.annotate import annotate
 from explorer.render import RenderOptions, curl, python
 from tests.conftest import MULTI
 from tests.exports.conftest import SMALL, script_env
@@ -101,7 +102,7 @@ def test_scripts_hold_no_credentials(pull_trace, live):
     registry = live("basic")
     trace = tracefile.load(pull_trace("basic"))
     for module in (curl, python):
-        text = module.render(trace, RenderOptions())
+        text = module.render(annotate(trace), RenderOptions())
         assert registry.password not in text and "REGISTRY_PASSWORD" in text
         assert registry.url in text  # the default registry: the traced one
 
@@ -145,8 +146,8 @@ def test_script_reproduces_a_push(variant, language, push_trace, live, seeded_im
 def test_the_push_script_uploads_in_the_traced_chunk_size(push_trace):
     trace = tracefile.load(push_trace[0])
     assert sum(ex.request.method == "PATCH" for ex in trace.exchanges) >= 6
-    assert "CHUNK_SIZE=4096" in curl.render(trace, RenderOptions())
-    assert 'CHUNK_SIZE = int(os.environ.get("CHUNK_SIZE") or 4096)' in python.render(trace, RenderOptions())
+    assert "CHUNK_SIZE=4096" in curl.render(annotate(trace), RenderOptions())
+    assert 'CHUNK_SIZE = int(os.environ.get("CHUNK_SIZE") or 4096)' in python.render(annotate(trace), RenderOptions())
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,7 @@ def assert_inert_markdown(text: str) -> str:
 @pytest.mark.parametrize("name", ["free-text pull", "free-text push", "leading"])
 def test_markdown_and_explain_print_every_value_as_text(tmp_path: Path, name: str) -> None:
     trace = hostile_traces(tmp_path)[name]
-    html = assert_inert_markdown(markdown.render(trace, RenderOptions()))
+    html = assert_inert_markdown(markdown.render(annotate(trace), RenderOptions()))
     assert "&lt;img src=x onerror=alert(1)&gt;" in html  # shown, as text
     assert "[click](javascript:alert(1))" in html
     # `created` (the footer) and a challenge's scope (the token pitfall) are among what is shown as text
@@ -79,7 +79,7 @@ def test_markdown_and_explain_print_every_value_as_text(tmp_path: Path, name: st
 
 def test_markdown_shows_our_code_spans_as_code() -> None:
     """The endpoint table's `last` is code, not a literal \\`last\\` (issue 12)."""
-    text = markdown.render(factory.case_tags_paged(), RenderOptions())
+    text = markdown.render(annotate(factory.case_tags_paged()), RenderOptions())
     html = assert_inert_markdown(text)
     assert "\\`last\\`" not in text
     assert "at most n tags after <code>last</code>" in html
@@ -100,7 +100,7 @@ def test_plantuml_expands_no_preprocessor_function(tmp_path: Path) -> None:
     for trace in hostile_traces(tmp_path).values():
         for options in (RenderOptions(), RenderOptions(title=corpus.payloads(tmp_path)["plantuml-getenv"])):
             names.append(f"{len(names)}")
-            (here / f"{names[-1]}.puml").write_text(plantuml.render(trace, options), encoding="utf-8")
+            (here / f"{names[-1]}.puml").write_text(plantuml.render(annotate(trace), options), encoding="utf-8")
     env = {**os.environ, corpus.ENV_NAME: corpus.ENV_CANARY}
     result = subprocess.run([tool, "-tsvg", "-failfast2", *[str(here / f"{n}.puml") for n in names]],
                             capture_output=True, text=True, timeout=600, env=env, cwd=here)
@@ -136,7 +136,7 @@ def test_mermaid_cli_draws_hostile_values_as_text(tmp_path: Path) -> None:
     traces = list(hostile_traces(tmp_path).values())
     expected, sources = [], []
     for trace in traces:
-        shown, text = mermaid.sequence(trace, RenderOptions(markdown=True))
+        shown, text = mermaid.sequence(annotate(trace), RenderOptions(markdown=True))
         assert not TERMINAL_UNSAFE.search(text)
         for line in text.splitlines()[1:-1]:
             assert not line.lstrip().startswith(("%%", "Note over Client: injected")), line
@@ -164,7 +164,7 @@ def test_mermaid_cli_draws_hostile_values_as_text(tmp_path: Path) -> None:
 def test_swimlanes_puts_every_hostile_value_in_code_or_plain_words(tmp_path: Path) -> None:
     parser = MarkdownIt("commonmark", {"html": True})
     for trace in hostile_traces(tmp_path).values():
-        text = swimlanes.render(trace, RenderOptions())
+        text = swimlanes.render(annotate(trace), RenderOptions())
         assert not TERMINAL_UNSAFE.search(text)
         for line in text.splitlines():
             assert re.match(r"(title|order|note [A-Za-z0-9, ]+|-|group|\.\.\.|[A-Za-z0-9]+ (->|<--|-x) "

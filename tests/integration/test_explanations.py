@@ -70,7 +70,7 @@ def test_push_and_referrers_404s_are_explained_as_normal(registry_anonymous, tmp
     (fallback,) = [a for a in annotated if a.endpoint_id == "end-3"]  # GET the sha256-<hex> tag: none yet
     assert fallback.response_label == "404 no fallback tag: no referrers yet" and not fallback.unusual
     for path in (pushed, listed):
-        text = markdown.render(load(path), RenderOptions(full=True))
+        text = markdown.render(annotate(load(path)), RenderOptions(full=True))
         assert "refused: ." not in text and ": ." not in text
 
 

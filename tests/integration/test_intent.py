@@ -91,5 +91,5 @@ def test_an_imported_skopeo_capture_gets_labels_transfers_and_roles(registry_ano
             transfers.setdefault(a.transfer, set()).add(a.exchange.request.method)
     assert set(transfers) == blobs, "each blob's HEAD, POST, PATCH and PUT tie to its digest"
     assert all({"HEAD", "POST", "PUT"} <= methods for methods in transfers.values())
-    text = mermaid.render(trace, RenderOptions(full=True))
+    text = mermaid.render(annotate(trace), RenderOptions(full=True))
     assert "Note over Client,Registry: upload layer 2/3" in text

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from explorer.render import RENDERERS
+from explorer.render import FORMATS
 from tests.infra.runner import run_cli
 
 
@@ -49,7 +49,7 @@ def test_options_change_the_output(pull_trace, tmp_path):
 
 
 def test_every_registered_format_renders(pull_trace, tmp_path):
-    for fmt in RENDERERS:
+    for fmt in FORMATS:
         run = run_cli("render", fmt, str(pull_trace), "-o", str(tmp_path / f"out.{fmt}"))
         assert run.code == 0, (fmt, run.output)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from explorer.protocol.ratelimit import last_rate_limit, rate_limit
 from explorer.render import RenderOptions, get
 from explorer.table import exchange_table
+from explorer.annotate import annotate
 from explorer.trace import load
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,11 +42,11 @@ def test_show_and_explain_give_each_answer_and_what_is_left() -> None:
     assert "rate limit (ratelimit-* headers):" in table
     assert f"left at the end: {last} of 100 pulls left (window 21600 s)" in table
     assert table.count("of 100 pulls left") == 51 - last + 1  # one line per limited answer, plus the end
-    markdown = get("markdown").render(trace, RenderOptions())
+    markdown = get("markdown").render(annotate(trace), RenderOptions())
     assert "## Rate limit" in markdown and f"| left at the end | {last} of 100 pulls left" in markdown
 
 
 def test_nothing_is_added_when_no_answer_carries_the_headers() -> None:
     trace = load(REPO / "recordings/anonymous/pull.trace.json")
     assert "rate limit" not in exchange_table(trace)
-    assert "## Rate limit" not in get("markdown").render(trace, RenderOptions())
+    assert "## Rate limit" not in get("markdown").render(annotate(trace), RenderOptions())

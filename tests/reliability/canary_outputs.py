@@ -15,7 +15,7 @@ Three parts, used by the ``test_canary_*.py`` modules and ``test_secrets.py``:
   undone, swimlanes.io links are decoded, and a letters-and-digits-only view
   catches any escaping that only adds punctuation.
 - ``trace_outputs(trace, workdir)``: the trace file; every renderer of
-  ``explorer.render.RENDERERS`` in-process, with the default and the widest
+  ``explorer.render.FORMATS`` in-process, with the default and the widest
   options; and through the CLI (``run_cli``) ``render`` of every format to a
   file and ``--link``, ``export`` of every export format to a file,
   ``explain`` (to stdout and ``--full`` to a file) and ``show``, with their
@@ -38,6 +38,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 from explorer import render
+from explorer.annotate import annotate
 from explorer import trace as tracefile
 from tests.infra.runner import Run, run_cli
 
@@ -276,11 +277,11 @@ def trace_outputs(trace: Path, workdir: Path, *, cli: str = "all") -> Outputs:
     workdir.mkdir(parents=True, exist_ok=True)
     outputs = Outputs()
     outputs.add_file(trace, f"trace file {trace.name}")
-    loaded = tracefile.load(trace)
+    annotated = annotate(tracefile.load(trace))
     for name in render.names():
         renderer = render.get(name)
         for label, options in OPTION_SETS.items():
-            outputs.add(f"{name} in-process ({label})", renderer.render(loaded, options))
+            outputs.add(f"{name} in-process ({label})", renderer.render(annotated, options))
     if cli == "none":
         return outputs
     _cli(outputs, "regexplore render swimlanes --link", "render", "swimlanes", str(trace), "--link", "--full")
@@ -291,7 +292,7 @@ def trace_outputs(trace: Path, workdir: Path, *, cli: str = "all") -> Outputs:
             renderer = render.get(name)
             _cli(outputs, f"regexplore render {name}", "render", name, str(trace),
                  "-o", str(workdir / f"render-{name}{renderer.extension}"))
-            if getattr(renderer, "export", False):
+            if renderer.kind == "export":
                 _cli(outputs, f"regexplore export {name}", "export", name, str(trace),
                      "-o", str(workdir / f"export-{name}{renderer.extension}"))
         _cli(outputs, "regexplore explain --full", "explain", str(trace), "--full", "-o", str(workdir / "explain.md"))

@@ -13,11 +13,12 @@ import pytest
 
 from explorer import render
 from explorer.render import RenderOptions, mermaid
+from explorer.annotate import annotate
 from explorer.trace import Trace
 from tests.render import factory
 
 # exports (postman, har, …) write every exchange by design: they do not collapse
-COLLAPSING = [name for name in render.names() if not getattr(render.get(name), "export", False)]
+COLLAPSING = render.names("diagram")
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +30,7 @@ def big() -> Trace:
 
 @pytest.mark.parametrize("fmt", COLLAPSING)
 def test_collapsed_render_is_small(fmt: str) -> None:
-    text = render.get(fmt).render(big(), RenderOptions())
+    text = render.get(fmt).render(annotate(big()), RenderOptions())
     assert len(text) < 200_000, "collapsed output stays small"
     assert "2496 more layers like this" in text
     assert "503" in text, "the unusual exchange inside the run is drawn"
@@ -37,14 +38,14 @@ def test_collapsed_render_is_small(fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", COLLAPSING)
 def test_full_render_draws_every_exchange(fmt: str) -> None:
-    text = render.get(fmt).render(big(), RenderOptions(full=True))
+    text = render.get(fmt).render(annotate(big()), RenderOptions(full=True))
     assert "more layers like this" not in text
 
 
 @pytest.mark.parametrize(("notes", "full", "timing", "markdown"), [(n, f, f, f) for n, f in itertools.product([True, False], repeat=2)])
 def test_mermaid_is_always_under_its_limit(notes: bool, full: bool, timing: bool, markdown: bool) -> None:
     options = RenderOptions(notes=notes, full=full, timing=timing, markdown=markdown)
-    shown, text = mermaid.sequence(big(), options)
+    shown, text = mermaid.sequence(annotate(big()), options)
     assert len(text) < mermaid.MAX_TEXT_SIZE
     if full:
         assert shown.left_out > 0 and "left out" in text and "Mermaid" in text
@@ -55,6 +56,6 @@ def test_mermaid_says_so_when_nothing_fits() -> None:
     b = factory.Builder("pull", "many hosts")
     for i in range(1200):
         b.add("GET", f"http://host-{i:04d}-with-a-rather-long-name.example.org:8443/x", 200, step=None)
-    shown, text = mermaid.sequence(b.done(), RenderOptions())
+    shown, text = mermaid.sequence(annotate(b.done()), RenderOptions())
     assert len(text) < mermaid.MAX_TEXT_SIZE
     assert "(1200 exchanges, 1200 hosts) is too large for a<br/>Mermaid diagram" in text and not shown.arrows

@@ -49,7 +49,7 @@ def test_mermaid_cli_renders_every_diagram(tmp_path: Path) -> None:
     expected = []
     sources = []
     for _name, trace, options in inputs:
-        shown, text = mermaid.sequence(trace, options.but(markdown=True))
+        shown, text = mermaid.sequence(annotate(trace), options.but(markdown=True))
         assert len(text) < mermaid.MAX_TEXT_SIZE
         expected.append([_normal(a.numbered) for a in shown.arrows])
         sources.append(text)
@@ -69,7 +69,7 @@ def test_plantuml_renders_every_diagram(tmp_path: Path) -> None:
     inputs = [item for item in consumer_inputs() if item[0] != "big-full"]  # a 10,000-arrow PNG is no test
     expected = {}
     for name, trace, options in inputs:
-        (tmp_path / f"{name}.puml").write_text(plantuml.render(trace, options), encoding="utf-8")
+        (tmp_path / f"{name}.puml").write_text(plantuml.render(annotate(trace), options), encoding="utf-8")
         shown = view.build(annotate(trace), notes=options.notes, full=options.full, timing=options.timing)
         expected[name] = [_normal(a.numbered) for a in shown.arrows]
     result = subprocess.run([tool, "-tsvg", "-failfast2", "-nbthread", "auto", *sorted(
@@ -85,7 +85,7 @@ def test_plantuml_renders_every_diagram(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("name", "trace", "options"), consumer_inputs(), ids=[i[0] for i in consumer_inputs()])
 def test_svg_is_valid_xml_with_one_group_per_arrow(name: str, trace: Trace, options: RenderOptions) -> None:
-    text = svg.render(trace, options)
+    text = svg.render(annotate(trace), options)
     root = ET.fromstring(text.encode("utf-8"))
     assert root.tag == f"{SVG_NS}svg"
     shown = view.build(annotate(trace), notes=options.notes, full=options.full, timing=options.timing)
@@ -121,7 +121,7 @@ def test_html_viewer_in_chromium(case: str, tmp_path: Path) -> None:
     chromium = require_tool("chromium")
     trace = factory.CASES[case]()
     page = tmp_path / f"{case}.html"
-    page.write_text(html_renderer.render(trace, RenderOptions()), encoding="utf-8")
+    page.write_text(html_renderer.render(annotate(trace), RenderOptions()), encoding="utf-8")
     shown = view.build(annotate(trace)).shown
     pick = shown[-1]  # the last exchange drawn: the unusual one in the failing cases
 
@@ -157,7 +157,7 @@ def test_html_keyboard_moves_between_exchanges(tmp_path: Path) -> None:
     chromium = require_tool("chromium")
     trace = factory.case_push_first()
     page = tmp_path / "push.html"
-    page.write_text(html_renderer.render(trace, RenderOptions()), encoding="utf-8")
+    page.write_text(html_renderer.render(annotate(trace), RenderOptions()), encoding="utf-8")
     order = [a.number for a in view.build(annotate(trace)).shown]
     result = _chromium(chromium, tmp_path / "profile", "--dump-dom",
                        f"{page.as_uri()}#x={order[1]}&keys=ArrowDown,ArrowDown,ArrowUp,ArrowDown,ArrowDown")
@@ -170,7 +170,7 @@ def test_html_viewer_expands_collapsed_loops_and_walks_every_exchange(tmp_path: 
     chromium = require_tool("chromium")
     trace = factory.case_big(layers=60)
     page = tmp_path / "big.html"
-    page.write_text(html_renderer.render(trace, RenderOptions()), encoding="utf-8")
+    page.write_text(html_renderer.render(annotate(trace), RenderOptions()), encoding="utf-8")
     collapsed = view.build(annotate(trace))
     order = view.build(annotate(trace), full=True).order
     assert collapsed.collapsed and len(order) == len(trace.exchanges)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -13,27 +14,61 @@ import pytest
 from explorer import render
 from explorer.atomic import AtomicFile
 from explorer.errors import UnknownFormat
-from explorer.render import RENDERERS, RenderOptions, base, mermaid, plantuml, swimlanes, write_output
+from explorer.annotate import annotate
+from explorer.render import FORMATS, RenderOptions, base, mermaid, plantuml, swimlanes, write_output
 from tests.render import factory
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_OPTIONS = [RenderOptions(), RenderOptions(full=True, timing=True), RenderOptions(notes=False, markdown=True)]
 
 
-DATA_FORMATS = {"postman", "har", "cassette"}  # built as data (dicts, YAML by hand): no template (DESIGN.md)
+DATA_FORMATS = {"postman", "har", "cassette"}  # built as data (dicts, YAML by yaml.safe_dump): no template
 
 
 def test_registry_names_and_contract() -> None:
-    assert list(RENDERERS) == ["swimlanes", "mermaid", "plantuml", "svg", "html", "markdown",
-                               "postman", "har", "curl", "python", "cassette"]
-    assert render.names() == list(RENDERERS)
-    for name in RENDERERS:
-        module = render.get(name)
-        assert module.name == name
-        assert module.extension.startswith(".")
-        assert callable(module.render)
-        template = REPO / "templates" / f"{name}{module.extension}.j2"
+    assert list(FORMATS) == ["swimlanes", "mermaid", "plantuml", "svg", "html", "markdown",
+                             "postman", "har", "curl", "python", "cassette"]
+    assert render.names() == list(FORMATS)
+    assert render.names("diagram") == ["swimlanes", "mermaid", "plantuml", "svg", "html", "markdown"]
+    assert render.names("export") == ["postman", "har", "curl", "python", "cassette"]
+    assert [n for n, f in FORMATS.items() if f.to_file] == ["svg", "html"]
+    assert [n for n, f in FORMATS.items() if f.executable] == ["curl", "python"]
+    for name, fmt in FORMATS.items():
+        assert render.get(name) is fmt and fmt.name == name
+        assert fmt.extension.startswith(".")
+        assert callable(fmt.render) and callable(fmt.warnings)
+        template = REPO / "templates" / f"{name}{fmt.extension}.j2"
         assert template.exists() != (name in DATA_FORMATS), f"one guess rule: {template}"
+        assert (REPO / "explorer" / "render" / name).with_suffix(".py").exists() or \
+            (REPO / "explorer" / "render" / name / "__init__.py").exists(), f"one guess rule: {name}"
+
+
+def test_formats_are_declared_not_discovered() -> None:
+    """The registry reads nothing from a renderer module by name (issue 14): no getattr, no module table."""
+    import ast
+
+    for path in (REPO / "explorer" / "render" / "__init__.py", REPO / "explorer" / "cli" / "outputs.py"):
+        calls = [node.func.id for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
+        assert "getattr" not in calls and "hasattr" not in calls, path
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        FORMATS["mermaid"].extension = ".txt"  # type: ignore[misc]
+
+
+def test_warnings_are_declared_per_format() -> None:
+    from explorer.annotate import annotate
+
+    annotated = annotate(factory.case_pull_redirect())  # blob bodies not kept: the cassette replays them empty
+    warned = {name: fmt.warnings(annotated) for name, fmt in FORMATS.items()}
+    assert [name for name, said in warned.items() if said] == ["cassette"]
+    assert "replays them empty" in warned["cassette"][0]
+
+
+def test_executable_formats_write_executable_files(tmp_path) -> None:
+    script = FORMATS["curl"].write("#!/bin/sh\n", tmp_path / "x.sh")
+    page = FORMATS["mermaid"].write("x\n", tmp_path / "x.mmd")
+    assert script is not None and script.stat().st_mode & 0o111 == 0o111
+    assert page is not None and page.stat().st_mode & 0o111 == 0
 
 
 def test_unknown_format() -> None:
@@ -51,13 +86,36 @@ def test_render_options_defaults_are_pinned() -> None:
 
 
 def test_environment_is_strict_and_escapes_only_html_and_svg() -> None:
-    env = base.environment()
+    env = base.Templates().environment
     assert env.undefined is jinja2.StrictUndefined
     assert env.keep_trailing_newline
     for name, escaped in [("html.html.j2", True), ("svg.svg.j2", True), ("mermaid.mmd.j2", False),
                           ("swimlanes.txt.j2", False), ("plantuml.puml.j2", False)]:
         assert env.autoescape(name) is escaped, name
-    assert base.template_dirs()[-1] == REPO / "templates"
+
+
+def test_templates_come_from_the_package_through_one_loader() -> None:
+    env = base.Templates().environment
+    assert isinstance(env.loader, jinja2.PackageLoader)
+    assert base.template_root() == REPO / "explorer" / "templates"
+    assert base.template_root().resolve() == REPO / "templates"  # the checkout's symlink to DESIGN.md's templates/
+    assert sorted(env.list_templates(extensions=["j2"])) == sorted(p.name for p in (REPO / "templates").glob("*.j2"))
+
+
+def test_filters_belong_to_their_format_environment() -> None:
+    """No filter is registered globally: each format's environment holds exactly the filters it declares."""
+    from explorer.render import curl, markdown, python, svg
+
+    builtin = set(jinja2.Environment().filters)
+    own = {name: set(module.TEMPLATES.environment.filters) - builtin
+           for name, module in [("mermaid", mermaid), ("plantuml", plantuml), ("swimlanes", swimlanes),
+                                ("svg", svg), ("markdown", markdown), ("curl", curl), ("python", python)]}
+    assert own == {"mermaid": {"mermaid"}, "plantuml": {"plantuml"}, "swimlanes": {"swimlanes"}, "svg": set(),
+                   "markdown": {"md", "prose", "code", "fence"}, "curl": {"comment", "sh"},
+                   "python": {"comment", "py"}}
+    assert base.Templates().environment.filters.keys() == builtin
+    with pytest.raises(jinja2.TemplateAssertionError):  # a template cannot borrow another format's filter
+        base.Templates().environment.from_string("{{ x | mermaid }}")
 
 
 def test_write_output_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
@@ -90,7 +148,7 @@ def test_write_output_never_leaves_a_half_written_file(tmp_path: Path, monkeypat
 @pytest.mark.parametrize("case", list(factory.CASES))
 @pytest.mark.parametrize("options", ALL_OPTIONS)
 def test_mermaid_statements_are_safe(case: str, options: RenderOptions) -> None:
-    text = mermaid.render(factory.CASES[case](), options)
+    text = mermaid.render(annotate(factory.CASES[case]()), options)
     assert len(text) < mermaid.MAX_TEXT_SIZE
     lines = text.splitlines()
     if options.markdown:
@@ -119,7 +177,7 @@ def test_mermaid_escape() -> None:
 
 
 def test_mermaid_markdown_fence_and_exchange_numbers() -> None:
-    text = mermaid.render(factory.case_pull_token(), RenderOptions(markdown=True))
+    text = mermaid.render(annotate(factory.case_pull_token()), RenderOptions(markdown=True))
     assert text.startswith("```mermaid\nsequenceDiagram\n") and text.endswith("```\n")
     assert "autonumber" not in text, "per-arrow numbers would disagree with the exchange numbers in notes"
     assert "    Client->>Registry: 1 · GET /v2/\n" in text and "    Registry-->>Client: 1 · 401 " in text
@@ -131,9 +189,9 @@ def test_swimlanes_link_matches_the_sites_encoding() -> None:
     assert swimlanes.decode_link(example) == "title: Simple example \nA -> B: Hello"
     assert swimlanes.encode_link("title: Simple example \nA -> B: Hello") == example
     trace = factory.case_pull_token()
-    link = swimlanes.render(trace, RenderOptions(link=True)).strip()
+    link = swimlanes.render(annotate(trace), RenderOptions(link=True)).strip()
     assert link.startswith(swimlanes.LINK_PREFIX) and "\n" not in link
-    assert swimlanes.decode_link(link) == swimlanes.render(trace, RenderOptions())
+    assert swimlanes.decode_link(link) == swimlanes.render(annotate(trace), RenderOptions())
 
 
 def test_swimlanes_escape_puts_syntax_in_code_spans() -> None:
@@ -145,7 +203,7 @@ def test_swimlanes_escape_puts_syntax_in_code_spans() -> None:
 
 
 def test_swimlanes_structure() -> None:
-    text = swimlanes.render(factory.case_pull_redirect(), RenderOptions())
+    text = swimlanes.render(annotate(factory.case_pull_redirect()), RenderOptions())
     lines = text.splitlines()
     assert lines[:2] == ["title: pull `localhost:5000/team/app:1.0`", "order: Client, Registry, Storage"]
     assert "autonumber" not in lines
@@ -160,7 +218,7 @@ def test_swimlanes_structure() -> None:
 def test_plantuml_escape_and_structure() -> None:
     assert plantuml.escape("**b** //i// --s-- <b>x</b> a\\nb ~") == \
         "~**b~** ~//i~// ~--s~-- ~<b>x~</b> a~\\nb ~~"
-    text = plantuml.render(factory.case_pull_multiarch(), RenderOptions())
+    text = plantuml.render(annotate(factory.case_pull_multiarch()), RenderOptions())
     assert text.startswith("@startuml\n") and text.endswith("@enduml\n")
     assert 'participant "Storage\\nlocalhost:5005" as Storage' in text
     assert "Client -> Storage : 7 · GET /blobs/sha256/" in text and "Storage --> Client : 7 · 200 blob" in text
@@ -170,9 +228,10 @@ def test_render_loads_no_network_code() -> None:
     code = (
         "import sys\n"
         "from explorer import render\n"
+        "from explorer.annotate import annotate\n"
         "from tests.render import factory\n"
         "for name in render.names():\n"
-        "    render.get(name).render(factory.case_pull_multiarch(), render.RenderOptions())\n"
+        "    render.get(name).render(annotate(factory.case_pull_multiarch()), render.RenderOptions())\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore', 'h11', 'anyio')]\n"
         "assert not bad, bad\n"
     )
@@ -180,7 +239,7 @@ def test_render_loads_no_network_code() -> None:
 
 
 def test_importing_the_registry_imports_no_renderer() -> None:
-    code = ("import sys, explorer.render as r; r.RENDERERS; r.RenderOptions(); "
+    code = ("import sys, explorer.render as r; r.FORMATS; r.RenderOptions(); "
             "assert not [m for m in sys.modules if m.startswith(('jinja2', 'explorer.render.'))"
             " and m != 'explorer.render.base'], sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
@@ -194,15 +253,15 @@ def test_default_output() -> None:
 
 
 def test_package_api_is_pinned() -> None:
-    assert sorted(render.__all__) == ["RENDERERS", "RenderOptions", "Renderer", "default_output", "get", "names",
+    assert sorted(render.__all__) == ["FORMATS", "Format", "Kind", "RenderOptions", "default_output", "get", "names",
                                       "write_output"]
 
 
-@pytest.mark.parametrize("fmt", list(RENDERERS))
+@pytest.mark.parametrize("fmt", list(FORMATS))
 def test_an_empty_trace_renders(fmt: str) -> None:
     from explorer.trace import Trace
 
-    text = render.get(fmt).render(Trace(command=["regexplore", "trace", "pull", "x"]), RenderOptions())
+    text = render.get(fmt).render(annotate(Trace(command=["regexplore", "trace", "pull", "x"])), RenderOptions())
     assert text.strip()
     if fmt in ("svg",):
         import xml.dom.minidom

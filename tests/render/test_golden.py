@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from explorer import render
+from explorer.annotate import annotate
 from explorer.render import RenderOptions
 from tests.render import goldens
 
@@ -14,7 +15,7 @@ CASES = goldens.cases()
 
 @pytest.mark.parametrize(("name", "case", "fmt", "options"), OUTPUTS, ids=[o[0] for o in OUTPUTS])
 def test_golden(name: str, case: str, fmt: str, options: RenderOptions) -> None:
-    goldens.compare(name, render.get(fmt).render(CASES[case](), options))
+    goldens.compare(name, render.get(fmt).render(annotate(CASES[case]()), options))
 
 
 def test_no_stale_golden_files() -> None:

@@ -26,7 +26,7 @@ def test_the_probe_is_an_https_probe_not_a_failure_nor_a_ping():
     assert "not a ping" in probe.why and "WRONG_VERSION_NUMBER" in probe.why
     assert probe.participant == ping.participant  # one Registry lane for both schemes
     assert annotated.summary.failed == 0
-    drawn = mermaid.render(_trace(then_http=True), RenderOptions())
+    drawn = mermaid.render(annotate(_trace(then_http=True)), RenderOptions())
     assert "-x" not in drawn and "plain-HTTP registry" in drawn
 
 
@@ -35,4 +35,4 @@ def test_a_failed_https_request_without_http_after_it_is_still_a_failure():
     (failed,) = annotated.exchanges
     assert failed.failed and failed.unusual and not failed.https_probe
     assert failed.response_label.startswith("✗")
-    assert "-x" in mermaid.render(_trace(then_http=False), RenderOptions())
+    assert "-x" in mermaid.render(annotate(_trace(then_http=False)), RenderOptions())

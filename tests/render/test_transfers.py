@@ -77,12 +77,12 @@ def test_each_blob_is_drawn_whole_and_in_protocol_order(path: str, full: bool) -
 @pytest.mark.parametrize("path", CONCURRENT)
 def test_mermaid_and_plantuml_draw_par_and_swimlanes_says_it_in_a_note(path: str) -> None:
     trace = load(path)
-    mmd = mermaid.render(trace, RenderOptions())
+    mmd = mermaid.render(annotate(trace), RenderOptions())
     assert re.search(r"^\s+par \d+ blob transfers ran concurrently", mmd, re.M)
     assert re.search(r"^\s+and$", mmd, re.M)
-    puml = plantuml.render(trace, RenderOptions())
+    puml = plantuml.render(annotate(trace), RenderOptions())
     assert re.search(r"^\s*par \d+ blob transfers", puml, re.M) and re.search(r"^\s*else$", puml, re.M)
-    lanes = swimlanes.render(trace, RenderOptions())
+    lanes = swimlanes.render(annotate(trace), RenderOptions())
     assert re.search(r"^note Client, \w+: \d+ blob transfers ran concurrently", lanes, re.M)
     assert "par" not in {line.split()[0] for line in lanes.splitlines() if line.strip()}
 
@@ -161,7 +161,7 @@ def test_one_number_per_exchange_and_gaps_never_cover_a_drawn_one(name: str, tra
             assert not set(ev.exchanges) & drawn
             listed |= set(ev.exchanges)
         assert drawn | listed == {a.number for a in annotated.exchanges}, "every exchange is drawn or counted"
-        mmd = mermaid.render(trace, RenderOptions(full=full, notes=False))
+        mmd = mermaid.render(annotate(trace), RenderOptions(full=full, notes=False))
         numbered = {int(m) for m in re.findall(r"(?:->>|-->>|-x)\w+: (\d+) · ", mmd)}
         if "left out" not in mmd:
             assert numbered == drawn
@@ -206,5 +206,5 @@ def test_hostile_traces_are_annotated_and_drawn(fmt: str, tmp_path: Path) -> Non
         assert all(label is None or "\n" not in label and "\x1b" not in label for label in labels), name
         exchange_table(trace, labels)
         for full in (False, True):
-            assert render.get(fmt).render(trace, RenderOptions(full=full)), name
+            assert render.get(fmt).render(annotate(trace), RenderOptions(full=full)), name
     assert not marker.exists()

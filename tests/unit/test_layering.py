@@ -31,7 +31,8 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("explorer.redact", BASE, ()),
     ("explorer.table", (*BASE, "explorer.trace"), ()),
     ("explorer.annotate", (*BASE, "explorer.trace", "explorer.redact"), ()),
-    ("explorer.render", (*BASE, "explorer.trace", "explorer.annotate", "explorer.render", "explorer.redact"), ("jinja2", "markupsafe")),
+    ("explorer.render", (*BASE, "explorer.trace", "explorer.annotate", "explorer.render", "explorer.redact"),
+     ("jinja2", "markupsafe", "yaml")),
     ("explorer.openapi", (*BASE, "explorer.trace", "explorer.redact", "explorer.render", "explorer.openapi"),
      ("yaml", "jinja2", "markupsafe")),
     ("explorer.check", (*BASE, "explorer.trace", "explorer.redact", "explorer.annotate", "explorer.check"), ()),
@@ -132,9 +133,10 @@ def test_rendering_a_saved_trace_loads_no_network_code():
         "import sys\n"
         "from explorer import trace\n"
         "import explorer.render as r\n"
+        "from explorer.annotate import annotate\n"
         "from explorer.render import RenderOptions\n"
-        "t = trace.Trace()\n"
-        "for name in r.RENDERERS:\n"
+        "t = annotate(trace.Trace())\n"
+        "for name in r.FORMATS:\n"
         "    r.get(name).render(t, RenderOptions())\n"
         "leaked = [m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore', 'explorer.recorder')]\n"
         "assert not leaked, leaked\n"

@@ -20,27 +20,22 @@ from __future__ import annotations
 
 import json
 
-from explorer.annotate import annotate
+from explorer.annotate import AnnotatedTrace
 from explorer.render.base import RenderOptions
 from explorer.render.postman import collection as _trace_collection
 from explorer.render.postman import tour
 from explorer.render.postman.shapes import SCHEMA, url_object
-from explorer.trace import Trace
 
-__all__ = ["SCHEMA", "all_endpoints", "collection", "export", "extension", "name", "render", "url_object"]
-
-name = "postman"
-export = True  # a full-fidelity export: every exchange, never collapsed (`regexplore export`)
-extension = ".postman_collection.json"
+__all__ = ["SCHEMA", "all_endpoints", "collection", "render", "url_object"]
 
 
-def collection(trace: Trace, options: RenderOptions | None = None) -> dict[str, object]:
+def collection(annotated: AnnotatedTrace, options: RenderOptions | None = None) -> dict[str, object]:
     """The collection as a dict (``render`` is its JSON text); refuses (exit 2) hostile protocol values."""
-    return _trace_collection.build(annotate(trace), options or RenderOptions())
+    return _trace_collection.build(annotated, options or RenderOptions())
 
 
-def render(trace: Trace, options: RenderOptions) -> str:
-    return json.dumps(collection(trace, options), indent=2, ensure_ascii=False) + "\n"
+def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
+    return json.dumps(collection(annotated, options), indent=2, ensure_ascii=False) + "\n"
 
 
 def all_endpoints(options: RenderOptions | None = None) -> str:
