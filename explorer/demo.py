@@ -114,7 +114,7 @@ def run_demo(
             step.trace = action(trace_file=step.outputs["trace"], command=step.command).trace
     steps = [step for step, _ in plan]
     echo(f"rendering {len(steps)} traces in {len(render.names())} formats")
-    annotated = {}
+    annotated: dict[str, AnnotatedTrace] = {}
     for step in steps:
         assert step.trace is not None
         annotated[step.name] = annotate(step.trace)  # once per trace, for every format and the index

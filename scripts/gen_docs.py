@@ -102,12 +102,12 @@ def gallery_pages() -> dict[str, str]:
             "",
         ]
         if entry.get("compare"):
-            from explorer.diff import compare
+            from explorer.diff.align import compare_annotated
             from explorer.diff.report import as_markdown
 
-            ours = trace.load(RECORDINGS / entry["compare"])
+            ours = annotate(trace.load(RECORDINGS / entry["compare"]))
             other = entry["compare"].removesuffix(".trace.json").replace("/", "-")
-            comparison = as_markdown(compare(recorded, ours), (entry["path"], entry["compare"]), frozenset())
+            comparison = as_markdown(compare_annotated(recorded, ours), (entry["path"], entry["compare"]), frozenset())
             head += [f"How it differs from [regexplore's own flow]({other}.md) of the same operation "
                      f"(`regexplore diff`, exchanges aligned by meaning):", "",
                      comparison.split("\n", 1)[1].replace("\n# ", "\n### "), ""]
