@@ -245,6 +245,21 @@ def test_importing_the_registry_imports_no_renderer() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
 
 
+def test_help_imports_no_renderer_and_no_jinja2() -> None:
+    code = ("import runpy, sys\n"
+            "sys.argv = ['regexplore', 'render', '--help']\n"
+            "try:\n"
+            "    runpy.run_module('explorer', run_name='__main__')\n"
+            "except SystemExit as done:\n"
+            "    assert not done.code, done.code\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('jinja2', 'yaml')\n"
+            "       or (m.startswith('explorer.render.') and m != 'explorer.render.base')]\n"
+            "assert not bad, bad\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "FORMAT" in run.stdout
+
+
 def test_default_output() -> None:
     assert render.default_output(render.get("mermaid"), "x/pull.trace.json") == "-"
     assert render.default_output(render.get("svg"), "x/pull.trace.json") == str(Path("x/pull.svg"))

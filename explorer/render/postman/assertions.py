@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from explorer.annotate import AnnotatedExchange
 from explorer.protocol import digest as digests, endpoints
 from explorer.render.postman.snippets import (ABSOLUTE, BEARER_CHALLENGE, CHALLENGE, TOKEN_GRANT, body_hashes_to,
-                                              literal, redirected_without_credentials, variable)
+                                              literal, redirected_without_credentials, skip_request_if, variable)
 
 __all__ = ["HASH_LIMIT", "Scripts", "platform_text"]
 
@@ -71,8 +71,8 @@ class Scripts:
         present = self.skip_when.get(a.number)
         if present is None:
             return []
-        return [f"if (pm.collectionVariables.get({literal(present)}) === \"yes\") {{ "
-                f"console.log({literal('skipped: the registry already has it')}); pm.execution.skipRequest(); }}"]
+        return [skip_request_if(f"pm.collectionVariables.get({literal(present)}) === \"yes\"",
+                                "the registry already has it")]
 
     # --- tests ---------------------------------------------------------------------------------
     def tests(self, a: AnnotatedExchange) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 __all__ = ["ABSOLUTE", "BEARER_CHALLENGE", "CHALLENGE", "TOKEN_GRANT", "body_hashes_to", "literal",
-           "OTHER_ORIGIN_NOAUTH", "redirected_without_credentials", "status_is", "variable"]
+           "OTHER_ORIGIN_NOAUTH", "redirected_without_credentials", "skip_request_if", "status_is", "variable"]
 
 
 def literal(value: object) -> str:
@@ -23,6 +23,11 @@ def literal(value: object) -> str:
 def variable(name: str) -> str:
     """The expression reading a collection (or --env-var) variable at run time."""
     return f"pm.variables.get({literal(name)})"
+
+
+def skip_request_if(condition: str, why: str) -> str:
+    """A pre-request line that skips the request, saying ``why`` in the console, when ``condition`` holds."""
+    return f"if ({condition}) {{ console.log({literal('skipped: ' + why)}); pm.execution.skipRequest(); }}"
 
 
 def status_is(*codes: int) -> str:

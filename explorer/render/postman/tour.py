@@ -32,8 +32,8 @@ from explorer.protocol import endpoints
 from explorer.render.base import RenderOptions
 from explorer.render.postman.shapes import BASIC, NOAUTH, SCHEMA, script, url_object, variables
 from explorer.render.postman.snippets import (ABSOLUTE, BEARER_CHALLENGE, CHALLENGE, TOKEN_GRANT, body_hashes_to,
-                                              OTHER_ORIGIN_NOAUTH, literal, redirected_without_credentials, status_is,
-                                              variable)
+                                              OTHER_ORIGIN_NOAUTH, redirected_without_credentials, skip_request_if,
+                                              status_is, variable)
 
 __all__ = ["FOLDERS", "collection"]
 
@@ -96,7 +96,7 @@ def _body_digest(name: str) -> list[str]:
 
 
 def _skip_unless(condition: str, why: str) -> list[str]:
-    return [f"if (!({condition})) {{ console.log({literal('skipped: ' + why)}); pm.execution.skipRequest(); }}"]
+    return [skip_request_if(f"!({condition})", why)]
 
 
 def _request(eid: str | None, title: str, method: str, raw: str, *, tests: list[str], teach: str,
