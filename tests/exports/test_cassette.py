@@ -115,6 +115,20 @@ def test_every_recorded_value_reads_back_exactly(text, name, value, data):
     assert blob["response"]["body"]["string"] == data
 
 
+@pytest.mark.parametrize("text", ["\ud800", "a\udfffb", "\x85", "\u2028"])
+def test_values_libyaml_cannot_write_read_back_exactly(text):
+    """A JSON trace may hold a lone surrogate, which libyaml cannot encode: that interaction is written by
+    PyYAML's pure-Python safe dumper, escaped; NEL and U+2028 are escaped too (a literal one folds)."""
+    b = factory.Builder("pull", "localhost:5000/a:1")
+    b.add("GET", "http://localhost:5000/v2/", 200, step="ping", headers=[("X-Note", text)])
+    b.add("GET", "http://localhost:5000/v2/a/tags/list", 200, step="tags", headers=[("X-Note", "plain")])
+    exported = cassette.render(annotate(b.done()), RenderOptions())
+    first, second = yaml.safe_load(exported)["interactions"]
+    assert first["response"]["headers"] == {"X-Note": [text]}
+    assert second["response"]["headers"] == {"X-Note": ["plain"]}
+    assert all(line.isascii() for line in exported.splitlines() if not line.startswith("#"))
+
+
 def test_cassette_round_trip_through_import(pull_trace, tmp_path):
     original = tracefile.load(pull_trace("token", keep_bodies=True))
     path = tmp_path / "pull.yaml"

@@ -282,3 +282,31 @@ def test_an_empty_trace_renders(fmt: str) -> None:
         import xml.dom.minidom
 
         xml.dom.minidom.parseString(text.encode())
+
+
+def test_no_renderer_annotates() -> None:
+    """A format renders the annotation it is given: no module under explorer/render calls ``annotate``."""
+    import ast
+
+    for path in sorted((REPO / "explorer" / "render").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                    and node.module == "explorer.annotate" for alias in node.names]
+        called = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+                  and getattr(node.func, "id", getattr(node.func, "attr", None)) == "annotate"]
+        assert "annotate" not in imported and not called, path
+
+
+@pytest.mark.parametrize("args", [("render", "markdown"), ("explain",), ("export", "cassette"), ("render", "html")])
+def test_a_command_annotates_its_trace_once(args, tmp_path, monkeypatch) -> None:
+    import explorer.annotate
+    from explorer.trace import save
+    from tests.infra.runner import run_cli
+
+    calls = []
+    real = explorer.annotate.annotate
+    monkeypatch.setattr(explorer.annotate, "annotate", lambda trace: calls.append(trace) or real(trace))
+    saved = save(factory.case_pull_redirect(), tmp_path / "pull.trace.json")
+    run = run_cli(*args, str(saved), "-o", str(tmp_path / "out"))
+    assert run.code == 0, run.output
+    assert len(calls) == 1
