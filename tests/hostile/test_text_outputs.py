@@ -233,3 +233,27 @@ def test_serve_verbose_prints_a_hostile_request_line_without_its_control_sequenc
     logged = [line for line in out.splitlines() if "GET /v2/" in line]
     assert logged, out
     assert not TERMINAL_UNSAFE.search(out + err)
+
+
+@pytest.mark.parametrize("name", ["free-text pull", "free-text push", "leading"])
+def test_the_cassette_holds_every_hostile_value_as_data(tmp_path: Path, name: str) -> None:
+    """vcrpy's loader reads back exactly what the trace recorded; our comment lines stay one line each."""
+    import yaml
+
+    from explorer.annotate import annotate
+    from explorer.render import RenderOptions, cassette
+
+    trace = hostile_traces(tmp_path)[name]
+    text = cassette.render(annotate(trace), RenderOptions())
+    replayed = [ex for ex in trace.exchanges if ex.response is not None]
+    interactions = yaml.safe_load(text)["interactions"]
+    assert len(interactions) == len(replayed)
+    for ex, played in zip(replayed, interactions):
+        assert played["request"]["uri"] == ex.request.url and played["request"]["method"] == ex.request.method
+        assert played["response"]["status"] == {"code": ex.response.status, "message": ex.response.reason}
+        for (key, value) in ex.response.headers:
+            assert value in played["response"]["headers"][key]
+        kept = ex.response.body
+        if kept is not None and kept.text is not None and not kept.truncated:
+            assert played["response"]["body"]["string"] == kept.text
+    assert not TERMINAL_UNSAFE.search(text)
