@@ -54,7 +54,8 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("explorer.diff", (*BASE, "explorer.trace", "explorer.annotate", "explorer.diff"), ()),
     # the library's public face: typed operations over the flows and the session; no typer, no rich, no httpx
     ("explorer.operations", (*BASE, "explorer.trace", "explorer.credentials", "explorer.progress", "explorer.session",
-                             "explorer.flows", "explorer.ocilayout", "explorer.sample", "explorer.render"), ()),
+                             "explorer.flows", "explorer.ocilayout", "explorer.sample", "explorer.annotate", "explorer.render"),
+     ()),
     # the recording proxy: the recorder's transport, the built-in registry's HTTP server; no flows, no client
     ("explorer.proxy", (*BASE, "explorer.trace", "explorer.redact", "explorer.recorder", "explorer.annotate",
                         "explorer.sandbox.server", "explorer.proxy"), ("httpx",)),
