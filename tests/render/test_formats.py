@@ -310,3 +310,14 @@ def test_a_command_annotates_its_trace_once(args, tmp_path, monkeypatch) -> None
     run = run_cli(*args, str(saved), "-o", str(tmp_path / "out"))
     assert run.code == 0, run.output
     assert len(calls) == 1
+
+
+def test_the_library_renders_an_annotation_it_is_given(tmp_path) -> None:
+    from explorer import operations
+    from explorer.annotate import annotate
+
+    annotated = annotate(factory.case_pull_redirect())
+    assert operations.render(annotated, "mermaid").text == operations.render(annotated.trace, "mermaid").text
+    exported = operations.export(annotated, "curl", tmp_path / "pull.sh")
+    assert exported.file is not None and exported.file.stat().st_mode & 0o111 == 0o111
+    assert operations.export(annotated, "cassette").warnings == FORMATS["cassette"].warnings(annotated) != []
