@@ -26,7 +26,7 @@ Adding a format (an export such as ``postman`` or ``har`` works the same way):
 2. declare it in :data:`FORMATS` below, with a small function that imports the
    module and calls its ``render``;
 3. add the name to the golden cases (``tests/render/test_golden.py`` or
-   ``tests/exports/test_golden.py``) and regenerate the goldens
+   ``tests/render/test_export_golden.py``) and regenerate the goldens
    (``tests/render/golden/README.md``).
 
 Usage (what ``regexplore render FORMAT TRACE [-o OUT]`` does)::

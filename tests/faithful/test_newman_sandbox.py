@@ -1,6 +1,6 @@
 """newman runs the ``--all-endpoints`` Postman tour against the built-in registry with zero failures.
 
-The same collection ``tests/exports/test_postman.py`` runs against distribution
+The same collection ``tests/render/postman/test_collection.py`` runs against distribution
 2.8.2; here the targets are the sandbox variants (none, basic, token, and token
 with blob redirects), each on a fresh repository, in one node process
 (tests/infra/newman.py). Where the spec lets registries differ the tour's tests

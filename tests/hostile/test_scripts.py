@@ -307,7 +307,7 @@ def test_no_password_to_a_plain_http_realm_elsewhere(language, tmp_path):
 
 def _crafted_har(registry: str, digest: str, upload: bool) -> dict:
     """A captured push whose blob digest and manifest point at a local file (issue 13's reproduction)."""
-    from tests.exports.test_har import _entry
+    from tests.render.test_har import _entry
     manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "layers": [],
                            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest,
                                       "size": 2}})

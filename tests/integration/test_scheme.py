@@ -23,8 +23,8 @@ from tests.conftest import _start_seeded
 from tests.infra.registry import RunningRegistry
 from tests.infra.runner import Run, login_args, run_cli
 from tests.infra.schemas import validate_trace
-from tests.exports.conftest import script_env
-from tests.exports.test_scripts import run_script
+from tests.infra.pulled import script_env
+from tests.render.test_scripts import run_script
 
 SMALL = "test/small:1.0"
 PROBE = "https probe: plain-HTTP registry"

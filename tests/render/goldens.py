@@ -85,7 +85,7 @@ def scrub(text: str) -> str:
 def compare(name: str, actual: str, directory: Path = GOLDEN) -> None:
     """Assert ``actual`` (scrubbed) equals ``<directory>/<name>``; with REGEXPLORE_REGOLD=1, rewrite it.
 
-    ``directory`` defaults to ``tests/render/golden``; other suites keep their own (``tests/exports/golden``).
+    ``directory`` defaults to ``tests/render/golden``; other suites keep their own (``tests/render/golden-exports``).
     """
     expected_path = directory / name
     actual = scrub(actual)

@@ -1,7 +1,7 @@
 """explorer/render/replay.py: the parameters and the plan of actions a reproducing script sends again.
 
 Input: the real recordings (recordings/README.md says how they were made). The exports built on
-this plan are run for real in tests/exports/test_scripts.py and tests/faithful.
+this plan are run for real in tests/render/test_scripts.py and tests/faithful.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from explorer import trace as tracefile
 from explorer.annotate import annotate
 from explorer.render import RenderOptions, curl, python
 from tests.conftest import MULTI
-from tests.exports.conftest import SMALL, script_env
+from tests.infra.pulled import SMALL, script_env
 from tests.infra.runner import login_args, run_cli
 from tests.infra.skopeo import skopeo_inspect
 from tests.infra.tools import require_tool

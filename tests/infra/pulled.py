@@ -1,5 +1,7 @@
 """Real pull traces of the seeded registries, recorded once per session and variant, for the export tests.
 
+Session fixtures, registered for the whole suite by tests/conftest.py.
+
 ``pull_trace(variant)`` records ``trace pull test/small:1.0`` against ``registry_<variant>``
 (text bodies only, as by default); ``pull_trace(variant, keep_bodies=True)`` adds
 ``--keep-bodies 1MiB`` so blobs are in the trace (what cassettes need to replay).

@@ -1,9 +1,9 @@
 """Every export of a few fixed traces matches its reviewed golden file (scrubbed of times and versions).
 
-Same mechanism as tests/render/golden (``goldens.compare``), own folder: tests/exports/golden.
-Regenerate after an intended change, then review the diff (see golden/README.md):
+Same mechanism as tests/render/golden (``goldens.compare``), own folder: tests/render/golden-exports.
+Regenerate after an intended change, then review the diff (see golden-exports/README.md):
 
-    REGEXPLORE_REGOLD=1 .venv/bin/python -m pytest tests/exports/test_golden.py
+    REGEXPLORE_REGOLD=1 .venv/bin/python -m pytest tests/render/test_export_golden.py
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from explorer.render.postman import all_endpoints
 from explorer.render import RenderOptions
 from tests.render import factory, goldens
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parent / "golden-exports"
 CASES = ("pull_token", "pull_redirect", "push_first", "copy_mount", "pull_failed")
 FORMATS = ("markdown", "postman", "har", "curl", "python", "cassette")
 OUTPUTS = [(f"{case}{render.get(fmt).extension}", case, fmt) for case in CASES for fmt in FORMATS]

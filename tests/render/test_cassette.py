@@ -21,7 +21,7 @@ from explorer import trace as tracefile
 from explorer.annotate import annotate
 from explorer.render import RenderOptions, cassette
 from explorer.trace import Body
-from tests.exports.conftest import SMALL
+from tests.infra.pulled import SMALL
 from tests.render import factory
 from tests.infra.runner import run_cli
 from tests.infra.schemas import validate_trace
