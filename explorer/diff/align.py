@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,8 +29,9 @@ from explorer.trace import Trace
 
 __all__ = ["CLASSES", "Comparison", "Difference", "Totals", "compare"]
 
-CLASSES = ("https-probe", "only-in-a", "only-in-b", "status", "headers", "header-values", "body-size", "order",
-           "timings")
+DifferenceClass = Literal["https-probe", "only-in-a", "only-in-b", "status", "headers", "header-values", "body-size",
+                          "order", "timings"]
+CLASSES: tuple[str, ...] = get_args(DifferenceClass)
 COMPARED_HEADERS = ("Accept", "Range", "Content-Type", "Content-Range", "Authorization")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PHASES = {  # endpoint id → coarse phase, in protocol order
@@ -44,7 +46,7 @@ Key = tuple[str, str, str, str, str, bool]
 
 @dataclass(frozen=True)
 class Difference:
-    kind: str  # one of CLASSES
+    kind: DifferenceClass
     what: str  # the key in words: "GET manifest team/app:1.0", "token repository:team/app:pull"
     a: str  # A's side in a few words ("" when absent)
     b: str

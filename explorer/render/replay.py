@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
@@ -52,11 +53,15 @@ class Parameters:
         return next(iter(self.repositories), "")
 
 
+ActionKind = Literal["ping", "manifest", "blob", "tags", "catalog", "referrers", "push-blob", "mount",
+                     "push-manifest", "delete"]
+
+
 @dataclass
 class Action:
     """One thing a reproducing script does; ``exchanges`` are the trace numbers it stands for."""
 
-    kind: str  # ping | manifest | blob | tags | catalog | referrers | push-blob | mount | push-manifest | delete
+    kind: ActionKind
     method: str
     registry: str  # base URL
     repository: str | None = None
@@ -260,7 +265,7 @@ class _Planner:
         later = self.annotated.exchanges[a.number:]
         return next((b for b in later if b.exchange.request.url == target), None)
 
-    def add(self, a: AnnotatedExchange, kind: str, **fields: object) -> Action:
+    def add(self, a: AnnotatedExchange, kind: ActionKind, **fields: object) -> Action:
         ex = a.exchange
         action = Action(kind=kind, method=ex.request.method, registry=base_url(ex.request.url), step=a.step,
                         status=ex.response.status if ex.response else None, exchanges=[a.number], **fields)  # type: ignore[arg-type]

@@ -28,6 +28,7 @@ Credentials are never values: the scripts read ``<SIDE>_USERNAME``/``<SIDE>_PASS
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from explorer.annotate import AnnotatedTrace
 from urllib.parse import urlsplit
@@ -81,7 +82,7 @@ class PushedManifest:
 
 @dataclass
 class Script:
-    kind: str  # pull | push | copy | steps
+    kind: Literal["pull", "push", "copy", "steps"]
     title: str
     summary: str
     operation: str

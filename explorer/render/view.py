@@ -38,6 +38,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, Summary, human_duration, one_line
 from explorer.render.grouping import (Run, Transfer, at_once, iterations, overlapping, plural, repeats, runs,
@@ -83,6 +84,9 @@ class Arrow:
         return "lost" if self.lost else "response" if self.response else "request"
 
 
+EventKind = Literal["section", "loop", "par", "and", "end", "arrow", "note", "gap"]
+
+
 @dataclass(frozen=True)
 class Event:
     """One thing to print, in order. ``kind`` is one of:
@@ -97,7 +101,7 @@ class Event:
     ``and``: the transfers then read one after another, which the note says.
     """
 
-    kind: str
+    kind: EventKind
     text: str = ""
     arrow: Arrow | None = None
     first: str = ""
