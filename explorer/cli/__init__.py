@@ -2,7 +2,10 @@
 
 Rule 1: parse arguments, call the library, print. No protocol logic here.
 Rule 2: heavy modules (httpx, flows, renderers) are imported inside the
-commands, so ``regexplore --help`` and ``regexplore render`` start fast.
+commands, so ``regexplore --help`` and ``regexplore render`` start fast. Typer
+builds every registered command on each call (about 30 ms for all of them), so
+``main`` registers only ``trace pull|push|copy`` when that is what it runs
+(``register``); ``explorer.cli.app`` is the whole CLI.
 Rule 3: errors users see are one line (``error: ...``) plus an optional
 ``hint: ...``; exit 2 for bad input, 1 for a failed operation, 130 for Ctrl-C;
 tracebacks only with ``--debug``. Commands raise; ``cli/base.py`` handles errors
@@ -28,16 +31,39 @@ import sys
 
 import typer
 
-from explorer.cli import outputs, diff, spec, builtin, proxy, trace_transfer, trace_api  # noqa: F401, I001 - they register their commands, in help order
-from explorer.cli.base import app
+__all__ = ["app", "main", "register"]
 
-__all__ = ["app", "main"]
+COMMAND_MODULES = ("outputs", "diff", "spec", "builtin", "proxy", "trace_transfer", "trace_api")  # help order
+_ALONE = {("trace", "pull"): "trace_transfer", ("trace", "push"): "trace_transfer", ("trace", "copy"): "trace_transfer"}
+_ROOT_FLAGS = ("--debug",)  # root options that take no value and end no parse
+
+
+def register(argv: list[str] | None = None) -> typer.Typer:
+    """The app with the commands ``argv`` may run: for ``trace pull|push|copy`` only their
+    module (nothing else on the start-up path of a transfer), else every command, in help order."""
+    import importlib
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    while words and words[0] in _ROOT_FLAGS:
+        words.pop(0)
+    alone = _ALONE.get(tuple(words[:2]))  # type: ignore[arg-type]
+    for name in (alone,) if alone else COMMAND_MODULES:
+        importlib.import_module(f"explorer.cli.{name}")  # importing registers the module's commands
+    from explorer.cli.base import app
+
+    return app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # the whole CLI (tests, docs): every command registered
+        return register([])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: usage errors become one ``error:`` line too (exit 2)."""
     try:
-        code = app(args=argv, prog_name="regexplore", standalone_mode=False)
+        code = register(argv)(args=argv, prog_name="regexplore", standalone_mode=False)
     except typer.TyperException as exc:
         if isinstance(exc, typer.Abort):
             typer.echo("error: interrupted", err=True)

@@ -1,0 +1,63 @@
+"""What ``regexplore trace pull|push|copy`` has loaded when it opens its first connection.
+
+Start-up counts in every transfer (issue 17: process start to first request byte ≤ 100 ms),
+so nothing of rendering, annotating or other commands may be imported before the first
+request, and no CA bundle may be loaded for a loopback registry (its https probe shakes
+hands without one). The child stops itself at its first ``connect``: no server needed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# modules that must not be loaded when the first request goes out
+HEAVY = ("jinja2", "rich", "yaml", "pygments", "jsonschema", "explorer.render", "explorer.annotate",
+         "explorer.openapi", "explorer.check", "explorer.diff", "explorer.importers", "explorer.sandbox",
+         "explorer.cli.outputs", "explorer.cli.spec", "explorer.cli.builtin", "explorer.cli.diff",
+         "explorer.cli.proxy", "explorer.cli.trace_api")
+
+CHILD = r"""
+import json, os, socket, ssl, sys
+cas = []
+_load = ssl.SSLContext.load_verify_locations
+def load_verify_locations(self, *args, **kwargs):
+    cas.append(repr(args)[:80])
+    return _load(self, *args, **kwargs)
+ssl.SSLContext.load_verify_locations = load_verify_locations
+def connect(self, address):
+    heavy = sorted(m for m in sys.modules if m.startswith(tuple(json.loads(sys.argv[1]))))
+    print(json.dumps({"heavy": heavy, "cas": cas, "address": list(address)[:2]}), flush=True)
+    os._exit(0)
+socket.socket.connect = connect
+from explorer.cli import main
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("argv", [
+    ["trace", "pull", "127.0.0.1:{port}/startup/x:1", "--oci-layout", "{tmp}/layout"],
+    ["trace", "copy", "127.0.0.1:{port}/startup/x:1", "127.0.0.1:{port}/startup/y:1"],
+])
+def test_a_transfer_loads_nothing_heavy_before_its_first_request(tmp_path: Path, argv: list[str]) -> None:
+    args = [a.format(port=9, tmp=tmp_path) for a in argv] + ["-q", "--retries", "0", "-o", str(tmp_path / "t.json")]
+    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(HEAVY), *args], capture_output=True, text=True,
+                          cwd=REPO, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["address"] == ["127.0.0.1", 9]  # it stopped at the first connection, to the registry
+    assert seen["heavy"] == [], f"imported before the first request: {seen['heavy']}"
+    assert seen["cas"] == [], "a CA bundle was loaded for a loopback registry before its first request"
+
+
+def test_the_whole_cli_is_still_there_for_help_and_tests() -> None:
+    from explorer import cli
+
+    names = {group.name for group in cli.app.registered_groups} | {c.name for c in cli.app.registered_commands}
+    assert {"trace", "render", "export", "diff", "proxy", "serve"} <= names
