@@ -2,8 +2,9 @@
 
 Steps as they appear in traces: ``ping``, ``resolve tag`` (or ``fetch manifest``
 when pulling by digest), ``fetch manifest <platform>`` after an index,
-``fetch config``, ``fetch layer i/n``. Layers are fetched concurrently
-(``jobs``) over the client's one connection pool; manifests stay ordered.
+``fetch config``, ``fetch layer i/n``. The config and the layers are fetched
+concurrently (``jobs``, the config first) over the client's one connection pool;
+manifests stay ordered.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def pull(
     platform: Platform,
     layout: Path | None = None,
     progress: Progress | None = None,
-    jobs: int = 4,
+    jobs: int = 8,
 ) -> PullResult:
     """Pull ``ref`` completely: every blob downloaded and verified, kept only with ``layout``."""
     progress = progress or NullProgress()
@@ -154,15 +155,16 @@ def pull(
     # fetch_blob verifies every digest before the writer commits: hash once, not twice
     open_sink = partial(writer.blob_writer, verify=False) if writer is not None else None
     config_digest = config_desc["digest"]
-    with client.step(Intent("fetch-config", repository=ref.repository, digest=config_digest, item="config",
-                            transfer=config_digest)):
-        config = fetch_blob_bytes(client, ref.repository, config_desc, what="config", context=context)
-    total = len(config)
-
+    configs: list[bytes] = []
     transfers = Transfers(jobs)
 
     def fetch_layer(item: tuple[int, dict[str, Any]]) -> int:
         i, desc = item
+        if i == 0:  # the config, a transfer among the layers: no round trip of its own on the critical path
+            with client.step(Intent("fetch-config", repository=ref.repository, digest=config_digest, item="config",
+                                    transfer=config_digest)):
+                configs.append(fetch_blob_bytes(client, ref.repository, config_desc, what="config", context=context))
+            return len(configs[0])
         label = f"layer {i}/{len(layers)}"
         with client.step(Intent("fetch-layer", repository=ref.repository, digest=desc["digest"], item="layer",
                                 index=i, total=len(layers), transfer=desc["digest"])):
@@ -171,7 +173,8 @@ def pull(
                 transfers=transfers,
             )
 
-    total += sum(transfers.map(fetch_layer, list(enumerate(layers, 1))))
+    total = sum(transfers.map(fetch_layer, [(0, config_desc), *enumerate(layers, 1)]))
+    config = configs[0]
 
     if writer is not None:
         writer.write_blob(config, config_desc["digest"])
