@@ -53,7 +53,7 @@ CONNECTION: Any = None  # the marker parameter's default: the decorator always p
 _CREDENTIALS = (("username", UsernameOpt, None), ("password_stdin", PasswordStdinOpt, False),
                 ("password", PasswordOpt, None))
 _TRANSPORT = (("plain_http", PlainHttpOpt, False), ("insecure", InsecureOpt, False))
-_JOBS = (("jobs", JobsOpt, 4),)
+_JOBS = (("jobs", JobsOpt, 8),)  # 8: fastest at 25 ms RTT, no loss on loopback (issue 17, docs/performance.md)
 _PATIENCE = (("retries", RetriesOpt, 3), ("timeout", TimeoutOpt, 30.0))
 
 

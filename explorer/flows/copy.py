@@ -169,7 +169,7 @@ def copy_image(
     platform: Platform,
     all_platforms: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    jobs: int = 4,
+    jobs: int = 8,
     progress: Progress | None = None,
 ) -> CopyResult:
     """Copy ``source`` to ``dest``: every platform of an index with ``all_platforms``, else ``platform``'s."""

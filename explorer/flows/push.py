@@ -54,7 +54,7 @@ def push_plans(
     copy_from: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     mount_from: str | None = None,
-    jobs: int = 4,
+    jobs: int = 8,
     progress: Progress | None = None,
     ping: bool = True,
 ) -> PushResult:
