@@ -2,6 +2,7 @@
 
     with LatencyProxy("127.0.0.1", registry_port, rtt=0.025) as link:
         link.port          # clients connect to 127.0.0.1:link.port
+        link.accepted      # TCP connections accepted so far (keep-alive: fewer is better)
 
 Rule 1: stdlib only; benchmark infrastructure, never imported by ``explorer``.
 Rule 2: latency without a bandwidth limit. Each direction of each connection has a
@@ -32,6 +33,7 @@ class LatencyProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
         self._stop = threading.Event()
+        self.accepted = 0  # connections accepted so far (one thread increments it)
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._accept, name="latency-accept", daemon=True)
@@ -63,6 +65,7 @@ class LatencyProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            self.accepted += 1
             threading.Thread(target=self._connect, args=(client,), daemon=True).start()
 
     def _connect(self, client: socket.socket) -> None:
