@@ -54,11 +54,14 @@ class Schemes:
     def __init__(self, plain_http: bool | None = None) -> None:
         self.plain_http = plain_http  # True: http; None: https, loopback https first; False: https only
         self._choices: dict[str, _Choice] = {}
+        self._origins: dict[str, str] = {}  # registry as named -> origin
         self._lock = threading.Lock()
 
     def scheme(self, registry: str) -> str:
         """``https`` or ``http`` for ``registry`` (``https`` while its probe has not told)."""
-        origin = _origin(httpx.URL(f"https://{registry}"))
+        origin = self._origins.get(registry)
+        if origin is None:  # parsing a URL per request showed in profiles of many small blobs
+            origin = self._origins[registry] = _origin(httpx.URL(f"https://{registry}"))
         with self._lock:
             choice = self._choices.get(origin)
             if choice is None:
