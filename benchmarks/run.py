@@ -1,7 +1,7 @@
 """One command, one run: regexplore side by side with skopeo and python-dxf on the same registry.
 
     .venv/bin/pip install -e '.[test,bench]'      # once (scripts/test.sh installs the rest)
-    .venv/bin/python -m benchmarks.run [--rounds 5] [--cases pull-big,copy-many] [--links loopback,25ms]
+    .venv/bin/python -m benchmarks.run [--rounds 3] [--cases pull-big,copy-many] [--links loopback,25ms]
                                        [--write docs/performance.md]
 
 It starts CNCF distribution (anonymous, loopback), generates the images (small
@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import itertools
+import os
 import shutil
 import socket
 import subprocess
@@ -70,6 +72,12 @@ IMAGES = {
                                   seed="bench-multi"),
 }
 LINKS = {"loopback": 0.0, "25ms": 0.025}
+#: numbers every push or copy of the whole run into a repository of its own (a repository that already
+#: holds the blobs would turn the push into HEADs that find them)
+NUMBERS = itertools.count(1)
+#: clients measured on loopback only: the isolated skopeo (the targets judge by the plain one; at 25 ms its
+#: push-many alone takes about 19 s a run) and recording off (the recorder's overhead is a loopback target)
+LOOPBACK_ONLY = ("skopeo-isolated", "regexplore-norec")
 
 
 def argv_for(client: str, case: str, host: str, layouts: dict[str, Path], out: Path, counter: int) -> list[str]:
@@ -82,24 +90,28 @@ def argv_for(client: str, case: str, host: str, layouts: dict[str, Path], out: P
 
 
 def measure_cases(host: str, layouts: dict[str, Path], cases: list[str], rounds: int, work: Path,
-                  label: str) -> dict[str, CaseStats]:
+                  label: str, link: LatencyProxy | None = None) -> dict[str, CaseStats]:
+    """Every case ROUNDS times; through a latency ``link``, also the TCP connections each run opened."""
     from explorer import trace as tracefile
 
     stats = {case: CaseStats() for case in cases}
-    counter = 0
     for round_no in range(rounds):
         for case in cases:
             verb = case.split("-", 1)[0]
-            order = clients(verb) if round_no % 2 == 0 else tuple(reversed(clients(verb)))
+            chosen = tuple(c for c in clients(verb) if link is None or c not in LOOPBACK_ONLY)
+            order = chosen if round_no % 2 == 0 else tuple(reversed(chosen))
             for client in order:
-                counter += 1
+                counter = next(NUMBERS)
                 out = work / "out" / f"{counter}"
                 out.mkdir(parents=True)
                 home = work / "homes" / f"{counter}"
                 home.mkdir(parents=True)
                 argv = argv_for(client, case, host, layouts, out, counter)
+                before = link.accepted if link is not None else 0
                 try:
                     sample = run(argv, env=environment(client, verb, home), cwd=str(REPO))
+                    if link is not None:
+                        stats[case].connections.setdefault(client, []).append(link.accepted - before)
                     if client == "regexplore":
                         recorded = tracefile.load(out / "t.json")
                         stats[case].exchanges.append(len(recorded.exchanges))
@@ -119,12 +131,12 @@ def skopeo_round_trips(host: str, layouts: dict[str, Path], cases: list[str], wo
     """skopeo's exchanges and critical path, from one run of each case through ``regexplore proxy``."""
     from explorer.proxy import ProxyOptions, RecordingProxy
 
-    for number, case in enumerate(cases):
+    for case in cases:
         proxy = RecordingProxy(ProxyOptions(upstream=f"http://{host}"))
         out = work / "proxied" / case
         out.mkdir(parents=True)
         with proxy.running():
-            argv = argv_for("skopeo", case, proxy.url.split("://", 1)[1], layouts, out, 10_000 + number)
+            argv = argv_for("skopeo", case, proxy.url.split("://", 1)[1], layouts, out, next(NUMBERS))
             try:
                 run(argv, env=environment("skopeo", case.split("-", 1)[0], out), cwd=str(REPO))
             except CommandFailed as exc:
@@ -134,8 +146,13 @@ def skopeo_round_trips(host: str, layouts: dict[str, Path], cases: list[str], wo
         stats[case].skopeo_round_trips = critical_path(proxy.trace)
 
 
-def first_request_byte(rounds: int = 7) -> float:
-    """Median seconds from starting ``regexplore trace pull -q`` to the first byte it sends."""
+def first_request_byte(rounds: int = 10) -> float:
+    """Median seconds from starting ``regexplore trace pull -q`` to the first byte it sends.
+
+    A loopback listener timestamps the first byte it receives (the https probe's TLS hello)
+    and then closes, so the rest of the command fails at once; the start is taken in
+    this parent just before ``Popen``.
+    """
     walls = []
     for _ in range(rounds):
         listener = socket.create_server(("127.0.0.1", 0))
@@ -147,17 +164,36 @@ def first_request_byte(rounds: int = 7) -> float:
             conn.recv(1)
             arrived.append(time.perf_counter())
             conn.close()
+            listener.close()  # the http fallback is refused: the command ends now
 
         thread = threading.Thread(target=accept, daemon=True)
         thread.start()
         started = time.perf_counter()
         subprocess.run([PY, "-m", "explorer", "trace", "pull", f"127.0.0.1:{port}/x:1", "-q", "--retries", "0",
-                        "-o", "/dev/null"], capture_output=True, cwd=str(REPO), check=False, timeout=60)
+                        "-o", os.devnull], capture_output=True, cwd=str(REPO), check=False, timeout=60)
         thread.join(timeout=5)
         listener.close()
         if arrived:
             walls.append(arrived[0] - started)
     return median(walls) if walls else float("nan")
+
+
+#: what the start-up is made of: ``python -c CODE``, median wall of 10 each, interleaved
+STARTUP_PARTS = {
+    "python -c pass (the interpreter)": "pass",
+    "import httpx, httpcore (theirs)": "import httpx, httpcore",
+    "import typer, httpx, httpcore (theirs)": "import typer, httpx, httpcore",
+    "import what trace pull imports (theirs + ours)":
+        "import explorer.cli.trace_transfer, explorer.session, explorer.flows.pull, explorer.console, httpcore",
+}
+
+
+def startup_parts(rounds: int = 10) -> list[tuple[str, float]]:
+    walls: dict[str, list[float]] = {label: [] for label in STARTUP_PARTS}
+    for _ in range(rounds):
+        for label, code in STARTUP_PARTS.items():
+            walls[label].append(run([PY, "-c", code], cwd=str(REPO)).wall)
+    return [(label, median(values)) for label, values in walls.items()]
 
 
 def side_timings(work: Path) -> list[tuple[str, float]]:
@@ -166,7 +202,7 @@ def side_timings(work: Path) -> list[tuple[str, float]]:
     from explorer.annotate import annotate
     from tests.render.factory import case_big
 
-    out = [("trace pull: process start → first request byte", first_request_byte())]
+    out = [("trace pull: process start → first request byte", first_request_byte()), *startup_parts()]
     walls = [run([PY, "-m", "explorer", "--help"], cwd=str(REPO)).wall for _ in range(7)]
     out.append(("regexplore --help (start-up)", median(walls)))
     big = case_big()
@@ -190,13 +226,14 @@ def side_timings(work: Path) -> list[tuple[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of every case and client (medians, spread)")
     parser.add_argument("--cases", default="pull-small,pull-many,pull-big,pull-multi,push-small,push-many,push-big,"
                                             "copy-many")
     parser.add_argument("--links", default="loopback,25ms", help=f"comma-separated: {', '.join(LINKS)}")
     parser.add_argument("--write", default=str(REPO / "docs" / "performance.md"),
                         help="Markdown file to write ('' for none)")
     args = parser.parse_args()
+    began = time.perf_counter()
     cases = [c for c in args.cases.split(",") if c]
     links = [link for link in args.links.split(",") if link]
     unknown = [link for link in links if link not in LINKS]
@@ -216,16 +253,17 @@ def main() -> None:
         layouts = {name: image.write_layout(work / "layouts" / name, "1") for name, image in images.items()}
         for link in links:
             with ExitStack() as stack:
-                host = registry.host
+                host, proxy = registry.host, None
                 if LINKS[link]:
                     port = int(registry.host.rsplit(":", 1)[1])
-                    host = stack.enter_context(LatencyProxy("127.0.0.1", port, rtt=LINKS[link])).host
-                results[link] = measure_cases(host, layouts, cases, args.rounds, work / link, link)
+                    proxy = stack.enter_context(LatencyProxy("127.0.0.1", port, rtt=LINKS[link]))
+                    host = proxy.host
+                results[link] = measure_cases(host, layouts, cases, args.rounds, work / link, link, proxy)
                 skopeo_round_trips(host, layouts, cases, work / link, results[link])
         side = side_timings(work)
     finally:
         registry.stop()
-    text = report(results, side, args.rounds)
+    text = report(results, side, args.rounds, time.perf_counter() - began)
     print(text)
     if args.write:
         write_page(Path(args.write), text)
