@@ -89,7 +89,7 @@ def trace_push(
         str | None,
         typer.Option("--sample-platforms", help="With --sample: comma-separated platforms; two or more make an index."),
     ] = None,
-    chunk_size: ChunkSizeOpt = "16MiB",
+    chunk_size: ChunkSizeOpt = "256MiB",
     mount_from: Annotated[
         str | None,
         typer.Option("--mount-from", help="Repository of the same registry to mount blobs from (POST ?mount=&from=)."),
@@ -139,7 +139,7 @@ def trace_copy(
     all_platforms: Annotated[
         bool, typer.Option("--all-platforms", help="Copy every platform of an index, and the index itself.")
     ] = False,
-    chunk_size: ChunkSizeOpt = "16MiB",
+    chunk_size: ChunkSizeOpt = "256MiB",
     src_username: Annotated[
         str | None, typer.Option("--src-username", help="User name for the source (default: the Docker config).")
     ] = None,

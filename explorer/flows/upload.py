@@ -52,7 +52,7 @@ __all__ = [
     "upload_blob",
 ]
 
-DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
+DEFAULT_CHUNK_SIZE = 256 * 1024 * 1024  # one PUT for nearly every layer: each PATCH is a round trip (issue 17)
 READ_SIZE = 1024 * 1024  # large reads: per-chunk Python work (h11 framing, tap) stays negligible
 MAX_RANGE_RECOVERIES = 3
 RESTART_CODES = frozenset({"BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID"})
