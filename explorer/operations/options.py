@@ -39,7 +39,7 @@ class ConnectionOptions:
 
     plain_http: bool = False
     insecure: bool = False
-    jobs: int = 4
+    jobs: int = 8
     retries: int = 3
     timeout: float = 30.0
     debug_log: bool = False

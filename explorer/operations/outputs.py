@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
-from explorer import render as formats
-from explorer.annotate import AnnotatedTrace, annotate
 from explorer.errors import UnknownFormat
 from explorer.operations.results import Rendered
 from explorer.trace import Trace, load
 
+if TYPE_CHECKING:  # imported when used: a pull, which imports this package, draws nothing (start-up, issue 17)
+    from explorer import render as formats
+    from explorer.annotate import AnnotatedTrace
+
 __all__ = ["export", "render"]
 
 Output = str | os.PathLike[str] | None
-Source = AnnotatedTrace | Trace | str | os.PathLike[str]
+Source = Union["AnnotatedTrace", Trace, str, os.PathLike[str]]
 
 
 def _text(trace: Source, fmt: formats.Format, options: formats.RenderOptions) -> tuple[str, list[str]]:
     """The text of ``fmt`` for ``trace`` and the format's warnings about it."""
+    from explorer.annotate import AnnotatedTrace, annotate
+
     if isinstance(trace, AnnotatedTrace):
         annotated = trace
     else:
@@ -47,6 +52,8 @@ def render(
 
     The text is returned; with ``output`` it is also written there (parents created, atomically).
     """
+    from explorer import render as formats
+
     options = formats.RenderOptions(notes=notes, full=full, timing=timing, markdown=markdown, title=title)
     text, warnings = _text(trace, formats.get(fmt), options)
     written = formats.write_output(text, output) if output is not None else None
@@ -58,6 +65,8 @@ def export(trace: Source, fmt: str, output: Output = None, *, title: str | None 
 
     ``warnings`` says what the export cannot reproduce; a script written to ``output`` is made executable.
     """
+    from explorer import render as formats
+
     exports = formats.names("export")
     if fmt not in exports:
         raise UnknownFormat(f"unknown export format {fmt!r}; choose from: {', '.join(exports)}",
