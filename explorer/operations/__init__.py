@@ -37,25 +37,45 @@ before any request). Nothing here imports typer or rich, or prints.
 
 from __future__ import annotations
 
-from explorer.credentials import Credentials
-from explorer.operations.api import catalog, delete, manifest, probe, referrers, tag, tags
-from explorer.operations.images import copy, pull, push
-from explorer.operations.options import ConnectionOptions, ProgressEvent
-from explorer.operations.outputs import export, render
-from explorer.operations.results import (
-    Copied,
-    Deleted,
-    Listed,
-    ManifestFound,
-    Probed,
-    Pulled,
-    Pushed,
-    Referrers,
-    Rendered,
-    Tagged,
-    Traced,
-)
-from explorer.sample import build_sample
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+#: where each public name lives; imported on first use, so a pull loads neither the other
+#: operations' flows nor the renderers before its first request (start-up, issue 17)
+_WHERE = {
+    "Credentials": "explorer.credentials", "build_sample": "explorer.sample",
+    **dict.fromkeys(("catalog", "delete", "manifest", "probe", "referrers", "tag", "tags"), "explorer.operations.api"),
+    **dict.fromkeys(("copy", "pull", "push"), "explorer.operations.images"),
+    **dict.fromkeys(("ConnectionOptions", "ProgressEvent"), "explorer.operations.options"),
+    **dict.fromkeys(("export", "render"), "explorer.operations.outputs"),
+    **dict.fromkeys(("Copied", "Deleted", "Listed", "ManifestFound", "Probed", "Pulled", "Pushed", "Referrers",
+                     "Rendered", "Tagged", "Traced"), "explorer.operations.results"),
+}
+
+if TYPE_CHECKING:
+    from explorer.credentials import Credentials
+    from explorer.operations.api import catalog, delete, manifest, probe, referrers, tag, tags
+    from explorer.operations.images import copy, pull, push
+    from explorer.operations.options import ConnectionOptions, ProgressEvent
+    from explorer.operations.outputs import export, render
+    from explorer.operations.results import (
+        Copied, Deleted, Listed, ManifestFound, Probed, Pulled, Pushed, Referrers, Rendered, Tagged, Traced,
+    )
+    from explorer.sample import build_sample
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(where), name)
+    globals()[name] = value  # once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "ConnectionOptions",
