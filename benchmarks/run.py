@@ -184,7 +184,7 @@ STARTUP_PARTS = {
     "import httpx, httpcore (theirs)": "import httpx, httpcore",
     "import typer, httpx, httpcore (theirs)": "import typer, httpx, httpcore",
     "import what trace pull imports (theirs + ours)":
-        "import explorer.cli.trace_transfer, explorer.session, explorer.flows.pull, explorer.console, httpcore",
+        "import explorer.cli.trace_transfer, explorer.operations.images, explorer.session, explorer.console, httpcore",
 }
 
 
