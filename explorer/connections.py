@@ -2,9 +2,9 @@
 
 Rule 1: connection mechanics only (which pool, which TLS context); whether a
 registry is tried over https first is decided in ``schemes.py``.
-Rule 2: a pool is made on first use, and a CA bundle (about 50 ms to load) only
-when a server turns out to speak TLS. A request marked ``PROBE_EXTENSION`` (the
-first https request to a loopback registry, which may well speak plain http) first
+Rule 2: every pool is a ``pools.Pool`` (its response heads have a deadline). A
+pool is made on first use, and a CA bundle (about 50 ms to load) only when a
+server turns out to speak TLS. A request marked ``PROBE_EXTENSION`` (the first https request to a loopback registry, which may well speak plain http) first
 shakes hands with a context holding no CA at all: a plain-http server fails that
 handshake as it would any other, and a TLS server fails it on verification; only
 then is the request sent over a verified connection (the failed handshake carried
@@ -20,6 +20,8 @@ import ssl
 import threading
 
 import httpx
+
+from explorer.pools import Pool
 
 __all__ = ["Connections", "PROBE_EXTENSION", "certificate_problem", "not_tls", "reason", "tls_alert"]
 
@@ -56,7 +58,7 @@ class Connections(httpx.BaseTransport):
         with self._lock:
             pool = self._pools.get(kind)
             if pool is None:
-                pool = self._pools[kind] = httpx.HTTPTransport(verify=self._context(kind), limits=self._limits)
+                pool = self._pools[kind] = Pool(verify=self._context(kind), limits=self._limits)
             return pool
 
     def _context(self, kind: str) -> ssl.SSLContext | bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import socket
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -78,6 +79,7 @@ class Sending:
         this request: a best-effort request (cancelling an upload) gets one short try.
         """
         attempt = 0
+        started = time.monotonic()
         allowed = self.retries if retries is None else retries
         while True:
             req = self.http.build_request(
@@ -99,7 +101,9 @@ class Sending:
                     self.pause_before_retry(attempt, None, f"{method} {context}: {type(exc).__name__}")
                     attempt += 1
                     continue
-                raise TransportError(_describe_transport_error(exc, str(req.url), attempt + 1)) from exc
+                raise TransportError(
+                    _describe_transport_error(exc, str(req.url), attempt + 1, time.monotonic() - started)
+                ) from exc
             except httpx.TransportError as exc:  # unsupported scheme, invalid request: retrying cannot help
                 raise TransportError(_describe_transport_error(exc, str(req.url), attempt + 1)) from exc
             except TokenServerUnavailable as exc:
@@ -221,7 +225,10 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return headers.parse_retry_after(value, datetime.now(timezone.utc))
 
 
-def _describe_transport_error(exc: httpx.TransportError, url: str, attempts: int = 1) -> str:
+def _describe_transport_error(
+    exc: httpx.TransportError, url: str, attempts: int = 1, elapsed: float | None = None
+) -> str:
+    """One line; a timeout after retries also says how long all attempts took (``--timeout`` each, plus backoff)."""
     target = httpx.URL(url)
     where = f"{target.scheme}://{target.netloc.decode('ascii')}"
     text = str(exc) or type(exc).__name__
@@ -229,6 +236,8 @@ def _describe_transport_error(exc: httpx.TransportError, url: str, attempts: int
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect to {where}: {text}{tries}"
     if isinstance(exc, httpx.TimeoutException):
+        if attempts > 1 and elapsed is not None:
+            tries = f" (after {attempts} attempts, {elapsed:.1f} s in all)"
         return f"timed out talking to {where}: {text}{tries}"
     return f"connection to {where} failed: {text}{tries}"
 

@@ -3,7 +3,7 @@
 Rules: test infrastructure, standard library only. Routes are (method, path regex)
 → ``Answer``; the first matching route answers, else 404. An answer's body is
 bytes, ``ENDLESS`` (zeros until the client hangs up) or a ``Drip`` (one byte every
-``interval`` seconds). Every request (method, target, headers, body) is kept in
+``interval`` seconds); a ``DripHead`` drips the response head itself, forever. Every request (method, target, headers, body) is kept in
 ``requests`` so a test can assert that no credential arrived:
 
     with HostileServer() as victim:
@@ -24,7 +24,7 @@ from typing import Any
 
 from tests.infra.loopback import HeaderLookup, LoopbackServer, QuietHandler
 
-__all__ = ["Answer", "Drip", "ENDLESS", "HostileServer", "Received"]
+__all__ = ["Answer", "Drip", "DripHead", "ENDLESS", "HostileServer", "Received"]
 
 ENDLESS = object()  # a body that never ends
 _PIECE = b"\0" * 65536
@@ -32,10 +32,19 @@ _PIECE = b"\0" * 65536
 
 @dataclass(frozen=True)
 class Drip:
-    """A body sent one byte every ``interval`` seconds, ``total`` bytes in all."""
+    """A body sent one ``piece`` (a byte) every ``interval`` seconds, ``total`` pieces in all, then ``tail``."""
 
     interval: float
     total: int = 1000
+    piece: bytes = b"{"
+    tail: bytes = b""
+
+
+@dataclass(frozen=True)
+class DripHead:
+    """A response HEAD sent one byte every ``interval`` seconds: a status line, then a header that never ends."""
+
+    interval: float
 
 
 @dataclass
@@ -122,6 +131,9 @@ class _Handler(QuietHandler):
         request = Received(self.command, self.path, list(self.headers.items()), body)
         answer = self.hostile.answer_for(request)
         content = answer.body(self.hostile) if callable(answer.body) else answer.body
+        if isinstance(content, DripHead):
+            self._drip_head(answer.status, content)
+            return
         self.send_response(answer.status)
         for name, value in answer.headers.items():
             self.send_header(name, value.replace("{self}", self.hostile.url))
@@ -141,6 +153,17 @@ class _Handler(QuietHandler):
         except OSError:  # the client gave up: that is the point
             pass
 
+    def _drip_head(self, status: int, drip: DripHead) -> None:
+        self.close_connection = True
+        try:
+            self.wfile.write(f"HTTP/1.1 {status} OK\r\nX-Drip: ".encode())
+            self.wfile.flush()
+            while not self.hostile.stopping.wait(drip.interval):
+                self.wfile.write(b"a")
+                self.wfile.flush()
+        except OSError:  # the client gave up: that is the point
+            pass
+
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
 
@@ -153,7 +176,9 @@ def _stream(content: Any, stopping: threading.Event) -> Iterator[bytes]:
     for _ in range(content.total):
         if stopping.wait(content.interval):
             return
-        yield b"{"
+        yield content.piece
+    if content.tail:
+        yield content.tail
 
 
 def _read_chunked(rfile: Any) -> Iterator[bytes]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from explorer import trace as tracefile
-from tests.infra.hostile_server import ENDLESS, Answer, Drip, HostileServer
+from tests.infra.hostile_server import ENDLESS, Answer, Drip, DripHead, HostileServer
 
 JSON = {"Content-Type": "application/json"}
 TAGS = b'{"name": "team/app", "tags": ["a"]}'
@@ -94,7 +94,49 @@ def test_a_drip_server_fails_the_request_after_the_timeout_and_it_is_retried(hos
     trace = _assert_clean_failure(run, out, "timed out", "stalled")
     assert took < 10, took  # two attempts of about a second each, plus the backoff
     attempts = [ex for ex in trace.exchanges if "/tags/list" in ex.request.url]
-    assert len(attempts) == 2 and "(after 2 attempts)" in run.stderr
+    assert len(attempts) == 2 and "(after 2 attempts, " in run.stderr
+
+
+@pytest.mark.parametrize("where", ["ping", "manifest"])
+def test_a_server_dripping_its_response_head_is_cut_at_the_timeout(where, hostile, tmp_path):
+    """One header byte a second never lets httpx's read timeout fire: the head has its own deadline."""
+    if where == "ping":
+        hostile.route("GET", r"^/v2/$", Answer(200, JSON, DripHead(interval=0.5)))
+    else:
+        hostile.route("GET", r"^/v2/$", Answer(200, JSON, b"{}"))
+        hostile.route("GET", r"/manifests/", Answer(200, MANIFEST_TYPE, DripHead(interval=0.5)))
+    from tests.infra.runner import run_cli
+
+    out = tmp_path / "t.json"
+    started = time.monotonic()
+    run = run_cli("trace", "pull", f"{hostile.host}/team/app:1", "-o", str(out), "--timeout", "2", "--retries", "1")
+    took = time.monotonic() - started
+    trace = _assert_clean_failure(run, out, "timed out", "response head did not complete within 2 s",
+                                  "(after 2 attempts, ")
+    assert len([line for line in run.stderr.splitlines() if line.startswith("error:")]) == 1, run.stderr
+    in_all = float(run.stderr.split("(after 2 attempts, ")[1].split(" s in all)")[0])
+    assert 4 <= in_all < 6, run.stderr  # two heads of 2 s each, plus a backoff under 0.4 s
+    assert took < 15, took
+    path = "/v2/" if where == "ping" else "/manifests/"
+    attempts = [ex for ex in trace.exchanges if ex.request.url.endswith(path) or path in ex.request.url
+                and path != "/v2/"]
+    assert len(attempts) >= 2 and all(ex.response is None and "response head" in (ex.error or "")
+                                      for ex in attempts[-2:]), [ex.error for ex in attempts]
+    assert len(hostile.seen("GET", path if path != "/v2/" else r"^/v2/$")) == 2
+
+
+def test_a_head_deadline_leaves_the_body_to_the_stall_rule(hostile, tmp_path):
+    """A slow head within the deadline is fine; the deadline ends with the head (a long body read is not cut)."""
+    hostile.route("GET", r"^/v2/$", Answer(200, JSON, b"{}"))
+    hostile.route("GET", r"/tags/list", Answer(200, JSON, Drip(interval=0.1, total=28, piece=b" " * 200, tail=TAGS)))
+    from tests.infra.runner import run_cli
+
+    out = tmp_path / "t.json"
+    started = time.monotonic()
+    run = run_cli("trace", "tags", f"{hostile.host}/team/app", "-o", str(out), "--timeout", "1", "--retries", "0")
+    # 5.6 KiB at 2 KiB/s: the body takes about 3 s, past the 1 s head deadline, and never stalls
+    assert run.code == 0, run.output
+    assert time.monotonic() - started > 2
 
 
 def test_a_silent_server_fails_the_request_after_the_timeout(hostile, tmp_path):

@@ -1,0 +1,195 @@
+"""Connection pools whose response head has a deadline: httpcore's pool as an httpx transport.
+
+Rule 1: public APIs only: ``httpcore.ConnectionPool`` with a ``network_backend``
+(``httpcore.NetworkBackend``/``NetworkStream``), ``httpx.BaseTransport``,
+``httpx.create_ssl_context``; httpcore's exceptions become httpx's of the same name.
+Rule 2: the whole response head (status line and headers) must arrive within
+the request's read timeout (``--timeout``), counted from the first read after the
+request was sent: httpx's own read timeout only fires when bytes stop, so a
+server dripping one header byte a second would hold a request forever. Over the
+deadline the read raises ``ReadTimeout`` ("the response head … did not complete
+within N s"), which is retried like any timeout. Bodies are not concerned: once the
+head is in, ``bounded.GuardedTransport`` watches the body for stalls and drips.
+
+How: the transport marks the thread as "waiting for a head" around the pool's
+``handle_request`` (a ``ContextVar``; httpcore's sync pool reads the head in the
+calling thread, and the body only after ``handle_request`` returned); every read
+of every connection's stream made while the mark is set shares its deadline.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ssl
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import httpcore
+import httpx
+
+__all__ = ["HeadDeadline", "Pool"]
+
+# httpcore exception -> httpx exception of the same meaning (the most specific first)
+_EXCEPTIONS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.ProxyError, httpx.ProxyError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+)
+
+
+class HeadDeadline:
+    """The deadline of one response head: ``limit`` seconds from its first read."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.deadline: float | None = None
+        self.received = 0
+
+    def bound(self, timeout: float | None) -> float:
+        """The timeout for the next read: what is left of the deadline (arming it on the first read)."""
+        now = time.monotonic()
+        if self.deadline is None:
+            self.deadline = now + self.limit
+        left = self.deadline - now
+        if left <= 0:
+            raise httpcore.ReadTimeout(self.message())
+        return left if timeout is None else min(timeout, left)
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def message(self) -> str:
+        return f"the response head did not complete within {self.limit:g} s ({self.received} bytes arrived)"
+
+
+_HEAD: contextvars.ContextVar[HeadDeadline | None] = contextvars.ContextVar("regexplore_head", default=None)
+
+
+class _Stream(httpcore.NetworkStream):
+    """A connection's stream: reads made while a head is awaited stop at its deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        head = _HEAD.get()
+        if head is None:
+            return self.inner.read(max_bytes, timeout)
+        try:
+            data = self.inner.read(max_bytes, head.bound(timeout))
+        except httpcore.ReadTimeout:
+            if head.expired():
+                raise httpcore.ReadTimeout(head.message()) from None
+            raise
+        head.received += len(data)
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _Stream(self.inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self.inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _Stream(self.inner.connect_tcp(host, port, timeout, local_address, socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _Stream(self.inner.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+def _as_httpx(exc: Exception) -> Exception:
+    for source, target in _EXCEPTIONS:
+        if isinstance(exc, source):
+            return target(str(exc))
+    return exc
+
+
+class _Body(httpx.SyncByteStream):
+    def __init__(self, inner: Iterable[bytes]) -> None:
+        self.inner = inner
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self.inner
+        except Exception as exc:
+            mapped = _as_httpx(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()
+
+
+class Pool(httpx.BaseTransport):
+    """HTTP/1.1 keep-alive pool (``verify``: an SSL context or True/False as httpx takes it)."""
+
+    def __init__(self, *, verify: ssl.SSLContext | bool, limits: httpx.Limits) -> None:
+        context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_Backend(),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        timeouts = request.extensions.get("timeout") or {}
+        limit = timeouts.get("read")
+        mark = _HEAD.set(HeadDeadline(limit) if limit else None)
+        try:
+            response = self._pool.handle_request(httpcore.Request(
+                method=request.method,
+                url=httpcore.URL(scheme=request.url.raw_scheme, host=request.url.raw_host, port=request.url.port,
+                                 target=request.url.raw_path),
+                headers=request.headers.raw,
+                content=request.stream,
+                extensions=request.extensions,
+            ))
+        except Exception as exc:
+            mapped = _as_httpx(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        finally:
+            _HEAD.reset(mark)
+        assert isinstance(response.stream, Iterable)
+        return httpx.Response(status_code=response.status, headers=response.headers,
+                              stream=_Body(response.stream), extensions=response.extensions)
+
+    def close(self) -> None:
+        self._pool.close()
