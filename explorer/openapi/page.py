@@ -6,7 +6,9 @@ Content-Security-Policy of ``default-src 'none'`` forbids any, so nothing a
 recorded value holds can run or load anything.
 Rule 2: descriptions are ours and use two bits of Markdown (```code``` and
 ``**strong**``); they are escaped first, then those two are turned into tags.
-Example values (recorded, untrusted) are only ever shown escaped, in ``<pre>``.
+Example values (recorded, untrusted) are only ever shown escaped, in ``<pre>``,
+and without control characters (``printable``: no escape sequence reaches a reader
+who copies them to a terminal).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from explorer.printable import printable, printable_lines
 from explorer.protocol import errorcodes
 from explorer.render.base import Templates
 
@@ -63,8 +66,9 @@ def _examples(holder: dict[str, Any]) -> list[dict[str, str]]:
     out = []
     for name, example in (holder.get("examples") or {}).items():
         value = example.get("value")
-        out.append({"name": name, "summary": example.get("summary", ""),
-                    "value": value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)})
+        text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
+        out.append({"name": printable(name), "summary": printable(example.get("summary", "")),
+                    "value": printable_lines(text)})
     return out
 
 
@@ -112,7 +116,7 @@ def page_model(document: dict[str, Any]) -> dict[str, Any]:
             })
     schemas = document["components"]["schemas"]
     return {
-        "title": document["info"]["title"],
+        "title": printable(document["info"]["title"]),
         "version": document["info"]["version"],
         "description": _text(document["info"].get("description")),
         "server": document["servers"][0]["url"],

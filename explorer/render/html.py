@@ -6,6 +6,10 @@ works from ``file://``: inline SVG (``svg.layout``), inline CSS, a little
 inline JS, and the exchanges' details as JSON in a ``<script
 type="application/json">`` (Jinja2's ``tojson`` escapes ``<``, ``>``, ``&``).
 The JS only ever sets ``textContent``, so recorded text cannot inject markup.
+Every recorded value the page shows (the header's ``created``, ``command``,
+outcome and tool, and every string of the details) passes ``printable``: no
+control character or escape sequence reaches the page (body previews keep
+their newlines and tabs).
 
 Clicking an arrow (or ``#x=3`` in the URL) shows that exchange: request line
 and headers, response status and headers, the body preview or description,
@@ -22,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, human_duration, human_size
+from explorer.printable import printable, printable_lines
 from explorer.render import svg, view
 from explorer.render.base import RenderOptions
 from explorer.trace import Body
@@ -48,7 +53,22 @@ def _body(body: Body | None) -> dict[str, Any] | None:
     return described
 
 
+def _shown(value: Any, key: str = "") -> Any:
+    """``value`` with every string made printable (a body ``preview`` keeps its line breaks)."""
+    if isinstance(value, str):
+        return printable_lines(value) if key == "preview" else printable(value)
+    if isinstance(value, dict):
+        return {k: _shown(v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_shown(v, key) for v in value]
+    return value
+
+
 def _details(a: AnnotatedExchange) -> dict[str, Any]:
+    return _shown(_raw_details(a))  # type: ignore[no-any-return]
+
+
+def _raw_details(a: AnnotatedExchange) -> dict[str, Any]:
     ex = a.exchange
     resp = ex.response
     timings = {k: v for k, v in ex.timings.to_dict().items() if v is not None}
@@ -105,8 +125,12 @@ def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     elif sequence.collapsed:  # too many to carry: the drawn ones only
         carried = tuple(sequence.shown)
         order = [a.number for a in carried]
+    summary = annotated.summary
     return svg.TEMPLATES.render(
-        "html.html.j2", d=drawing, expanded=expanded, standalone=False, summary=annotated.summary,
-        title=sequence.title, steps=_steps(sequence), details={str(a.number): _details(a) for a in carried},
-        order=order, command=" ".join(trace.command), created=trace.created,
-        tool=f"{trace.tool.get('name', 'regexplore')} {trace.tool.get('version', '')}".strip())
+        "html.html.j2", d=drawing, expanded=expanded, standalone=False,
+        summary={"line": printable(summary.line), "outcome": printable(summary.outcome),
+                 "outcome_message": printable(summary.outcome_message or "")},
+        title=printable(sequence.title), steps=_shown(_steps(sequence)),
+        details={str(a.number): _details(a) for a in carried}, order=order,
+        command=printable(" ".join(trace.command)), created=printable(trace.created or ""),
+        tool=printable(f"{trace.tool.get('name', 'regexplore')} {trace.tool.get('version', '')}".strip()))
