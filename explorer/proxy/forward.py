@@ -79,10 +79,13 @@ class ProxyApp:
             return _plain(start_response, "404 Not Found", f"regexplore proxy: {exc}\n")
         method = environ["REQUEST_METHOD"]
         via = ViaRequest(self.routes.public, self.routes.public + target, self._client_number(environ))
-        request = httpx.Request(
-            method, url, headers=_request_headers(environ, role), content=_request_body(environ),
-            extensions={VIA_EXTENSION: via, "timeout": self.timeout},
-        )
+        try:
+            request = httpx.Request(
+                method, url, headers=_request_headers(environ, role), content=_request_body(environ),
+                extensions={VIA_EXTENSION: via, "timeout": self.timeout},
+            )
+        except (httpx.InvalidURL, ValueError):  # control characters in the target, a header httpx refuses
+            return _plain(start_response, "400 Bad Request", "regexplore proxy: the request is not valid HTTP\n")
         try:
             response = self.transport.handle_request(request)
         except httpx.HTTPError as exc:

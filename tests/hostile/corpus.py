@@ -37,6 +37,10 @@ from tests.render.factory import AUTH, OCI_MANIFEST, OCTET, REG, Builder, body, 
 CANARY_PASSWORD = "canary-pw-7f3a91c2"  # the password a collection run is given; must reach no listener
 ENV_NAME = "REGEXPLORE_HOSTILE_ENV"
 ENV_CANARY = "env-canary-5be02d7e"  # the value of ENV_NAME while rendering; must appear in no output
+# markup that, if a browser ever ran it, marks the page: <html data-pwned="…"> (a test looks for it)
+DOM_WRITE = ("<script>document.documentElement.setAttribute('data-pwned','script')</script>"
+             "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','img')\">"
+             "<svg onload=\"document.documentElement.setAttribute('data-pwned','svg')\"></svg>")
 CONTROL = ("\x1b]52;c;cHduZWQ=\x07", "\x1b]8;;http://evil.example/\x07", "\x1b]0;title\x07", "\x1b[2J", "\x1bc")
 
 
@@ -64,6 +68,7 @@ def payloads(marker: Path) -> dict[str, str]:
         "template-var": "{{password}}",
         "script-tag": "</script><script>alert(1)</script>",
         "html-img": "<img src=x onerror=alert(1)>",
+        "dom-write": DOM_WRITE,
         "js-link": "[click](javascript:alert(1))",
         "remote-image": "![x](http://evil.example/x.png)",
         "markdown-code": "`last`",
@@ -135,6 +140,27 @@ def leading_trace(marker: Path) -> Trace:
         b.add("GET", f"http://{AUTH}/token?service=registry.test&scope={quote(value, safe='')}", 200,
               step=f"{value} ({name})", resp_body=json_body({"token": "<redacted>", "expires_in": 300}))
         b.add("GET", f"http://{REG}/v2/team/app/blobs/{dg(name)}", None, step=f"fetch layer {value}", error=value)
+    return b.done("failed", joined(marker))
+
+
+def findings_trace(marker: Path) -> Trace:
+    """A pull breaking the spec with every payload as the broken value, so that each leads a finding.
+
+    For reports that quote what they found (``check``): per payload, a ``WWW-Authenticate``,
+    an error ``code``, a tags ``Link``, a ``Content-Length`` and a ``Docker-Content-Digest``.
+    """
+    b = Builder("pull", f"{REG}/team/app:1.0")
+    for name, value in payloads(marker).items():
+        b.add("GET", f"http://{REG}/v2/", 401, step=f"ping ({name})", headers=[("WWW-Authenticate", value)])
+        b.add("GET", f"http://{REG}/v2/team/app/blobs/{dg(name)}", 404, step=f"fetch layer ({name})",
+              resp_body=json_body({"errors": [{"code": value, "message": value}]}))
+        b.add("GET", f"http://{REG}/v2/team/app/tags/list", 200, step=f"list tags ({name})",
+              headers=[("Link", value), ("Content-Length", value)], resp_body=json_body({"tags": ["1.0"]}))
+        manifest = "{}"
+        b.add("GET", f"http://{REG}/v2/team/app/manifests/1.0", 200, step=f"resolve tag ({name})",
+              headers=[("Content-Type", OCI_MANIFEST), ("Docker-Content-Digest", "sha256:" + value)],
+              resp_body=Body(size=2, sha256=hashlib.sha256(manifest.encode()).hexdigest(),
+                             media_type=OCI_MANIFEST, text=manifest))
     return b.done("failed", joined(marker))
 
 

@@ -3,7 +3,8 @@
 Rules: test infrastructure, standard library only. Routes are (method, path regex)
 → ``Answer``; the first matching route answers, else 404. An answer's body is
 bytes, ``ENDLESS`` (zeros until the client hangs up) or a ``Drip`` (one byte every
-``interval`` seconds); a ``DripHead`` drips the response head itself, forever. Every request (method, target, headers, body) is kept in
+``interval`` seconds); a ``DripHead`` drips the response head itself, forever; ``Raw`` bytes are the whole
+answer, head included (the status in ``Answer`` is then ignored). Every request (method, target, headers, body) is kept in
 ``requests`` so a test can assert that no credential arrived:
 
     with HostileServer() as victim:
@@ -24,7 +25,7 @@ from typing import Any
 
 from tests.infra.loopback import HeaderLookup, LoopbackServer, QuietHandler
 
-__all__ = ["Answer", "Drip", "DripHead", "ENDLESS", "HostileServer", "Received"]
+__all__ = ["Answer", "Drip", "DripHead", "ENDLESS", "HostileServer", "Raw", "Received"]
 
 ENDLESS = object()  # a body that never ends
 _PIECE = b"\0" * 65536
@@ -45,6 +46,13 @@ class DripHead:
     """A response HEAD sent one byte every ``interval`` seconds: a status line, then a header that never ends."""
 
     interval: float
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Bytes written as the whole answer, status line and headers included (malformed on purpose), then close."""
+
+    data: bytes
 
 
 @dataclass
@@ -133,6 +141,10 @@ class _Handler(QuietHandler):
         content = answer.body(self.hostile) if callable(answer.body) else answer.body
         if isinstance(content, DripHead):
             self._drip_head(answer.status, content)
+            return
+        if isinstance(content, Raw):
+            self.close_connection = True
+            self.wfile.write(content.data)
             return
         self.send_response(answer.status)
         for name, value in answer.headers.items():
