@@ -14,9 +14,9 @@ Rules:
   only fires when bytes stop completely; a server that drips one byte every
   20 s would otherwise hold a pull forever). The request is retried as usual.
 
-The response head itself is only bounded by httpx's read timeout (bytes that stop)
-and h11's 64 KiB header limit: httpx offers no public hook to interrupt a head that
-drips. docs/reliability.md says so.
+The response head (status line and headers) has its own deadline, the same
+``--timeout`` counted from its first byte awaited: ``explorer/pools.py`` keeps it in
+the connection's network stream, below httpx (and h11 caps a head at 64 KiB).
 """
 
 from __future__ import annotations

@@ -218,3 +218,29 @@ def test_explain_full_and_show_of_hostile_traces(name: str, traces: dict[str, Pa
     assert run.code == 0, run.output
     assert not TERMINAL_UNSAFE.search(run.output)
     assert "]52;" not in run.stdout and "]0;" not in run.stdout
+
+
+# --- render svg, export har and cassette ------------------------------------------------------
+@pytest.mark.parametrize("name", ["free", "leading", "findings"])
+def test_svg_har_and_cassette_of_hostile_traces(name: str, traces: dict[str, Path], tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from explorer.render import get
+    from explorer.trace import load
+
+    trace = load(traces[name])
+    drawing = get("svg").render(trace, RenderOptions())
+    assert not TERMINAL_UNSAFE.search(drawing.replace("\t", " "))
+    for element in ET.fromstring(drawing).iter():  # well-formed XML (a raw control character is not)
+        tag = element.tag.rsplit("}", 1)[-1]
+        assert tag not in ("script", "foreignObject", "img", "iframe"), tag
+        assert not [a for a in element.attrib if a.lower().startswith("on")], element.attrib
+        href = element.get("href") or element.get("{http://www.w3.org/1999/xlink}href") or ""
+        assert not href.lower().startswith(("javascript:", "data:")), href
+    har = json.loads(get("har").render(trace, RenderOptions()))
+    cassette = yaml.safe_load(get("cassette").render(trace, RenderOptions()))
+    if name == "leading":  # each payload is a reason phrase: carried exactly, as data of each format
+        payloads = corpus.payloads(corpus.marker_path(tmp_path)).values()
+        for document in (har, cassette):
+            values = set(_strings(document))
+            assert not [p for p in payloads if p not in values], [p for p in payloads if p not in values]

@@ -56,6 +56,8 @@ ENDLESS_CASES = {
                        "tags", ["limit of"]),
     "tags page": ([("GET", r"^/v2/$", Answer(200, JSON, b"{}")),
                    ("GET", r"/tags/list", Answer(200, JSON, ENDLESS))], "tags", ["limit of"]),
+    "catalog page": ([("GET", r"^/v2/$", Answer(200, JSON, b"{}")),
+                      ("GET", r"/_catalog", Answer(200, JSON, ENDLESS))], "catalog", ["limit of"]),
     "manifest": ([("GET", r"^/v2/$", Answer(200, JSON, b"{}")),
                   ("GET", r"/manifests/", Answer(200, MANIFEST_TYPE, ENDLESS))], "manifest", ["4 MiB limit"]),
     "error body": ([("GET", r"^/v2/$", Answer(200, JSON, b"{}")),
@@ -74,7 +76,7 @@ def test_an_endless_body_is_a_clean_error(case, hostile, tmp_path):
     routes, command, words = ENDLESS_CASES[case]
     for method, path, answer in routes:
         hostile.route(method, path, answer)
-    target = {"tags": [f"{hostile.host}/team/app"], "manifest": [f"{hostile.host}/team/app:1"],
+    target = {"tags": [f"{hostile.host}/team/app"], "catalog": [hostile.host], "manifest": [f"{hostile.host}/team/app:1"],
               "push": ["--sample", f"{hostile.host}/team/app:1", "--jobs", "1"]}[command]
     started = time.monotonic()
     run, out = _run(command, *target, tmp_path=tmp_path)
