@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from explorer.annotate import AnnotatedTrace
+from explorer.printable import printable
 from explorer.render import view
 from explorer.render.base import RenderOptions, Templates
 
@@ -158,7 +159,8 @@ def layout(seq: view.SequenceView, prefix: str = "") -> Drawing:
     subtitle = s.line + (f" · outcome: {s.outcome}" if s.outcome != "ok" else "")
     if seq.collapsed or seq.left_out:
         subtitle += f" · {seq.collapsed + seq.left_out} repeated exchanges collapsed (render with --full to draw all)"
-    return Drawing(prefix=prefix, title=seq.title, subtitle=subtitle, width=round(right + MARGIN), height=round(y + 24),
+    return Drawing(prefix=prefix, title=printable(seq.title), subtitle=printable(subtitle),
+                   width=round(right + MARGIN), height=round(y + 24),
                    lanes=lanes, boxes=boxes + overlays, arrows=arrows, bottom=y + 8)
 
 

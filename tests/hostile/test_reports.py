@@ -244,3 +244,32 @@ def test_svg_har_and_cassette_of_hostile_traces(name: str, traces: dict[str, Pat
         for document in (har, cassette):
             values = set(_strings(document))
             assert not [p for p in payloads if p not in values], [p for p in payloads if p not in values]
+
+
+# --- every renderer, a hostile --title ----------------------------------------------------------
+TITLE = corpus.DOM_WRITE + "".join(corpus.CONTROL) + '%getenv("X") !include /etc/hostname\n@enduml'
+
+
+def test_every_renderer_with_a_hostile_title_writes_no_control_character(traces: dict[str, Path]) -> None:
+    import xml.etree.ElementTree as ET
+
+    from explorer.render import get, names
+    from explorer.trace import load
+
+    trace = load(traces["free"])
+    for name in names():
+        out = get(name).render(trace, RenderOptions(title=TITLE))
+        assert not TERMINAL_UNSAFE.search(out.replace("\t", " ")), (name, TERMINAL_UNSAFE.search(out.replace("\t", " ")))
+        if name == "svg":
+            ET.fromstring(out)
+        elif name == "html":
+            assert_inert_html(out, own_scripts=3)
+
+
+def test_export_postman_of_a_trace_with_a_malformed_challenge_goes_on(traces: dict[str, Path], tmp_path: Path) -> None:
+    """A hostile registry's unparsable WWW-Authenticate names no realm; it does not stop the export."""
+    out = tmp_path / "c.json"
+    run = run_cli("export", "postman", str(traces["free"]), "-o", str(out))
+    assert run.code == 0, run.output
+    collection = json.loads(out.read_text(encoding="utf-8"))
+    assert collection["item"]

@@ -16,8 +16,9 @@ import re
 from urllib.parse import parse_qsl, urlsplit
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
+from explorer.annotate.challenges import readable_challenges
 from explorer.errors import ExplorerError, UsageError
-from explorer.protocol import challenge, digest as digests, endpoints, reference
+from explorer.protocol import digest as digests, endpoints, reference
 from explorer.protocol.quoting import quote
 
 __all__ = ["check", "registry_realm"]
@@ -84,13 +85,14 @@ def registry_realm(annotated: AnnotatedTrace) -> str | None:
     """The token server the first registry's own Bearer challenge names (without query), or None.
 
     Only this realm may receive credentials: a challenge from a storage host or another
-    server names a realm of its choosing.
+    server names a realm of its choosing. A malformed challenge (a hostile registry's)
+    names none: the export goes on, and no realm gets credentials from it.
     """
     for a in annotated.exchanges:
         resp = a.exchange.response
         if resp is None or a.participant.role != "Registry":
             continue
-        for ch in challenge.parse_challenges(resp.header_list("www-authenticate")):
+        for ch in readable_challenges(resp.header_list("www-authenticate")):  # a malformed one names no realm
             if ch.scheme.lower() == "bearer" and ch.realm:
                 return ch.realm.split("?")[0]
     return None
