@@ -6,10 +6,10 @@ works from ``file://``: inline SVG (``svg.layout``), inline CSS, a little
 inline JS, and the exchanges' details as JSON in a ``<script
 type="application/json">`` (Jinja2's ``tojson`` escapes ``<``, ``>``, ``&``).
 The JS only ever sets ``textContent``, so recorded text cannot inject markup.
-Every recorded value the page shows (the header's ``created``, ``command``,
-outcome and tool, and every string of the details) passes ``printable``: no
-control character or escape sequence reaches the page (body previews keep
-their newlines and tabs).
+Every recorded value the page shows passes ``printable``: the header's
+``created``, ``command``, outcome and tool on one line, every string of the
+details and the step list with their line breaks and tabs (``printable_lines``);
+no other control character or escape sequence reaches the page.
 
 Clicking an arrow (or ``#x=3`` in the URL) shows that exchange: request line
 and headers, response status and headers, the body preview or description,
@@ -53,14 +53,14 @@ def _body(body: Body | None) -> dict[str, Any] | None:
     return described
 
 
-def _shown(value: Any, key: str = "") -> Any:
-    """``value`` with every string made printable (a body ``preview`` keeps its line breaks)."""
+def _shown(value: Any) -> Any:
+    """``value`` with every string made printable; line breaks and tabs stay (``textContent`` shows them as such)."""
     if isinstance(value, str):
-        return printable_lines(value) if key == "preview" else printable(value)
+        return printable_lines(value)
     if isinstance(value, dict):
-        return {k: _shown(v, k) for k, v in value.items()}
+        return {k: _shown(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_shown(v, key) for v in value]
+        return [_shown(v) for v in value]
     return value
 
 
