@@ -13,8 +13,11 @@ head is in, ``bounded.GuardedTransport`` watches the body for stalls and drips.
 
 How: the transport marks the thread as "waiting for a head" around the pool's
 ``handle_request`` (a ``ContextVar``; httpcore's sync pool reads the head in the
-calling thread, and the body only after ``handle_request`` returned); every read
-of every connection's stream made while the mark is set shares its deadline.
+calling thread, and the body only after ``handle_request`` returned). The mark
+binds to the connection the request is written to, and only reads of THAT
+connection count against the deadline: a request body that reads another
+response while it is sent (a copy streams the source's blob inside the
+destination's PUT) reads that response at its own pace.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class HeadDeadline:
         self.limit = limit
         self.deadline: float | None = None
         self.received = 0
+        self.stream: httpcore.NetworkStream | None = None  # the connection the request was written to
 
     def bound(self, timeout: float | None) -> float:
         """The timeout for the next read: what is left of the deadline (arming it on the first read)."""
@@ -85,7 +89,7 @@ class _Stream(httpcore.NetworkStream):
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         head = _HEAD.get()
-        if head is None:
+        if head is None or head.stream is not self:  # not the head this thread awaits
             return self.inner.read(max_bytes, timeout)
         try:
             data = self.inner.read(max_bytes, head.bound(timeout))
@@ -97,6 +101,9 @@ class _Stream(httpcore.NetworkStream):
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        head = _HEAD.get()
+        if head is not None:
+            head.stream = self
         self.inner.write(buffer, timeout)
 
     def close(self) -> None:
