@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from explorer.annotate import annotate
 from explorer.render import RenderOptions, html
 from explorer.trace import save
 from tests.hostile import corpus
@@ -109,7 +110,7 @@ def test_html_viewer_shows_every_value_without_control_characters(name: str, tra
     from explorer.trace import load
 
     trace = load(traces[name])
-    page = html.render(trace, RenderOptions())
+    page = html.render(annotate(trace), RenderOptions())
     parsed = assert_inert_html(page, own_scripts=3)  # the two JSON islands and the viewer's own code
     header = re.search(r"<p>(.*?)</p>", page, re.S)
     assert header and "recorded $(touch" in header.group(1)  # `created`, shown as text
@@ -229,7 +230,8 @@ def test_svg_har_and_cassette_of_hostile_traces(name: str, traces: dict[str, Pat
     from explorer.trace import load
 
     trace = load(traces[name])
-    drawing = get("svg").render(trace, RenderOptions())
+    annotated = annotate(trace)
+    drawing = get("svg").render(annotated, RenderOptions())
     assert not TERMINAL_UNSAFE.search(drawing.replace("\t", " "))
     for element in ET.fromstring(drawing).iter():  # well-formed XML (a raw control character is not)
         tag = element.tag.rsplit("}", 1)[-1]
@@ -237,8 +239,8 @@ def test_svg_har_and_cassette_of_hostile_traces(name: str, traces: dict[str, Pat
         assert not [a for a in element.attrib if a.lower().startswith("on")], element.attrib
         href = element.get("href") or element.get("{http://www.w3.org/1999/xlink}href") or ""
         assert not href.lower().startswith(("javascript:", "data:")), href
-    har = json.loads(get("har").render(trace, RenderOptions()))
-    cassette = yaml.safe_load(get("cassette").render(trace, RenderOptions()))
+    har = json.loads(get("har").render(annotated, RenderOptions()))
+    cassette = yaml.safe_load(get("cassette").render(annotated, RenderOptions()))
     if name == "leading":  # each payload is a reason phrase: carried exactly, as data of each format
         payloads = corpus.payloads(corpus.marker_path(tmp_path)).values()
         for document in (har, cassette):
@@ -257,8 +259,9 @@ def test_every_renderer_with_a_hostile_title_writes_no_control_character(traces:
     from explorer.trace import load
 
     trace = load(traces["free"])
+    annotated = annotate(trace)
     for name in names():
-        out = get(name).render(trace, RenderOptions(title=TITLE))
+        out = get(name).render(annotated, RenderOptions(title=TITLE))
         assert not TERMINAL_UNSAFE.search(out.replace("\t", " ")), (name, TERMINAL_UNSAFE.search(out.replace("\t", " ")))
         if name == "svg":
             ET.fromstring(out)
