@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from explorer import session
+from explorer.client import session
 from explorer.cli import main
 
 _original_init = session.TraceSession.__init__

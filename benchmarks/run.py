@@ -57,7 +57,7 @@ from benchmarks.latency import LatencyProxy
 from benchmarks.measure import CommandFailed, Series, run
 from benchmarks.report import CaseStats, report, write_page
 from explorer.protocol.mediatypes import Platform
-from explorer.sample import SampleImage, build_image, build_sample
+from explorer.oci.sample import SampleImage, build_image, build_sample
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -184,7 +184,7 @@ STARTUP_PARTS = {
     "import httpx, httpcore (theirs)": "import httpx, httpcore",
     "import typer, httpx, httpcore (theirs)": "import typer, httpx, httpcore",
     "import what trace pull imports (theirs + ours)":
-        "import explorer.cli.trace_transfer, explorer.operations.images, explorer.session, explorer.console, httpcore",
+        "import explorer.cli.trace_transfer, explorer.operations.images, explorer.client.session, explorer.cli.console, httpcore",
 }
 
 

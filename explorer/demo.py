@@ -30,12 +30,12 @@ from pathlib import Path
 
 from explorer import operations, render
 from explorer.annotate import AnnotatedTrace, annotate
-from explorer.credentials import Credentials
+from explorer.client.credentials import Credentials
 from explorer.operations import ConnectionOptions, Traced
-from explorer.progress import NullProgress, Progress
+from explorer.flows.progress import NullProgress, Progress
 from explorer.protocol import mediatypes, reference
 from explorer.protocol.mediatypes import Platform
-from explorer.sample import build_sample
+from explorer.oci.sample import build_sample
 from explorer.sandbox import Sandbox
 from explorer.trace import Trace
 

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from explorer.protocol.mediatypes import Platform  # noqa: E402
-from explorer.sample import build_sample  # noqa: E402
+from explorer.oci.sample import build_sample  # noqa: E402
 from explorer.sandbox import Sandbox  # noqa: E402
 from tests.infra.podman import Podman  # noqa: E402
 from tests.infra.registry import RunningRegistry, seed, start_registry  # noqa: E402

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from explorer.protocol.mediatypes import Platform
-from explorer.sample import SampleImage, build_sample
+from explorer.oci.sample import SampleImage, build_sample
 from tests.infra.pulled import live, pull_trace  # noqa: F401  (session fixtures: real pull traces)
 from tests.infra.registry import VARIANTS, RunningRegistry, seed, start_registry
 from tests.infra.tools import require_tool

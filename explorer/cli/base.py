@@ -122,7 +122,7 @@ R = TypeVar("R")
 @contextmanager
 def progress_bars(quiet: bool) -> Iterator[Any]:
     """Bars on a terminal (rich, imported only then); silence when piped, redirected or ``--quiet``."""
-    from explorer.console import make_progress
+    from explorer.cli.console import make_progress
 
     progress = make_progress(quiet)
     try:

@@ -27,7 +27,7 @@ def demo(
 
     Example: regexplore demo ./regexplore-demo && open ./regexplore-demo/index.html
     """
-    from explorer.console import make_progress
+    from explorer.cli.console import make_progress
     from explorer.demo import run_demo
 
     progress = make_progress(quiet)

@@ -31,7 +31,7 @@ from explorer.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from explorer.credentials import Credentials
+    from explorer.client.credentials import Credentials
     from explorer.operations import ConnectionOptions
 
 __all__ = ["CONNECTION", "Connection", "connection_options"]

@@ -70,7 +70,7 @@ TitleOpt = Annotated[str | None, typer.Option("--title", help="Title (default: f
 
 
 def credentials_from_flags(username: str | None, password: str | None, password_stdin: bool) -> Any:
-    from explorer.credentials import Credentials
+    from explorer.client.credentials import Credentials
 
     if password is not None and password_stdin:
         raise UsageError("--password and --password-stdin exclude each other", "use --password-stdin")
@@ -132,7 +132,7 @@ def body_cap(text: str) -> int:
 
 
 def user_pass(value: str, option: str) -> Any:
-    from explorer.credentials import Credentials
+    from explorer.client.credentials import Credentials
 
     username, colon, password = value.partition(":")
     if not colon or not username or not password:

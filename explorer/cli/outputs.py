@@ -29,7 +29,7 @@ def show(
     Example: regexplore show pull.trace.json
     """
     from explorer.annotate import step_labels
-    from explorer.table import exchange_table
+    from explorer.cli.table import exchange_table
     from explorer.trace import load
 
     trace = load(trace_file)

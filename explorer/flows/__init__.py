@@ -3,5 +3,5 @@
 Rule: a flow decides the ORDER of endpoint calls and labels each step
 (``with client.step(Intent("fetch-layer", index=2, total=5, …))``: the label is derived); HTTP mechanics stay in the client,
 protocol knowledge in ``protocol/``. Flows never draw: they report progress
-through ``explorer.progress.Progress``.
+through ``explorer.flows.progress.Progress``.
 """

@@ -28,12 +28,12 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
-from explorer.client import RegistryClient
+from explorer.client.registry import RegistryClient
 from explorer.errors import DigestMismatch, ManifestError, MalformedHeader, TransportError
-from explorer.progress import NullProgress, Progress
+from explorer.flows.progress import NullProgress, Progress
 from explorer.protocol import digest as digests
 from explorer.protocol import headers
-from explorer.taps import BodyTap
+from explorer.recording.taps import BodyTap
 
 __all__ = [
     "BlobSink",

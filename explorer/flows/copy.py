@@ -27,14 +27,14 @@ from dataclasses import dataclass
 
 import httpx
 
-from explorer.client import Manifest, RegistryClient
+from explorer.client.registry import Manifest, RegistryClient
 from explorer.errors import ManifestError, MalformedHeader
 from explorer.flows.blobs import INTERRUPTIONS, Descriptor, Interruptions, check_descriptor
 from explorer.flows.images import plan_push
 from explorer.flows.pull import checked_media_type, resolve_image, verify_manifest
 from explorer.flows.push import PushResult, push_plans
 from explorer.flows.upload import DEFAULT_CHUNK_SIZE, BlobSource
-from explorer.progress import Progress
+from explorer.flows.progress import Progress
 from explorer.protocol import digest as digests
 from explorer.protocol import headers, mediatypes
 from explorer.protocol.mediatypes import Platform

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from explorer.client import RegistryClient
+from explorer.client.registry import RegistryClient
 from explorer.errors import UsageError
 from explorer.flows.referrers import remove_from_referrers_tag
 from explorer.protocol import digest as digests

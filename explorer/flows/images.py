@@ -18,10 +18,10 @@ from typing import Any, Protocol
 from explorer.errors import BadSource, ExplorerError, ManifestError
 from explorer.flows.blobs import Descriptor, check_descriptor
 from explorer.flows.upload import BlobSource, BlobStep, ChunksSource, FileSource
-from explorer.ocilayout import OciLayout
+from explorer.oci.layout import OciLayout
 from explorer.protocol import digest as digests
 from explorer.protocol import mediatypes
-from explorer.sample import SampleImage
+from explorer.oci.sample import SampleImage
 from explorer.trace import Intent
 
 __all__ = ["ImageSource", "LayoutImage", "ManifestPlan", "SampleSource", "plan_push"]

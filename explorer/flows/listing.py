@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from explorer.client import RegistryClient
+from explorer.client.registry import RegistryClient
 from explorer.errors import ProtocolViolation
 from explorer.protocol import headers
 from explorer.trace import Intent

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.client import Manifest, RegistryClient
+from explorer.client.registry import Manifest, RegistryClient
 from explorer.flows.pull import checked_media_type, verify_manifest
 from explorer.protocol.reference import Reference
 from explorer.trace import Intent

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from explorer.client import RegistryClient
+from explorer.client.registry import RegistryClient
 from explorer.protocol import challenge, digest as digests, headers, mediatypes
 from explorer.trace import Exchange
 

@@ -15,11 +15,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from explorer.client import Manifest, RegistryClient
+from explorer.client.registry import Manifest, RegistryClient
 from explorer.errors import DigestMismatch, ManifestError, NoMatchingPlatform
 from explorer.flows.blobs import Transfers, check_descriptor, fetch_blob, fetch_blob_bytes
-from explorer.ocilayout import OciLayoutWriter
-from explorer.progress import NullProgress, Progress
+from explorer.oci.layout import OciLayoutWriter
+from explorer.flows.progress import NullProgress, Progress
 from explorer.protocol import digest as digests
 from explorer.protocol import mediatypes
 from explorer.protocol.mediatypes import Platform

@@ -21,13 +21,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from explorer.client import RegistryClient
+from explorer.client.registry import RegistryClient
 from explorer.errors import ManifestError
 from explorer.flows.blobs import Descriptor, Transfers, check_descriptor
 from explorer.flows.images import ImageSource, ManifestPlan
 from explorer.flows.referrers import referrer_descriptor, update_referrers_tag
 from explorer.flows.upload import DEFAULT_CHUNK_SIZE, MOUNTED, SKIPPED, UPLOADED, BlobStep, upload_blob
-from explorer.progress import NullProgress, Progress
+from explorer.flows.progress import NullProgress, Progress
 from explorer.protocol.reference import Reference
 from explorer.trace import Intent
 

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from explorer.client import RegistryClient
+from explorer.client.registry import RegistryClient
 from explorer.errors import ManifestError, RegistryError
 from explorer.flows.blobs import Descriptor
 from explorer.protocol import digest as digests

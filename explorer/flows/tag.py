@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.client import RegistryClient
+from explorer.client.registry import RegistryClient
 from explorer.flows.images import ManifestPlan
 from explorer.flows.pull import checked_media_type, verify_manifest
 from explorer.flows.push import push_manifest

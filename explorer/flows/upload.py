@@ -36,10 +36,10 @@ from typing import Protocol
 
 import httpx
 
-from explorer.client import RegistryClient, UploadSession
+from explorer.client.registry import RegistryClient, UploadSession
 from explorer.errors import BadSource, ExplorerError, RegistryError
 from explorer.flows.blobs import Transfers
-from explorer.progress import NullProgress, Progress
+from explorer.flows.progress import NullProgress, Progress
 from explorer.trace import Intent
 
 __all__ = [

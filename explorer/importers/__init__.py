@@ -1,11 +1,11 @@
 """Read other tools' captures as traces: HAR files and vcrpy cassettes.
 
-Rule 1: imports ``explorer.trace``, ``explorer.redact``, ``explorer.protocol``,
+Rule 1: imports ``explorer.trace``, ``explorer.recording.redact``, ``explorer.protocol``,
 ``explorer.errors``, the standard library and (lazily, for YAML cassettes only)
 ``yaml``. Never httpx: importing is file work.
 
 Rule 2: an imported trace is redacted exactly as the recorder would have
-redacted it (``redacting.py``, with the rules and tables of ``explorer.redact``): secrets found anywhere in the capture
+redacted it (``redacting.py``, with the rules and tables of ``explorer.recording.redact``): secrets found anywhere in the capture
 (``Authorization`` values, token fields, cookies, passwords) are removed from
 every string, so a HAR shared by a colleague cannot leak a token through us.
 

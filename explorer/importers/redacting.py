@@ -1,7 +1,7 @@
 """Turn foreign request/response records into redacted trace exchanges, as the recorder would.
 
-Rule 1: pure; imports ``explorer.redact``, ``explorer.trace``, ``explorer.protocol`` and the
-standard library. Every rule and table of what is secret lives in ``explorer.redact``:
+Rule 1: pure; imports ``explorer.recording.redact``, ``explorer.trace``, ``explorer.protocol`` and the
+standard library. Every rule and table of what is secret lives in ``explorer.recording.redact``:
 this module only applies them, as the recorder does.
 
 Rule 2: two passes. :meth:`CaptureRedactor.learn` first reads EVERY record of the
@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from explorer import redact
+from explorer.recording import redact
 from explorer.protocol import mediatypes
 from explorer.trace import TEXT_CAP, Body, Connection, Exchange, RecordedRequest, RecordedResponse, Timings
 

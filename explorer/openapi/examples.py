@@ -1,6 +1,6 @@
 """Recorded exchanges as named OpenAPI examples: parameter values, response headers and bodies.
 
-Rule 1: pure; imports ``explorer.trace``, ``explorer.redact``, ``explorer.protocol``.
+Rule 1: pure; imports ``explorer.trace``, ``explorer.recording.redact``, ``explorer.protocol``.
 Rule 2: every value is untrusted data. It is redacted again here (a hand-made or
 imported trace may not have been), control characters are dropped from the
 one-line summaries, and values only ever land in JSON/YAML string or object
@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from explorer.openapi.paths import openapi_path
 from explorer.protocol.endpoints import classify
-from explorer.redact import redact_header_value, redact_request_headers, redact_response_headers, redact_text, redact_url
+from explorer.recording.redact import redact_header_value, redact_request_headers, redact_response_headers, redact_text, redact_url
 from explorer.trace import Exchange, Trace
 
 __all__ = ["add_examples", "example_name"]

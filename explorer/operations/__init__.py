@@ -24,7 +24,7 @@ Traced operations (each records every HTTP exchange into ``result.trace``)::
 Each takes the same keywords: ``credentials`` (a :class:`Credentials`; default: the Docker
 config, then podman's auth.json, else anonymous), ``options`` (a :class:`ConnectionOptions`:
 plain_http, insecure, jobs, retries, timeout), ``progress`` (a function receiving
-:class:`ProgressEvent`, or an ``explorer.progress.Progress``), ``trace_file`` (where the trace
+:class:`ProgressEvent`, or an ``explorer.flows.progress.Progress``), ``trace_file`` (where the trace
 goes, written whatever happens: a failed operation's error notes it) and ``command`` (what the
 trace records as its command line). Outputs, from a trace or a trace file::
 
@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 #: where each public name lives; imported on first use, so a pull loads neither the other
 #: operations' flows nor the renderers before its first request (start-up, issue 17)
 _WHERE = {
-    "Credentials": "explorer.credentials", "build_sample": "explorer.sample",
+    "Credentials": "explorer.client.credentials", "build_sample": "explorer.oci.sample",
     **dict.fromkeys(("catalog", "delete", "manifest", "probe", "referrers", "tag", "tags"), "explorer.operations.api"),
     **dict.fromkeys(("copy", "pull", "push"), "explorer.operations.images"),
     **dict.fromkeys(("ConnectionOptions", "ProgressEvent"), "explorer.operations.options"),
@@ -53,7 +53,7 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
-    from explorer.credentials import Credentials
+    from explorer.client.credentials import Credentials
     from explorer.operations.api import catalog, delete, manifest, probe, referrers, tag, tags
     from explorer.operations.images import copy, pull, push
     from explorer.operations.options import ConnectionOptions, ProgressEvent
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from explorer.operations.results import (
         Copied, Deleted, Listed, ManifestFound, Probed, Pulled, Pushed, Referrers, Rendered, Tagged, Traced,
     )
-    from explorer.sample import build_sample
+    from explorer.oci.sample import build_sample
 
 
 def __getattr__(name: str) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from explorer.credentials import Credentials
+from explorer.client.credentials import Credentials
 from explorer.errors import UsageError
 from explorer.flows import probe as probe_flow
 from explorer.flows.delete import delete_manifest

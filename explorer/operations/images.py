@@ -11,20 +11,20 @@ import platform as host
 from collections.abc import Sequence
 from pathlib import Path
 
-from explorer.credentials import Credentials
+from explorer.client.credentials import Credentials
 from explorer.errors import UsageError
 from explorer.flows.copy import copy_image
 from explorer.flows.images import LayoutImage, SampleSource, plan_push
 from explorer.flows.pull import pull as pull_flow
 from explorer.flows.push import PushResult, push_plans
 from explorer.flows.upload import DEFAULT_CHUNK_SIZE, MOUNTED, SKIPPED, UPLOADED
-from explorer.ocilayout import OciLayout, OciLayoutWriter, parse_layout_source
+from explorer.oci.layout import OciLayout, OciLayoutWriter, parse_layout_source
 from explorer.operations.options import ConnectionOptions, Progressable, as_progress, parse_image, traced
 from explorer.operations.results import Copied, Pulled, Pushed
 from explorer.protocol import mediatypes, reference
 from explorer.protocol.mediatypes import Platform
-from explorer.sample import SampleImage
-from explorer.session import TraceSession
+from explorer.oci.sample import SampleImage
+from explorer.client.session import TraceSession
 
 __all__ = ["copy", "pull", "push"]
 
@@ -99,7 +99,7 @@ def push(
 
     ``source`` is an OCI image layout, ``DIR`` or ``DIR:TAG`` (as ``skopeo copy … oci:DIR:TAG``
     writes it), checked completely before the first request; or a generated
-    ``explorer.sample.build_sample()`` image. Blobs larger than ``chunk_size`` go in PATCH chunks.
+    ``explorer.oci.sample.build_sample()`` image. Blobs larger than ``chunk_size`` go in PATCH chunks.
     """
     options = options or ConnectionOptions()
     ref = parse_image(destination)

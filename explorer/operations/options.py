@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from explorer.credentials import Credentials
+from explorer.client.credentials import Credentials
 from explorer.errors import ExplorerError, InvalidDigest, InvalidReference, UsageError
-from explorer.progress import NullProgress, Progress
+from explorer.flows.progress import NullProgress, Progress
 from explorer.protocol import digest, reference
 from explorer.protocol.reference import Reference
-from explorer.session import ClientOptions, TraceSession
+from explorer.client.session import ClientOptions, TraceSession
 
 __all__ = ["ConnectionOptions", "ProgressCallback", "ProgressEvent", "Progressable", "as_progress", "parse_image",
            "traced"]

@@ -26,8 +26,8 @@ from explorer import trace as tracefile
 from explorer.annotate.texts import one_line
 from explorer.proxy.forward import ProxyApp
 from explorer.proxy.routes import Routes, origin_of
-from explorer.recorder import Recorder, RecordingTransport
-from explorer.redact import Secrets, redact_argv
+from explorer.recording.recorder import Recorder, RecordingTransport
+from explorer.recording.redact import Secrets, redact_argv
 from explorer.sandbox.server import LoopbackServer
 from explorer.trace import Exchange, Outcome, Trace
 from explorer.units import human_duration, human_size

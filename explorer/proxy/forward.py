@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from explorer.proxy.routes import CREDENTIAL_ROLES, Role, Routes
-from explorer.recorder import VIA_EXTENSION
+from explorer.recording.extensions import VIA_EXTENSION
 
 __all__ = ["ProxyApp", "ViaRequest"]
 

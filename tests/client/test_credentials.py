@@ -1,4 +1,4 @@
-"""explorer/credentials.py: where credentials come from, in docker's order, and that every one is a secret.
+"""explorer/client/credentials.py: where credentials come from, in docker's order, and that every one is a secret.
 
 Real files and real helper programs (a ``docker-credential-*`` script on PATH); no registry.
 """
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from explorer.credentials import Credentials, CredentialSource, docker_config_path, lookup
+from explorer.client.credentials import Credentials, CredentialSource, docker_config_path, lookup
 from explorer.errors import AuthError, UsageError
-from explorer.redact import Secrets
+from explorer.recording.redact import Secrets
 
 HOST = "registry.example.test"
 

@@ -1,4 +1,4 @@
-"""explorer/sending.py: retries, Retry-After, bounded bodies and typed errors (pure unit tests on MockTransport).
+"""explorer/client/sending.py: retries, Retry-After, bounded bodies and typed errors (pure unit tests on MockTransport).
 
 The same behaviour against real faulty servers is in tests/reliability (test_retries.py, test_bounded.py).
 """
@@ -10,12 +10,12 @@ import json
 import httpx
 import pytest
 
-from explorer.bounded import BodyTooLarge
-from explorer.credentials import Credentials, CredentialSource
+from explorer.client.bounded import BodyTooLarge
+from explorer.client.credentials import Credentials, CredentialSource
 from explorer.errors import MalformedHeader, ProtocolViolation, RegistryError, TransportError
-from explorer.redact import Secrets
+from explorer.recording.redact import Secrets
 from explorer.protocol.errorcodes import TRANSIENT_STATUSES
-from explorer.sending import RETRY_AFTER_LIMIT, Sending
+from explorer.client.sending import RETRY_AFTER_LIMIT, Sending
 
 REGISTRY = "registry.test"
 URL = f"https://{REGISTRY}/v2/r/manifests/1"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from explorer import trace as tracefile
 from explorer.diff import compare
-from explorer.sample import build_sample
+from explorer.oci.sample import build_sample
 from explorer.sandbox import Sandbox
 from tests.conftest import SMALL
 from tests.infra.runner import login_args, run_cli

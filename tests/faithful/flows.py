@@ -5,7 +5,7 @@ same flow functions in a ``TraceSession`` — so both registries get identical
 requests up to what they answer. Every blob transfer runs with ``--jobs 1``:
 the order of exchanges is then the client's, not the thread scheduler's, and
 whatever the auth code does about token round trips it does on both sides.
-Images are the deterministic samples of ``explorer.sample``, so digests match.
+Images are the deterministic samples of ``explorer.oci.sample``, so digests match.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from explorer.client import RegistryClient
+from explorer.client.registry import RegistryClient
 from explorer.flows.pull import pull
 from explorer.flows.tag import retag
 from explorer.protocol.mediatypes import Platform
 from explorer.protocol.reference import parse
-from explorer.sample import build_artifact, build_sample
+from explorer.oci.sample import build_artifact, build_sample
 from tests.faithful.targets import Target, Traced
 
 __all__ = ["FLOWS", "Flow", "expected_error"]

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer import trace as tracefile
-from explorer.client import RegistryClient
-from explorer.credentials import Credentials
+from explorer.client.registry import RegistryClient
+from explorer.client.credentials import Credentials
 from explorer.errors import ExplorerError
-from explorer.session import ClientOptions, TraceSession
+from explorer.client.session import ClientOptions, TraceSession
 from explorer.trace import Trace
 from tests.infra.runner import run_cli
 from tests.infra.schemas import validate_trace

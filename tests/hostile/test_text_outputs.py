@@ -192,7 +192,7 @@ def test_progress_labels_reach_rich_as_plain_text() -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from explorer.console import plain
+    from explorer.cli.console import plain
 
     out = io.StringIO()
     label = "[link=http://evil.example/]layer[/link] [bold red]x " + "".join(corpus.CONTROL)

@@ -1,7 +1,7 @@
 """Start the real CNCF distribution registry (Debian ``docker-registry`` 2.8.2) for tests.
 
 Rules: test infrastructure; imports the standard library, ``bcrypt``, ``yaml`` and the
-other ``tests.infra`` modules, plus ``explorer.sample`` only to seed images. One
+other ``tests.infra`` modules, plus ``explorer.oci.sample`` only to seed images. One
 process per variant, on a free 127.0.0.1 port, configured by a YAML file in its own
 work directory, logging to ``registry.log`` there, stopped by its PID.
 

@@ -11,7 +11,7 @@ from explorer.protocol.challenge import parse_challenges, parse_scope
 import pytest
 
 from explorer.protocol import mediatypes
-from explorer.sample import SampleImage, build_sample
+from explorer.oci.sample import SampleImage, build_sample
 from tests.conftest import MULTI, SMALL
 from tests.infra.registry import RunningRegistry, seed
 from tests.infra.skopeo import skopeo_inspect

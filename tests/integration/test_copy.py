@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 from explorer.protocol.mediatypes import Platform
-from explorer.sample import build_sample
+from explorer.oci.sample import build_sample
 from tests.infra.skopeo import skopeo_copy, skopeo_inspect
 from tests.infra.traces import signature
 from tests.integration.helpers import core_signature, traced, user_pass

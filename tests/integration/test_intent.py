@@ -15,7 +15,7 @@ from pathlib import Path
 from explorer import importers
 from explorer.annotate import annotate, step_labels
 from explorer.render import RenderOptions, mermaid, view
-from explorer.sample import build_sample
+from explorer.oci.sample import build_sample
 from tests.infra.fault_proxy import FaultProxy
 from tests.infra.runner import run_cli
 from tests.infra.skopeo import skopeo_copy

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 from explorer import trace as tracefile
 from explorer.protocol import digest as digests
 from explorer.protocol.mediatypes import Platform
-from explorer.sample import build_artifact, build_sample
+from explorer.oci.sample import build_artifact, build_sample
 from explorer.sandbox import Sandbox
 from tests.infra.runner import run_cli
 from tests.infra.skopeo import skopeo_copy, skopeo_inspect

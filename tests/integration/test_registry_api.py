@@ -6,7 +6,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 from explorer.protocol import headers
-from explorer.sample import build_sample
+from explorer.oci.sample import build_sample
 from tests.infra.runner import run_cli
 from tests.integration.helpers import core_signature, traced
 

@@ -13,11 +13,11 @@ import pytest
 
 from explorer import trace as tracefile
 from explorer.annotate import annotate
-from explorer.connections import Connections
-from explorer.credentials import Credentials
+from explorer.recording.connections import Connections
+from explorer.client.credentials import Credentials
 from explorer.errors import TransportError
 from explorer.render import replay
-from explorer.session import ClientOptions, TraceSession
+from explorer.client.session import ClientOptions, TraceSession
 from explorer.trace import Trace
 from tests.conftest import _start_seeded
 from tests.infra.registry import RunningRegistry
@@ -210,7 +210,7 @@ class _SilentToTls:
 
 
 def test_a_server_silent_to_the_tls_hello_holds_the_probe_only_for_its_timeout(tmp_path, monkeypatch):
-    monkeypatch.setattr("explorer.schemes.PROBE_TIMEOUT", 0.5)
+    monkeypatch.setattr("explorer.client.schemes.PROBE_TIMEOUT", 0.5)
     server = _SilentToTls()
     try:
         session = TraceSession("tags", server.host, tmp_path / "t.json", options=ClientOptions(retries=0))

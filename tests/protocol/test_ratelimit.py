@@ -7,7 +7,7 @@ from pathlib import Path
 
 from explorer.protocol.ratelimit import last_rate_limit, rate_limit
 from explorer.render import RenderOptions, get
-from explorer.table import exchange_table
+from explorer.cli.table import exchange_table
 from explorer.annotate import annotate
 from explorer.trace import load
 

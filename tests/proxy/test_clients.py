@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from explorer.annotate import annotate
-from explorer.sample import SampleImage, build_sample
+from explorer.oci.sample import SampleImage, build_sample
 from explorer.sandbox import Sandbox
 from explorer.trace import Trace
 from tests.conftest import SMALL

@@ -28,7 +28,7 @@ from uuid import uuid4
 
 import pytest
 
-from explorer.sample import SampleImage, build_image
+from explorer.oci.sample import SampleImage, build_image
 from tests.infra.fault_proxy import FaultProxy
 from tests.infra.registry import RunningRegistry, seed
 from tests.infra.runner import Run, login_args, run_cli
@@ -141,7 +141,7 @@ def front(proxies: Callable[..., FaultProxy]) -> Callable[..., Fronted]:
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff of 10 ms instead of 250 ms, for tests where the timing is not the point."""
-    monkeypatch.setattr("explorer.sending.BACKOFF_BASE", 0.01)
+    monkeypatch.setattr("explorer.client.sending.BACKOFF_BASE", 0.01)
 
 
 def partial_files(root: Path) -> list[Path]:

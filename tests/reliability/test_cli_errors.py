@@ -148,7 +148,7 @@ def test_unreadable_trace_file(tmp_path):
         check_usage_error(run_cli("show", str(secret)), "Permission denied")
         return
     libc = ctypes.CDLL(None, use_errno=True)
-    import explorer.table  # noqa: F401 - imported now: the child may not be able to read the sources
+    import explorer.cli.table  # noqa: F401 - imported now: the child may not be able to read the sources
     import explorer.trace  # noqa: F401
 
     read_end, write_end = os.pipe()

@@ -20,13 +20,13 @@ import httpx
 import pytest
 
 from explorer import trace as tracefile
-from explorer.client import RegistryClient
-from explorer.credentials import CredentialSource
+from explorer.client.registry import RegistryClient
+from explorer.client.credentials import CredentialSource
 from explorer.flows.copy import copy_image
 from explorer.protocol import reference
 from explorer.protocol.mediatypes import Platform
-from explorer.recorder import Recorder
-from explorer.redact import Secrets
+from explorer.recording.recorder import Recorder
+from explorer.recording.redact import Secrets
 from explorer.trace import Exchange, Trace
 from tests.infra.faults import EditRequest, Reset, Respond, Rule, Stall
 from tests.infra.runner import run_cli

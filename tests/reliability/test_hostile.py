@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from explorer import trace as tracefile
-from explorer.client import RegistryClient
-from explorer.credentials import CredentialSource
+from explorer.client.registry import RegistryClient
+from explorer.client.credentials import CredentialSource
 from explorer.errors import MalformedHeader, ManifestError
-from explorer.recorder import Recorder
-from explorer.redact import Secrets
+from explorer.recording.recorder import Recorder
+from explorer.recording.redact import Secrets
 from tests.infra.faults import Reset, Respond, Rewrite, Rule, Truncate, WrongLength
 from tests.infra.runner import Run
 from tests.infra.schemas import validate_trace

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.credentials import Credentials
+from explorer.client.credentials import Credentials
 from explorer.errors import AuthError
 from explorer.flows.pull import pull
 from explorer.protocol import reference
 from explorer.protocol.mediatypes import Platform
-from explorer.session import ClientOptions, TraceSession
+from explorer.client.session import ClientOptions, TraceSession
 from tests.infra.faults import Respond, Rule
 from tests.infra.network import non_loopback_address
 from tests.infra.static_server import StaticServer

@@ -10,14 +10,14 @@ import httpx
 import pytest
 
 from explorer import trace as tracefile
-from explorer.client import RegistryClient
-from explorer.credentials import CredentialSource
+from explorer.client.registry import RegistryClient
+from explorer.client.credentials import CredentialSource
 from explorer.errors import DigestMismatch
 from explorer.flows.pull import pull
 from explorer.protocol import reference
 from explorer.protocol.mediatypes import Platform
-from explorer.recorder import Recorder
-from explorer.redact import Secrets
+from explorer.recording.recorder import Recorder
+from explorer.recording.redact import Secrets
 from tests.infra.faults import EditRequest, Reset, Rewrite, Rule, Stall, Truncate, WrongLength
 from tests.infra.schemas import validate_trace
 from tests.reliability.conftest import BIG, partial_files, pull_via

@@ -106,7 +106,7 @@ def test_refused_connection_is_retried_then_reported(tmp_path, proxies):
 
 def test_backoff_doubles_with_jitter(registry_anonymous, front, tmp_path, monkeypatch):
     base = 0.05
-    monkeypatch.setattr("explorer.sending.BACKOFF_BASE", base)
+    monkeypatch.setattr("explorer.client.sending.BACKOFF_BASE", base)
     fronted = front(registry_anonymous)
     fronted.registry.add(Rule(Respond(503), path=MANIFEST, times=3))
     run = pull_via(fronted.host, registry_anonymous, tmp_path / "t.json")

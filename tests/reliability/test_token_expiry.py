@@ -17,12 +17,12 @@ from __future__ import annotations
 import time
 
 from explorer import trace as tracefile
-from explorer.client import RegistryClient
-from explorer.credentials import CredentialSource, Credentials
+from explorer.client.registry import RegistryClient
+from explorer.client.credentials import CredentialSource, Credentials
 from explorer.protocol import reference
-from explorer.recorder import Recorder
-from explorer.redact import Secrets
-from explorer.sample import SampleImage
+from explorer.recording.recorder import Recorder
+from explorer.recording.redact import Secrets
+from explorer.oci.sample import SampleImage
 from explorer.sandbox import Sandbox
 from tests.infra.faults import RejectStaleBearer, Rule, Throttle
 from tests.infra.schemas import validate_trace

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from explorer import trace as tracefile
 from explorer.errors import TraceFormatError
-from explorer.recorder import Recorder, RecordingTransport
+from explorer.recording.recorder import Recorder, RecordingTransport
 
 SETTINGS = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 

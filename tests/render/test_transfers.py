@@ -196,7 +196,7 @@ def test_labels_come_from_intent_when_a_trace_has_none() -> None:
 def test_hostile_traces_are_annotated_and_drawn(fmt: str, tmp_path: Path) -> None:
     """Recorded values are untrusted: a malformed challenge or odd manifest must not stop inference or drawing."""
     from explorer import render
-    from explorer.table import exchange_table
+    from explorer.cli.table import exchange_table
     from tests.hostile import corpus
 
     marker = corpus.marker_path(tmp_path)

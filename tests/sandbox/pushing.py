@@ -1,6 +1,6 @@
 """Small registry operations for the sandbox tests, written against the wire protocol with httpx.
 
-Deliberately independent of ``explorer.client``: the sandbox is tested by
+Deliberately independent of ``explorer.client.registry``: the sandbox is tested by
 plain requests so a client bug cannot hide a registry bug.
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from explorer.protocol.mediatypes import Platform
-from explorer.sample import SampleImage, build_sample
+from explorer.oci.sample import SampleImage, build_sample
 from explorer.sandbox import Sandbox
 from tests.infra.skopeo import SkopeoError, skopeo_copy, skopeo_inspect
 from tests.infra.tools import require_tool

@@ -22,7 +22,7 @@ from explorer import trace as tracefile
 from explorer.protocol.endpoints import ENDPOINTS
 from explorer.render import RenderOptions, postman
 from explorer.annotate import annotate
-from explorer.sample import build_image
+from explorer.oci.sample import build_image
 from tests.infra.newman import NewmanRun, run_collections
 from tests.infra.runner import login_args, run_cli
 from tests.infra.schemas import validate_postman

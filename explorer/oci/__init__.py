@@ -1,0 +1,1 @@
+"""OCI image layouts on disk: reading and writing them (``layout``), and generated sample images (``sample``)."""

@@ -1,0 +1,96 @@
+"""URLs, URLs inside free text, and command lines: passwords and non-allowlisted query values hidden.
+
+Rule: pure and stdlib only. Query parameters are redacted by ALLOWLIST
+(``names.QUERY_ALLOWLIST``, as crane does): signed CDN URLs and distribution's
+``_state`` lose their values, ``scope``/``service``/``digest``/``n``/``last`` stay.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from explorer.recording.redact.names import QUERY_ALLOWLIST, SECRET_OPTIONS
+from explorer.recording.redact.secrets import PLACEHOLDER, Secrets
+
+__all__ = ["LEARNED_QUERY_MIN", "hidden_url_values", "redact_argv", "redact_url", "redact_urls"]
+
+LEARNED_QUERY_MIN = 16  # signed query values (X-Amz-Signature, _state, sig) are long; short ones would wreck text
+
+
+def redact_url(url: str, secrets: Secrets | None = None) -> str:
+    """Hide the password in ``user:password@`` and every non-allowlisted query value."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return secrets.scrub(url) if secrets else url
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:{PLACEHOLDER}@{hostport}" if ":" in userinfo else f"{PLACEHOLDER}@{hostport}"
+    query = _redact_query(parts.query) if parts.query else parts.query
+    out = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return secrets.scrub(out) if secrets else out
+
+
+def hidden_url_values(url: str) -> list[str]:
+    """What ``redact_url`` hides that is long enough to be scrubbed wherever else it turns up."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL (a hostile Location): nothing to learn, redaction still applies
+        return []
+    found = [parts.password] if parts.password else []
+    found += [value for key, value in parse_qsl(parts.query)
+              if key.lower() not in QUERY_ALLOWLIST and len(value) >= LEARNED_QUERY_MIN]
+    return found
+
+
+# an absolute URL, or a path with a query (``/v2/x/blobs/uploads/u?_state=…``), inside free text
+_URL_IN_TEXT = re.compile(r"https?://[^\s'\"<>]+|/[^\s'\"<>?]*\?[^\s'\"<>]+")
+
+
+# ``user:password@host[:port][/…]`` without a scheme (a pasted reference); not ``name:tag@sha256:…``
+_USERINFO_IN_TEXT = re.compile(
+    r"([^\s:/@'\"<>]+):[^\s/@'\"<>]+@(?=(?:\[[0-9A-Fa-f:]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?(?:[/\s'\"<>]|$))")
+
+
+def redact_urls(text: str, secrets: Secrets | None = None) -> str:
+    """Free text (an error message, a log line, an argument) with every URL in it redacted like
+    ``redact_url`` (``user:password@host/…`` without a scheme too), then every known secret scrubbed."""
+    out = _URL_IN_TEXT.sub(lambda m: redact_url(m.group()), text)
+    out = _USERINFO_IN_TEXT.sub(lambda m: f"{m.group(1)}:{PLACEHOLDER}@", out)
+    return secrets.scrub(out) if secrets else out
+
+
+def _redact_query(query: str) -> str:
+    items = []
+    for item in query.split("&"):
+        key, sep, _value = item.partition("=")
+        if sep and key.lower() not in QUERY_ALLOWLIST:
+            items.append(f"{key}={PLACEHOLDER}")
+        else:
+            items.append(item)
+    return "&".join(items)
+
+
+def redact_argv(argv: Iterable[str], secrets: Secrets | None = None) -> list[str]:
+    """A command line with the values of secret options hidden (``--password X``, ``--password=X``)."""
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append(PLACEHOLDER)
+            hide_next = False
+            continue
+        name, eq, _value = arg.partition("=")
+        if name in SECRET_OPTIONS:
+            if eq:
+                out.append(f"{name}={PLACEHOLDER}")
+            else:
+                out.append(arg)
+                hide_next = True
+            continue
+        out.append(redact_urls(arg, secrets))
+    return out

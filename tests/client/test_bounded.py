@@ -1,0 +1,83 @@
+"""explorer.client.bounded on fake streams and a fake clock: the cap and the stall rule, byte by byte."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from explorer.client.bounded import (
+    INTERMEDIATE_LIMIT,
+    LIMIT_EXTENSION,
+    STALL_BYTES,
+    BodyTooLarge,
+    GuardedTransport,
+    read_capped,
+)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _guarded(chunks, clock, *, stall=30.0, status=200, extensions=None, headers=None):
+    def pieces():
+        for seconds, data in chunks:
+            clock.now += seconds
+            yield data
+
+    class Inner(httpx.BaseTransport):
+        def handle_request(self, request):
+            return httpx.Response(status, headers=headers, stream=httpx.ByteStream(b"") if not chunks else _Stream())
+
+    class _Stream(httpx.SyncByteStream):
+        def __iter__(self):
+            return pieces()
+
+    transport = GuardedTransport(Inner(), stall=stall, clock=clock)
+    request = httpx.Request("GET", "http://127.0.0.1:5000/v2/", extensions=extensions or {})
+    return transport.handle_request(request)
+
+
+def test_a_drip_fails_once_a_window_passes_with_too_few_bytes():
+    clock = _Clock()
+    response = _guarded([(20, b"{")] * 5, clock, stall=30)
+    got = []
+    with pytest.raises(httpx.ReadTimeout, match="stalled: 2 bytes in 40 s"):
+        for chunk in response.stream:
+            got.append(chunk)
+    assert got == [b"{"]  # the first byte (20 s) is within the window; the second (40 s) is not
+
+
+def test_a_slow_but_steady_body_is_not_a_stall():
+    clock = _Clock()
+    response = _guarded([(20, b"x" * STALL_BYTES)] * 10, clock, stall=30)
+    assert sum(len(c) for c in response.stream) == 10 * STALL_BYTES
+
+
+def test_bodies_httpx_reads_itself_are_capped():
+    clock = _Clock()
+    response = _guarded([(0, b"x" * 65536)] * 3, clock, status=401)
+    with pytest.raises(BodyTooLarge, match=f"limit of {INTERMEDIATE_LIMIT} bytes"):
+        b"".join(response.stream)
+
+
+def test_a_request_may_cap_its_response_and_a_declared_length_is_refused_before_reading():
+    clock = _Clock()
+    response = _guarded([(0, b"x")], clock, extensions={LIMIT_EXTENSION: 10}, headers={"Content-Length": "11"})
+    with pytest.raises(BodyTooLarge, match="is 11 bytes, over the limit of 10 bytes"):
+        b"".join(response.stream)
+
+
+def test_read_capped_stops_an_endless_body():
+    def endless():
+        while True:
+            yield b"\0" * 4096
+
+    request = httpx.Request("GET", "http://127.0.0.1:5000/v2/")
+    response = httpx.Response(200, content=endless(), request=request)
+    with pytest.raises(BodyTooLarge, match="from http://127.0.0.1:5000 goes beyond the limit of 100000 bytes"):
+        read_capped(response, 100_000)

@@ -1,0 +1,155 @@
+"""Redaction keeps the shape and the teaching parameters, hides every secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer.recording import redact
+from explorer.recording.redact import PLACEHOLDER, Secrets
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("Authorization", "Bearer eyJhbGciOi.abc.def", "Bearer <redacted>"),
+        ("authorization", "Basic dXNlcjpwYXNz", "Basic <redacted>"),
+        ("Proxy-Authorization", "Basic Zm9v", "Basic <redacted>"),
+        ("Cookie", "session=abc; theme=dark", "session=<redacted>; theme=<redacted>"),
+        ("Set-Cookie", "sid=xyz; Path=/; HttpOnly", "sid=<redacted>; Path=/; HttpOnly"),
+        (
+            "Location",
+            "http://localhost:5005/docker/blob/data?X-Amz-Algorithm=AWS4&X-Amz-Signature=abc123&X-Amz-Credential=k",
+            "http://localhost:5005/docker/blob/data?X-Amz-Algorithm=AWS4&X-Amz-Signature=<redacted>"
+            "&X-Amz-Credential=<redacted>",
+        ),
+        (
+            "Location",
+            "/v2/a/blobs/uploads/u1?_state=SIGNED&digest=sha256:abc",
+            "/v2/a/blobs/uploads/u1?_state=<redacted>&digest=sha256:abc",
+        ),
+        (
+            "Link",
+            '</v2/a/tags/list?n=2&last=b>; rel="next"',
+            '</v2/a/tags/list?n=2&last=b>; rel="next"',
+        ),
+        ("Content-Type", "application/json", "application/json"),
+    ],
+)
+def test_header_values(name, value, expected):
+    assert redact.redact_header_value(name, value, request=False) == expected
+    if name.lower() != "set-cookie":
+        assert redact.redact_header_value(name, value, request=True) == expected
+
+
+def test_url_keeps_protocol_parameters_and_hides_the_rest():
+    url = (
+        "https://auth.example/token?service=reg&scope=repository:a/b:pull,push&scope=repository:c:pull"
+        "&account=alice&sig=S3CR3T&Signature=X&token=T"
+    )
+    out = redact.redact_url(url)
+    assert "scope=repository:a/b:pull,push&scope=repository:c:pull" in out
+    assert "account=alice" in out
+    for secret in ("S3CR3T", "=X", "=T"):
+        assert secret not in out
+    assert out.count(PLACEHOLDER) == 3
+
+
+def test_userinfo_password_is_hidden():
+    assert redact.redact_url("https://bob:hunter22@reg.example/v2/") == f"https://bob:{PLACEHOLDER}@reg.example/v2/"
+
+
+def test_token_fields_in_json_bodies():
+    body = '{"token": "abc.def.ghi", "access_token":"abc.def.ghi", "expires_in": 300, "refresh_token": "r\\"x"}'
+    out = redact.redact_text(body, "application/json")
+    assert "abc.def" not in out and 'r\\"x' not in out
+    assert '"expires_in": 300' in out
+    assert out.count(PLACEHOLDER) == 3
+
+
+def test_form_bodies():
+    body = "grant_type=refresh_token&service=reg&client_id=regexplore&refresh_token=RT123&scope=repository%3Aa%3Apull"
+    out = redact.redact_text(body, "application/x-www-form-urlencoded")
+    assert "RT123" not in out
+    assert "grant_type=refresh_token" in out and "scope=repository%3Aa%3Apull" in out
+
+
+def test_known_secrets_are_scrubbed_everywhere_including_encoded_forms():
+    secrets = Secrets()
+    secrets.add_basic("alice", "pa ss/word")
+    secrets.add("tok")  # too short to scrub safely: ignored
+    text = "pw=pa ss/word enc=pa%20ss%2Fword plus=pa+ss%2Fword basic=YWxpY2U6cGEgc3Mvd29yZA== tok"
+    out = secrets.scrub(text)
+    assert "pa ss" not in out and "pa%20" not in out and "pa+ss" not in out and "YWxpY2U6" not in out
+    assert out.endswith("tok")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["trace", "pull", "x", "--password", "pw1"], ["trace", "pull", "x", "--password", PLACEHOLDER]),
+        (["trace", "pull", "--password=pw1", "x"], ["trace", "pull", f"--password={PLACEHOLDER}", "x"]),
+        (["https://u:p@host/x"], [f"https://u:{PLACEHOLDER}@host/x"]),
+    ],
+)
+def test_argv(argv, expected):
+    assert redact.redact_argv(argv) == expected
+
+
+def test_secrets_a_server_echoes_json_or_html_escaped_are_scrubbed():
+    secrets = Secrets()
+    secrets.add('pw "q\\z&<x>é')
+    echoed = '{"message": "wrong password pw \\"q\\\\z&<x>\\u00e9"} <p>wrong password pw &quot;q\\z&amp;&lt;x&gt;é</p>'
+    assert secrets.scrub(echoed) == '{"message": "wrong password <redacted>"} <p>wrong password <redacted></p>'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Cookie: sid=cookie-canary-5f2b8e… (127.0.0.1:5000/v2/_catalog)",
+         "Cookie: sid=<redacted>… (127.0.0.1:5000/v2/_catalog)"),
+        ('"Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIi..."', '"Bearer <redacted>..."'),
+        ("a cut of 7: cookie-…", "a cut of 7: cookie-…"),  # too little left to hide (or recognise)
+        ("not cut: cookie-canary-5f", "not cut: cookie-canary-5f"),
+    ],
+)
+def test_a_secret_cut_short_by_a_shortened_message_is_hidden_too(text, expected):
+    secrets = Secrets()
+    secrets.add("cookie-canary-5f2b8e0d9a")
+    secrets.add("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0ZXIifQ.c2lnbmF0dXJl")
+    assert secrets.scrub(text) == expected
+
+
+def test_urls_in_free_text_absolute_or_relative_lose_their_secret_query_values():
+    text = ("refused PUT /v2/a/blobs/uploads/u1?_state=SIGNED%3D&digest=sha256:ab… at "
+            "http://cdn.example/blob?Expires=1&Signature=S1G (see 127.0.0.1:5000/v2/_catalog?n=10&last=b)")
+    assert redact.redact_urls(text) == (
+        "refused PUT /v2/a/blobs/uploads/u1?_state=<redacted>&digest=sha256:ab… at "
+        "http://cdn.example/blob?Expires=1&Signature=<redacted> (see 127.0.0.1:5000/v2/_catalog?n=10&last=b)")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tester:hunter2@127.0.0.1:5000/team/app:1", "tester:<redacted>@127.0.0.1:5000/team/app:1"),
+        ("tester:hunter2@127.0.0.1:5000", "tester:<redacted>@127.0.0.1:5000"),
+        ("https://tester:hunter2@ghcr.io/x", "https://tester:<redacted>@ghcr.io/x"),
+        ("busybox:1.36@sha256:" + "ab" * 32, "busybox:1.36@sha256:" + "ab" * 32),
+    ],
+)
+def test_user_and_password_before_a_host_are_hidden_with_or_without_a_scheme(text, expected):
+    assert redact.redact_urls(text) == expected
+    assert redact.redact_argv(["trace", "pull", text]) == ["trace", "pull", expected]
+
+
+def test_values_learned_after_the_last_compile_are_still_scrubbed():
+    secrets = Secrets()
+    secrets.add("first-secret-value")
+    assert secrets.scrub("x first-secret-value x") == f"x {PLACEHOLDER} x"  # compiles
+    for n in range(200):  # learned one by one, as a push learns each signed upload URL
+        secrets.add(f"state-{n:04d}-signed")
+        assert secrets.scrub(f"Location: /v2/a/blobs/uploads/u?_state=state-{n:04d}-signed") == \
+            f"Location: /v2/a/blobs/uploads/u?_state={PLACEHOLDER}"
+    assert secrets.scrub("first-secret-value state-0007-signed") == f"{PLACEHOLDER} {PLACEHOLDER}"
+    # a longer pending value that contains an older one is hidden whole, not around the older one
+    secrets.add("prefix-first-secret-value-suffix")
+    assert secrets.scrub("[prefix-first-secret-value-suffix]") == f"[{PLACEHOLDER}]"
