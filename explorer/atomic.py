@@ -1,6 +1,6 @@
 """Atomic file writing: a temporary file in the target directory, renamed into place.
 
-Rule: stdlib only. Every file regexplore writes (trace, render, export, OCI
+Rule: every file regexplore writes (trace, render, export, OCI
 layout blob) goes through here, so an existing output is never left
 half-overwritten and an interrupted write leaves no partial file behind.
 """

@@ -1,7 +1,6 @@
 """The one exception tree of regexplore.
 
-Rule: this module imports only the standard library, so every layer (even the
-pure ``protocol/`` package) may raise these errors.
+Rule: every layer (even the pure ``protocol/`` package) may raise these errors.
 
     ExplorerError                 one-line message + hint; exit code 1 unless said otherwise
     ├── UsageError                bad input from the user (exit 2)

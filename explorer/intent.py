@@ -1,7 +1,6 @@
 """What a request was FOR: the structured intent a flow records with each exchange (trace format 2).
 
-Rule: stdlib only (plus ``explorer.errors``); ``explorer.trace`` re-exports
-everything here, so callers import it from there.
+Rule: ``explorer.trace`` re-exports everything here, so callers import it from there.
 
 ``Intent.label`` derives the step label diagrams show; ``transfer`` ties one
 blob's exchanges together (see docs/trace-format.md, "Intent").

@@ -1,6 +1,6 @@
 """Reading the fields of an untrusted JSON object (a trace file): each reader checks the type it returns.
 
-Rule: stdlib only (plus ``explorer.errors``). Every wrong shape is a ``TraceFormatError``
+Rule: every wrong shape is a ``TraceFormatError``
 naming the field, never a ``KeyError``/``TypeError`` deep in a renderer.
 """
 

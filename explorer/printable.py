@@ -1,6 +1,6 @@
 """Text that is safe to print: terminal control sequences removed.
 
-Rule: stdlib only, pure; every layer may use it. Every recorded value is
+Rule: pure; every layer may use it. Every recorded value is
 untrusted (DESIGN.md): a trace or a registry may carry OSC 52 (write the
 clipboard), OSC 8 (hyperlinks), window-title and clear-screen sequences, or
 bidirectional overrides that reorder what a reader sees. Every text output

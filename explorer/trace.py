@@ -8,8 +8,7 @@ from it. Explanations and roles are derived later by ``explorer.annotate``,
 so a better classifier improves old recordings; a trace without intent
 (format 1, an import) is annotated by inference there.
 
-Rule 2: stdlib only (plus ``explorer.errors`` and ``explorer.atomic``); no
-httpx. Rendering a saved trace must load no network code.
+Rule 2: no httpx: rendering a saved trace must load no network code.
 
 Format history (bump ``FORMAT_VERSION`` with one line here on every change):
     1: first format: exchanges with request/response/body/timings/connection,

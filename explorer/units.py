@@ -1,6 +1,6 @@
 """Human units for sizes and durations, the same everywhere regexplore prints them.
 
-Rule: stdlib only, pure; every layer may use it. Sizes use decimal units, as
+Rule: pure; every layer may use it. Sizes use decimal units, as
 registries and docker print them.
 """
 

@@ -1,7 +1,6 @@
 """What each exchange of a trace means: endpoint, participant, short labels and why it happened.
 
-Rule 1: pure. Imports only ``explorer.trace``, ``explorer.protocol``, ``explorer.errors``
-and the standard library: no files, no clock, no network, no httpx. Values in
+Rule 1: pure: no files, no clock, no network, no httpx. Values in
 (a :class:`~explorer.trace.Trace`), values out (an :class:`AnnotatedTrace`).
 
 Rule 2: nothing here is stored in a trace. Meaning is derived at render time,

@@ -1,6 +1,6 @@
 """Reading the ``WWW-Authenticate`` values of a recorded trace, whatever they hold.
 
-Rule: pure; imports ``explorer.protocol`` and ``explorer.errors`` only. The client
+Rule: pure. The client
 refuses a malformed challenge (``challenge.parse_challenges`` raises); a trace may
 still hold one, from a hostile registry or a hand-edited file, and every output
 must render it. Here a value that does not parse is left out, the others are read.

@@ -1,6 +1,6 @@
 """Words of the annotations: one-line texts, human units, step counters, and the teaching tables.
 
-Rule: pure data and string functions (stdlib only). ``WHY`` says why an
+Rule: pure data and string functions. ``WHY`` says why an
 exchange happened, ``REQUEST_LABELS``/``RESPONSE_LABELS`` give the arrows'
 short labels; they are keyed by endpoint id or by a *situation* string
 (``"blob exists"``, ``"mount refused"``, …) that ``exchanges.py`` works out.

@@ -1,6 +1,6 @@
 """``regexplore check``: judge every exchange of a trace against the distribution spec.
 
-Rule 1: pure; imports ``explorer.trace``, ``explorer.annotate`` and ``explorer.protocol``.
+Rule 1: pure.
 The statuses and headers judged are the tables the OpenAPI document is built from
 (``explorer/protocol/conformance.py``), so the document and the judge agree.
 Rule 2: a finding is MUST (the spec is broken: exit 1), SHOULD or note; each

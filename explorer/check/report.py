@@ -1,6 +1,6 @@
 """The findings of ``regexplore check`` as a table, Markdown or JSON.
 
-Rule: pure, stdlib only (plus the Finding type). Values in findings are one line
+Rule: pure. Values in findings are one line
 already; Markdown cells escape ``|``, ``\\``, backticks and HTML-significant characters.
 """
 

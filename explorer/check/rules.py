@@ -1,9 +1,9 @@
 """The rules ``regexplore check`` applies to each exchange: the registry's answers, and the client's requests.
 
-Rule 1: pure; imports ``explorer.trace``, ``explorer.annotate`` (lanes: which host
-is the registry, the token server, storage) and ``explorer.protocol`` (the tables
-the OpenAPI document is built from too: ``conformance``, ``endpoints``,
-``errorcodes``, the header and challenge grammars).
+Rule 1: pure. Lanes (which host is the registry, the token server, storage) come from
+``explorer.annotate``; what is judged comes from the protocol tables the OpenAPI
+document is built from too (``conformance``, ``endpoints``, ``errorcodes``, the
+header and challenge grammars).
 Rule 2: every finding cites the spec version and section its rule comes from, and
 says in one line what was expected. Recorded values are untrusted: they only ever
 appear shortened, on one line, in ``found``.

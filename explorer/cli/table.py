@@ -1,6 +1,6 @@
 """The plain-text exchange table of ``regexplore show``: #, step, method, path, status, size, time.
 
-Rule: reads a Trace, returns text; stdlib only (no httpx, no rich), so it is
+Rule: reads a Trace, returns text; no httpx, no rich, so it is
 fast and pipes cleanly. Every cell goes through ``printable``: a trace's values
 may carry terminal control sequences.
 """

@@ -1,6 +1,6 @@
 """The progress contract between flows and whoever shows progress (the CLI's rich bars).
 
-Rule: stdlib only. Flows report; they never draw. ``NullProgress`` is the
+Rule: flows report; they never draw. ``NullProgress`` is the
 default so library users and tests get silence.
 """
 

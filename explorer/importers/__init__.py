@@ -1,8 +1,6 @@
 """Read other tools' captures as traces: HAR files and vcrpy cassettes.
 
-Rule 1: imports ``explorer.trace``, ``explorer.recording.redact``, ``explorer.protocol``,
-``explorer.errors``, the standard library and (lazily, for YAML cassettes only)
-``yaml``. Never httpx: importing is file work.
+Rule 1: never httpx: importing is file work (PyYAML is loaded for YAML cassettes only).
 
 Rule 2: an imported trace is redacted exactly as the recorder would have
 redacted it (``redacting.py``, with the rules and tables of ``explorer.recording.redact``): secrets found anywhere in the capture

@@ -1,6 +1,6 @@
 """vcrpy cassette → trace: someone's recorded test traffic, shown as a registry conversation.
 
-Rule 1: stdlib plus PyYAML, imported lazily and only for YAML cassettes (vcrpy's
+Rule: PyYAML is loaded for YAML cassettes only (vcrpy's
 ``serializer="json"`` cassettes need nothing). Loading is ``limits.load_yaml``: PyYAML's
 safe loader (a cassette is data, and vcrpy itself refuses ``!!python/object`` tags since
 8.2.1) with the nesting depth and the expansion of aliases capped (no alias bomb).

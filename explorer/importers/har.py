@@ -1,8 +1,5 @@
 """HAR 1.2 → trace: captures of docker/podman/skopeo traffic by mitmproxy or a browser, or our own HARs.
 
-Rule 1: stdlib only (json) plus ``explorer.importers.redacting``, ``explorer.trace`` and
-``explorer.errors``.
-
 Mapping, the inverse of ``explorer/render/har.py``: entries → exchanges in
 ``startedDateTime`` order; ``timings`` → trace timings (``-1`` → null; ``ssl`` → ``tls``);
 ``serverIPAddress`` + the URL's port → ``connection.remote``, ``connection`` →

@@ -1,6 +1,6 @@
 """Reading an untrusted capture within bounds: file size, nesting depth, YAML alias expansion.
 
-Rule 1: stdlib plus PyYAML (imported lazily, for YAML cassettes only). Every refusal is a
+Rule 1: PyYAML is imported lazily, for YAML cassettes only. Every refusal is a
 ``TraceFormatError`` (exit 2, one line), never a ``RecursionError`` or ``MemoryError``.
 Rule 2: checked BEFORE the expensive step: the size before reading, the nesting depth
 from the token/event stream (iterative) before a recursive parser or composer runs, and

@@ -1,7 +1,6 @@
 """Turn foreign request/response records into redacted trace exchanges, as the recorder would.
 
-Rule 1: pure; imports ``explorer.recording.redact``, ``explorer.trace``, ``explorer.protocol`` and the
-standard library. Every rule and table of what is secret lives in ``explorer.recording.redact``:
+Rule 1: pure. Every rule and table of what is secret lives in ``explorer.recording.redact``:
 this module only applies them, as the recorder does.
 
 Rule 2: two passes. :meth:`CaptureRedactor.learn` first reads EVERY record of the

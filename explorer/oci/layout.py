@@ -1,7 +1,6 @@
 """OCI image layouts on disk: write pulled images into one, read push sources from one.
 
-Rules: imports only the standard library, ``explorer.protocol``, ``explorer.errors``
-and ``explorer.atomic``. A digest is checked against the protocol grammar BEFORE it
+Rules: a digest is checked against the protocol grammar BEFORE it
 becomes part of a path, so ``sha256:../../x`` can never leave ``blobs/``. A blob
 appears under its final name only after its size and digest were verified; every
 file is written through ``AtomicFile``.

@@ -1,7 +1,6 @@
 """Deterministic generated images: tiny real ones, big fake ones, OCI 1.1 artifacts.
 
-Rules: imports only the standard library, ``explorer.protocol`` and (lazily, for
-``write_layout``) ``explorer.oci.layout``. Every build with the same arguments gives
+Rules: every build with the same arguments gives
 byte-identical blobs and manifests, on any machine and Python version: tar headers
 are fixed (USTAR, mtime/uid/gid/uname fixed), gzip streams are built by hand with a
 fixed header and stored (level 0) deflate blocks, which zlib and zlib-ng encode

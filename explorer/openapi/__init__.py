@@ -1,7 +1,6 @@
 """The distribution API as an OpenAPI 3.1 document, built from the protocol tables.
 
-Rule 1: pure; imports ``explorer.protocol``, ``explorer.trace``, ``explorer.recording.redact``,
-``explorer.render`` (the HTML page renders through ``render.base.Templates``) and ``yaml``.
+Rule 1: pure; the HTML page renders through ``render.base.Templates``.
 Rule 2: nothing about the API is written here twice: paths, statuses, headers,
 media types, error codes and grammars come from ``explorer/protocol``
 (``endpoints``, ``conformance``, ``errorcodes``, ``mediatypes``, ``reference``,

@@ -1,6 +1,6 @@
 """The reusable parts of the OpenAPI document: parameters, schemas, error responses, security, token server.
 
-Rule: pure; imports ``explorer.protocol`` and the standard library. Every
+Rule: pure. Every
 enum, pattern and status comes from a protocol table (error codes, media
 types, the grammars of reference.py and digest.py), never typed again here.
 """

@@ -1,6 +1,6 @@
 """Recorded exchanges as named OpenAPI examples: parameter values, response headers and bodies.
 
-Rule 1: pure; imports ``explorer.trace``, ``explorer.recording.redact``, ``explorer.protocol``.
+Rule 1: pure.
 Rule 2: every value is untrusted data. It is redacted again here (a hand-made or
 imported trace may not have been), control characters are dropped from the
 one-line summaries, and values only ever land in JSON/YAML string or object

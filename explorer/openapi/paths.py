@@ -1,6 +1,6 @@
 """The ``paths`` of the OpenAPI document, derived row by row from the spec's endpoint table.
 
-Rule: pure; imports ``explorer.protocol`` and its sibling ``components``. One
+Rule: pure. One
 OpenAPI operation is one (path, method); the spec's a/b/c rows that differ only
 by query (end-4a/4b/4c/11, end-7/7b, end-8a/8b, end-12a/12b) share one
 operation, which lists each spec id in ``x-oci-endpoints``.

@@ -1,7 +1,6 @@
 """Pure protocol knowledge: the registry API's grammars, tables and rules.
 
-Rule 1: every module here imports only the standard library, ``explorer.errors``
-and its siblings. No httpx, no files, no clock, no network: values in, values
+Rule 1: pure and stdlib only: no httpx, no files, no clock, no network. Values in, values
 out, so each protocol decision can be unit-tested from a string.
 
 Rule 2: each module cites where its rules come from (OCI distribution-spec

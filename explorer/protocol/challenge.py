@@ -1,7 +1,6 @@
 """WWW-Authenticate challenges, scopes, and the token request and response.
 
-Rule 1: pure, stdlib only; may import ``explorer.errors`` and sibling protocol
-modules. It builds parameter lists, never requests: auth.py sends them.
+Rule 1: it builds parameter lists, never requests: ``explorer/client/auth.py`` sends them.
 Rule 2: never split a challenge on raw commas. A ``scope`` value contains
 commas (``repository:a/b:pull,push``) and may hold several scopes separated
 by spaces (protocol.md §3.2); values may carry ``\\"`` escapes.

@@ -1,6 +1,6 @@
 """What the spec requires of an answer, as data: statuses allowed, headers a registry must send.
 
-Rule 1: pure, stdlib only; may import sibling protocol modules. The OpenAPI
+Rule 1: the OpenAPI
 document (``explorer/openapi``) and ``regexplore check`` (``explorer/check``)
 are both built from these tables and from ``endpoints.ENDPOINTS``, so the
 document and the judge cannot disagree.

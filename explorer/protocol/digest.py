@@ -1,10 +1,9 @@
 """Digests: ``algorithm:encoded`` content addresses, validated before any use.
 
-Rule 1: pure, stdlib only (``hashlib``, ``re``); may import ``explorer.errors``.
-Rule 2: a digest from a registry is untrusted input. Validate it here BEFORE
+Rule 1: a digest from a registry is untrusted input. Validate it here BEFORE
 it becomes part of a URL or a file name (``blobs/sha256/<hex>`` in an OCI
 layout): ``sha256:../../etc/passwd`` must never reach the file system.
-Rule 3: validation follows the OCI grammar; *verification* (hashing) is only
+Rule 2: validation follows the OCI grammar; *verification* (hashing) is only
 possible for the algorithms hashlib gives us and OCI registers.
 
 Grammar (OCI image-spec v1.1.1 ``descriptor.md`` "Digests")::

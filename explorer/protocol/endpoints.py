@@ -1,12 +1,10 @@
 """The registry API's endpoint table as data, and ``classify(method, url)``.
 
-Rule 1: pure, stdlib only (``urllib.parse`` for splitting, no network);
-may import ``explorer.errors`` and sibling protocol modules.
-Rule 2: the table is the OCI distribution-spec's "Endpoints" table (v1.1.1,
+Rule 1: the table is the OCI distribution-spec's "Endpoints" table (v1.1.1,
 plus the ``main`` rows end-4c, end-7b and end-14, flagged ``oci-main``) and
 Docker's ``/v2/_catalog`` extension (id ``catalog``). Ids, methods, paths and
 status codes are the spec's; ``title`` and ``meaning`` are ours, for teaching.
-Rule 3: ``classify`` only recognises what the table describes; anything else
+Rule 2: ``classify`` only recognises what the table describes; anything else
 (a token realm, a CDN redirect target, an unknown method) is ``None``.
 
 Paths: ``<name>`` is a repository name (it may hold ``/``: ``/v2/a/b/c/manifests/x``),

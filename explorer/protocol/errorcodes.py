@@ -1,11 +1,10 @@
 """The registry error codes as data, and lenient parsing of ``{"errors": [...]}`` bodies.
 
-Rule 1: pure, stdlib only (``json``, ``http``); may import ``explorer.errors``.
-Rule 2: an error body is untrusted and optional: any 4xx/5xx may carry any
+Rule 1: an error body is untrusted and optional: any 4xx/5xx may carry any
 body (HTML from a proxy, plain text, nothing). ``parse_error_body`` never
 raises; what it cannot read gives ``[]`` and the caller falls back to the
 status line.
-Rule 3: ``detail`` is ANY JSON (strings, ``{"digest": …}``, Docker Hub's
+Rule 2: ``detail`` is ANY JSON (strings, ``{"digest": …}``, Docker Hub's
 lists). The OCI Go types declare it a string; we do not copy that.
 Unknown codes are kept as written: codes are only ever added.
 

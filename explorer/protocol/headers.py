@@ -1,6 +1,6 @@
 """The small header grammars: Link, upload Range, Content-Range, Retry-After, Location.
 
-Rule 1: pure, stdlib only; no clock (``parse_retry_after`` takes ``now``).
+Rule 1: no clock (``parse_retry_after`` takes ``now``).
 Rule 2: parsers raise ``MalformedHeader`` on garbage and never any other
 exception; the one exception is Retry-After, which is advisory, so garbage
 there is ``None``.

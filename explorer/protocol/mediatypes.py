@@ -1,11 +1,10 @@
 """Media types: the names, which ones are manifests, the Accept list, and platforms.
 
-Rule 1: pure, stdlib only; may import ``explorer.errors``.
-Rule 2: compare media types through :func:`base` only. Registries SHOULD NOT
+Rule 1: compare media types through :func:`base` only. Registries SHOULD NOT
 add parameters to ``Content-Type`` and clients SHOULD ignore them
 (distribution-spec "Pulling manifests"); containerd strips everything after
 ``;``. Media types are case-insensitive (RFC 9110 §8.3.1).
-Rule 3: we ask for exactly the four manifest types we can read, best first,
+Rule 2: we ask for exactly the four manifest types we can read, best first,
 and never ``*/*`` or schema1: without a matching Accept old registries
 down-convert to schema1, so the digest seen for a tag depends on Accept
 (protocol.md §3.7).

@@ -1,7 +1,6 @@
 """How protocol error messages show untrusted text (user input, server headers).
 
-Rule 1: pure, stdlib only.
-Rule 2: a message is ONE line. Whatever we quote is escaped (control and
+Rule: a message is ONE line. Whatever we quote is escaped (control and
 format characters, line separators, lone surrogates) and shortened, so a
 hostile header or a 10 000-character argument can neither break nor flood the
 CLI's ``error:`` line.

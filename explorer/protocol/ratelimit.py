@@ -1,6 +1,6 @@
 """Docker Hub's pull rate-limit headers: what each answer says, and what is left at the end.
 
-Rule: pure, stdlib only. Values are untrusted: a quota is read only when it is
+Rule: values are untrusted: a quota is read only when it is
 ASCII digits (``100;w=21600``); anything else is shown as given, shortened.
 Source: docker/docs ``content/manuals/docker-hub/usage/pulls.md`` (protocol.md §7.3):
 ``ratelimit-limit: 100;w=21600``, ``ratelimit-remaining: 76;w=21600``,

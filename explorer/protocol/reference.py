@@ -1,13 +1,11 @@
 """Image references: ``[registry/]repository[:tag][@digest]``, parsed and normalised.
 
-Rule 1: pure, stdlib only (``re``, ``ipaddress``); may import ``explorer.errors``
-and sibling protocol modules. No httpx, no files, no clock, no network.
-Rule 2: the grammar is distribution/reference's ``regexp.go`` (module
+Rule 1: the grammar is distribution/reference's ``regexp.go`` (module
 ``github.com/distribution/reference`` v0.6.0 / main 0965666), transcribed
 below with its productions as comments; the Docker Hub defaults are
 ``normalize.go`` (``ParseNormalizedNamed``, ``splitDockerDomain``,
 ``TagNameOnly``). Where we are stricter or friendlier, a comment says so.
-Rule 3: every refusal is ONE ``InvalidReference`` line naming the part that is
+Rule 2: every refusal is ONE ``InvalidReference`` line naming the part that is
 wrong and what is allowed.
 
 Normalisation (protocol.md §9), applied to the part before the first ``/``:

@@ -1,6 +1,6 @@
 """Which upstream URL a proxy path reaches, and how upstream URLs are shown to the client.
 
-Rule 1: pure (stdlib only): URLs in, URLs out.
+Rule 1: pure: URLs in, URLs out.
 Rule 2: the client sees one origin, the proxy's. Paths under ``/v2/`` go to the
 upstream registry; every other origin the registry sends the client to (the
 ``realm`` of its challenge, a 307 to storage, an absolute upload ``Location``, a

@@ -1,6 +1,6 @@
 """Every httpx request/response extension regexplore sets: one table, who sets each and who reads it.
 
-Rule: names only (stdlib, no imports). httpx carries ``request.extensions`` from the
+Rule: names only. httpx carries ``request.extensions`` from the
 client through every transport layer, so these keys are how the layers above the
 recorder (client, auth, schemes, bounded) tell the layers below what a request is.
 """

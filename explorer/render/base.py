@@ -1,8 +1,6 @@
 """The options every format takes, the template environments and the one function that writes outputs.
 
-Rule 1: imports only the standard library, jinja2, ``explorer.trace``,
-``explorer.annotate``, ``explorer.protocol``, ``explorer.errors`` and
-``explorer.atomic``. Never httpx: rendering a saved trace loads no network code.
+Rule: never httpx: rendering a saved trace loads no network code.
 
 A format's ``render(annotated, options) -> str`` (see ``explorer/render/__init__.py``)
 returns the whole output as text (the HTML page is self-contained), never opens

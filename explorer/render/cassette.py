@@ -1,7 +1,6 @@
 """A vcrpy cassette (YAML, format version 1) from a trace, replayable with vcrpy 9.x through httpx.
 
-Rule 1: pure; imports ``explorer.annotate``, ``explorer.render.base``, ``explorer.trace``,
-PyYAML and the standard library. Each interaction is built as a dict and written by
+Rule 1: pure. Each interaction is built as a dict and written by
 PyYAML's safe dumper (:func:`_dump`: exact for any text, read back by the safe loader vcrpy uses; binary
 bodies become ``!!binary``, which the safe loader turns into bytes). Only the comments
 around the interactions (what each exchange was, what was left out) are our own lines.

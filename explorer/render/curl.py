@@ -1,6 +1,6 @@
 """A bash script of curl commands following the protocol a trace shows → ``templates/curl.sh.j2``.
 
-Rule 1: pure; imports ``explorer.render`` (``scripts`` for the view model, ``script_values``) and the stdlib.
+Rule 1: pure; the view model comes from ``scripts``, every value through ``script_values``.
 Rule 2: the script needs bash (3.2 is enough), curl, awk and sha256sum/shasum: no jq (a small
 awk reader flattens manifests to ``path<TAB>value`` lines). It learns the auth scheme from
 the registry's 401, gets its own tokens from the realm that registry's challenge names, keeps

@@ -1,6 +1,6 @@
 """How exchanges group for drawing: blob transfers, counted runs, repeated shapes, and the spans gaps name.
 
-Rule: pure; imports ``explorer.annotate`` and the standard library only. Used
+Rule: pure. Used
 by ``view.py``, which turns these groups into events. Nothing here reads a
 step label: groups come from the exchanges' intents and kinds.
 """

@@ -1,7 +1,6 @@
 """HAR 1.2 (HTTP Archive) from a trace: one page per operation, one entry per exchange.
 
-Rule 1: pure; imports ``explorer.annotate``, ``explorer.render.base``, ``explorer.trace``
-and the standard library. Built as a dict, written as JSON.
+Rule: pure. Built as a dict, written as JSON.
 
 Mapping (formats.md §5):
 

@@ -1,7 +1,6 @@
 """One self-contained HTML page → ``templates/html.html.j2``: the SVG diagram, a step list, details.
 
-Rule: imports only ``explorer.trace``, ``explorer.annotate``, ``explorer.render``
-and the stdlib. The page loads nothing from anywhere (no CDN, no fonts) and
+Rule: the page loads nothing from anywhere (no CDN, no fonts) and
 works from ``file://``: inline SVG (``svg.layout``), inline CSS, a little
 inline JS, and the exchanges' details as JSON in a ``<script
 type="application/json">`` (Jinja2's ``tojson`` escapes ``<``, ``>``, ``&``).

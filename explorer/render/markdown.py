@@ -1,8 +1,7 @@
 """An annotated Markdown page a newcomer learns from → ``templates/markdown.md.j2``.
 
-Rule 1: pure; imports ``explorer.annotate``, ``explorer.protocol``, ``explorer.render``
-(``view`` for the same collapsing as the diagrams, ``mermaid`` for the diagram,
-``replay`` for the story) and the standard library.
+Rule 1: pure; ``view`` gives the same collapsing as the diagrams, ``mermaid`` the diagram,
+``replay`` the story.
 
 Rule 2: all the thinking happens here; the template loops and prints. Every text
 from the trace goes through ``md`` (Markdown/HTML specials escaped) or ``code``

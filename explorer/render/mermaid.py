@@ -1,7 +1,5 @@
 """Mermaid ``sequenceDiagram`` → ``templates/mermaid.mmd.j2``.
 
-Rule: imports only ``explorer.annotate``, ``explorer.render`` and the stdlib.
-
 Mermaid's lexer ends message text at ``#``, ``;`` and newlines, treats the
 word ``end`` as a block end and HTML-ish ``<…>`` as markup, so every text goes
 through :func:`escape` (decimal entity codes such as ``#59;``, which Mermaid

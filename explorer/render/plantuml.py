@@ -1,7 +1,5 @@
 """PlantUML sequence diagram → ``templates/plantuml.puml.j2`` (``@startuml … @enduml``).
 
-Rule: imports only ``explorer.annotate``, ``explorer.render`` and the stdlib.
-
 Text after ``:`` is free, but PlantUML's Creole markup reads ``**``, ``//``,
 ``""``, ``--``, ``__``, ``~~``, ``==`` and ``<tags>``, and ``\\n`` breaks a
 line. :func:`escape` puts Creole's escape character ``~`` before each of

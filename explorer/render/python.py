@@ -1,6 +1,6 @@
 """A standalone Python script (httpx only) following the protocol a trace shows → ``templates/python.py.j2``.
 
-Rule 1: pure; imports ``explorer.render`` (``scripts`` for the view model, ``script_values``) and the stdlib.
+Rule 1: pure; the view model comes from ``scripts``, every value through ``script_values``.
 Rule 2: the script reads like teaching code: a ``Registry`` class with one method per endpoint,
 an ``httpx.Auth`` per registry that answers only that registry's 401 challenges (never another
 origin's, never a realm over plain http off loopback), blobs streamed to ``OUT/blobs/sha256/<hex>``

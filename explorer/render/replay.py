@@ -1,7 +1,6 @@
 """What it takes to reproduce a trace: its parameters and the plan of requests a script sends again.
 
-Rule 1: pure; imports ``explorer.annotate``, ``explorer.protocol``, ``explorer.trace`` and the
-standard library. Shared by the exports that re-run a trace (postman, curl, python).
+Rule: pure. Shared by the exports that re-run a trace (postman, curl, python).
 
 :func:`parameters` finds what a user would change to point the flow elsewhere:
 the registry hosts, repository names, the tag, the token realm and service, and

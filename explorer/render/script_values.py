@@ -1,7 +1,6 @@
 """The values an exported script is built from: checked against the protocol grammar first.
 
-Rule 1: pure; imports ``explorer.errors``, ``explorer.protocol`` and the standard library.
-Rule 2: every recorded value is untrusted (a shared trace, a hostile registry). Before a
+Rule: every recorded value is untrusted (a shared trace, a hostile registry). Before a
 script builds a URL or a file path from a registry, repository, tag or digest, that value
 must follow the protocol's grammar (``protocol/reference.py``, ``protocol/digest.py``);
 a value that does not is refused at export time with ONE line (:class:`UnsafeTraceValue`,

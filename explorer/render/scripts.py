@@ -1,7 +1,6 @@
 """The view model of the two reproduce-the-trace scripts (``curl`` and ``python``).
 
-Rule 1: pure; imports ``explorer.annotate``, ``explorer.protocol``, ``explorer.render``
-(``replay``, ``script_values``) and the standard library.
+Rule 1: pure.
 Rule 2: the thinking is here, once for both languages. Each template only spells the
 calls in its language, quoting every value with its own filter (``sh`` or ``py``) and
 every comment with ``comment``.

@@ -1,7 +1,5 @@
 """A sequence diagram drawn by our own code → ``templates/svg.svg.j2``: no JavaScript, no network, no fonts.
 
-Rule: imports only ``explorer.annotate``, ``explorer.render`` and the stdlib.
-
 :func:`layout` turns the shared :class:`~explorer.render.view.SequenceView`
 into plain shapes with coordinates (lanes with headers, step bands, loop
 frames, arrows with labels, notes, gaps); the template only prints them, with

@@ -1,7 +1,5 @@
 """swimlanes.io text → ``templates/swimlanes.txt.j2``; ``--link`` gives a swimlanes.io URL instead.
 
-Rule: imports only ``explorer.annotate``, ``explorer.render`` and the stdlib.
-
 swimlanes.io reads message text as Markdown and ends the participant part at
 the first ``:``. So :func:`escape` puts every word holding Markdown or
 punctuation that matters (paths, digests, ``host:port``, ``scope=…``) in a

@@ -1,6 +1,6 @@
 """The one sequence model every diagram renderer draws: lanes, arrows, notes, sections, loops.
 
-Rule 1: pure; imports ``explorer.annotate`` and the standard library only.
+Rule 1: pure.
 Rule 2: all the thinking happens here. Templates get a flat list of
 :class:`Event` s (open a section or loop, an arrow, a note, a gap, close) and
 only loop over it and print, each in its own syntax and escaping.

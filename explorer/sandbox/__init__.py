@@ -1,8 +1,7 @@
 """A built-in OCI distribution registry, served in-process: the embedded default and the fast test double.
 
-Rule 1: the sandbox imports only the standard library, ``explorer.protocol``,
-``explorer.errors`` and ``explorer.atomic`` — never httpx, the recorder or the
-client, so the registry cannot share a bug with the code that tests it.
+Rule 1: the sandbox never uses httpx, the recorder or the client, so the registry
+cannot share a bug with the code that tests it.
 Rule 2: it answers like CNCF distribution 2.8 (statuses, headers, ``Location``
 forms, upload ``Range`` format, error codes); where it differs, the difference
 is allowed by the OCI distribution spec and listed below.

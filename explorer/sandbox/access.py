@@ -1,8 +1,8 @@
 """Who may do what in the sandbox registry: accounts, and the none / basic / token gatekeepers.
 
-Rule 1: imports the stdlib, ``explorer.protocol.challenge`` (scopes: parsing,
-``covers``, ``merge_scopes``) and the sandbox's ``wsgi``, ``accounts`` and ``tokens``. The
-scopes a request needs come from ``challenge.scopes_for_request`` (distribution's
+Rule 1: scopes are parsed, compared (``covers``) and merged (``merge_scopes``) by
+``protocol/challenge.py``; the scopes a request needs come from
+``challenge.scopes_for_request`` (distribution's
 ``app.go`` rules), never from a table here.
 Rule 2: answers look like distribution 2.8's: 401 ``UNAUTHORIZED`` with a
 ``detail`` listing the needed access records and a ``WWW-Authenticate`` of

@@ -1,7 +1,6 @@
 """Sandbox accounts: users with full access, read-only users, anonymous callers.
 
-Rule 1: stdlib plus ``explorer.protocol.challenge.Scope`` and the sandbox's
-``wsgi.Request``. Shared by the registry's gatekeepers (access.py) and the
+Rule 1: shared by the registry's gatekeepers (access.py) and the
 token server (tokens.py), so both grant the same rights.
 Rule 2: like a real token server, a grant is the INTERSECTION of what was
 asked and what the account may have, never an error (protocol.md §3.3).

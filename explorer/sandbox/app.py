@@ -1,8 +1,8 @@
 """The sandbox registry as a WSGI application: routing, the auth gate, error answers.
 
-Rule 1: imports ``explorer.protocol`` (``endpoints.parse_route`` recognises
-paths exactly as the trace annotator does; ``challenge.scopes_for_request``
-says what access a request needs) and the sandbox's handler modules. It holds
+Rule 1: ``protocol/endpoints.parse_route`` recognises paths exactly as the trace
+annotator does; ``protocol/challenge.scopes_for_request`` says what access a request
+needs. It holds
 no endpoint logic itself: each route kind maps to handler functions.
 Rule 2: every answer carries ``Docker-Distribution-API-Version: registry/2.0``.
 Order of checks, as in distribution: route (unknown path: 404 text page),

@@ -1,7 +1,6 @@
 """Blob pulls and deletes: end-2 (GET/HEAD, maybe 307 to the CDN) and end-10 (DELETE).
 
-Rule 1: imports ``explorer.protocol.digest`` and the sandbox's ``storage``,
-``wsgi``, ``byteranges``; the CDN only through the app's ``redirector``.
+Rule 1: the CDN is reached only through the app's ``redirector``.
 Rule 2: answers as distribution 2.8 does: ``Accept-Ranges``, ``Cache-Control:
 max-age=31536000``, ``Docker-Content-Digest``, ``Etag: "<digest>"``; a digest
 outside the grammar is 400 ``DIGEST_INVALID``; a blob the repository lacks is

@@ -1,6 +1,6 @@
 """Serving stored files over HTTP with ``Range`` (RFC 9110 §14) and ``If-None-Match``.
 
-Rule 1: stdlib plus ``explorer.sandbox.wsgi``; plain HTTP knowledge, shared by
+Rule 1: plain HTTP knowledge, shared by
 the registry's blob GET (end-2) and the CDN stand-in. Nothing registry-specific.
 Rule 2: like Go's ``http.ServeContent`` (what distribution uses): one range
 ``bytes=a-b``, ``bytes=a-`` or ``bytes=-n`` gives 206 with ``Content-Range:

@@ -1,7 +1,6 @@
 """A CDN / object-store stand-in: signed, expiring blob URLs on a second origin (the "Storage" participant).
 
-Rule 1: stdlib plus the sandbox's ``storage``, ``wsgi`` and ``byteranges``. It
-knows blob paths and URL signing, nothing about registry auth: like S3 or
+Rule 1: it knows blob paths and URL signing, nothing about registry auth: like S3 or
 CloudFront, it trusts only its own signature.
 Rule 2: the registry answers a blob GET/HEAD with ``307`` to
 ``<cdn>/docker/registry/v2/blobs/<alg>/<hex[:2]>/<hex>/data?Expires=<unix>&Signature=<hmac>``

@@ -1,6 +1,6 @@
 """Listings with ``n``/``last``/``Link`` pagination: tags (end-8a/8b) and ``/v2/_catalog``.
 
-Rule 1: imports the stdlib and the sandbox's ``wsgi``; names come sorted from storage.
+Rule 1: names come sorted from storage.
 Rule 2: the ``Link`` is distribution's: ``</v2/<name>/tags/list?last=<last>&n=<n>>; rel="next"``
 (Go's ``url.Values.Encode`` sorts the keys, so ``last`` comes first), relative
 to the registry. ``n`` that is not a non-negative integer is 400

@@ -1,8 +1,6 @@
 """Manifests: end-3 (GET/HEAD), end-7 (PUT), end-9 (DELETE) and the referrers API (end-12a/b).
 
-Rule 1: imports ``explorer.protocol`` (digest and tag grammar, media types)
-and the sandbox's ``storage``, ``wsgi`` and ``blobs.checked_digest``.
-Rule 2: the registry stores the exact bytes it was sent, under the digest of
+Rule: the registry stores the exact bytes it was sent, under the digest of
 those bytes. A PUT is checked the way distribution checks it: a manifest media
 type in ``Content-Type`` (no schema1), JSON, ``schemaVersion`` 2, a body
 ``mediaType`` equal to ``Content-Type``, well-formed descriptors, and every

@@ -1,6 +1,6 @@
 """Request bodies for the sandbox's HTTP server: Content-Length framed or chunked, with lazy 100-continue.
 
-Rule 1: stdlib only; plain HTTP/1.1 (RFC 9112 §6-7), nothing about registries.
+Rule 1: plain HTTP/1.1 (RFC 9112 §6-7), nothing about registries.
 Rule 2: the body is read as the application asks for it, never buffered whole;
 a chunked body (how Go clients stream blob PATCHes) is decoded on the fly,
 chunk extensions and trailers ignored. What the application leaves unread is

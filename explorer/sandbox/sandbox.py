@@ -1,7 +1,6 @@
 """``Sandbox``: the registry (+ token server + CDN, as configured) on free loopback ports; ``serve``.
 
-Rule 1: imports the sandbox's own modules and the stdlib only; it wires them
-together and owns their lifetime (servers, temporary storage).
+Rule 1: it wires the sandbox's modules together and owns their lifetime (servers, temporary storage).
 Rule 2: three origins, like the real thing: the registry on
 ``127.0.0.1:<port>``, the token server on ``127.0.0.1:<other port>``, the
 CDN on ``localhost:<third port>`` (another host name, so clients must drop

@@ -1,8 +1,7 @@
 """A small threaded HTTP/1.1 server for WSGI applications, on loopback.
 
-Rule 1: stdlib (``http.server``, ``socketserver``) and the sandbox's
-``request_body``; knows HTTP framing, nothing about registries. It must not
-import ``explorer.protocol`` or httpx.
+Rule 1: built on ``http.server`` and ``socketserver``; it knows HTTP framing, nothing
+about registries.
 Rule 2: it exists because ``wsgiref`` speaks HTTP/1.0 only (no keep-alive) and
 cannot read ``Transfer-Encoding: chunked`` request bodies, which Go clients
 (skopeo, docker) send for streamed blob PATCHes.

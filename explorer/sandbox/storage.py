@@ -1,7 +1,7 @@
 """The sandbox registry's storage: content-addressed blobs and per-repository links, in one directory.
 
-Rule 1: stdlib only, plus ``explorer.protocol`` (digest and name grammar),
-``explorer.errors`` and ``explorer.atomic`` (every file appears by rename). No HTTP here: the handlers turn outcomes into statuses.
+Rule 1: digests and names follow the protocol grammar; every file appears by rename
+(``explorer/atomic.py``). No HTTP here: the handlers turn outcomes into statuses.
 Rule 2: every digest, repository name and tag is validated BEFORE it becomes
 part of a path (``sha256:../../x`` never reaches the file system), and blob
 bytes are streamed: written to a temporary file while hashing, renamed into

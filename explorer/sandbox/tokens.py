@@ -1,8 +1,6 @@
 """The sandbox's token server: scoped, expiring JWTs on their own origin (the "Auth" participant).
 
-Rule 1: stdlib (``hmac``, ``hashlib``, ``json``, ``base64``) plus
-``explorer.protocol.challenge`` (scope grammar) and the sandbox's ``wsgi`` and
-``accounts``. No JWT library: HS256 is one HMAC.
+Rule 1: no JWT library: HS256 is one HMAC (``hmac``, ``hashlib``, ``json``, ``base64``).
 Rule 2: it speaks the Docker token protocol (distribution ``auth/token.md``,
 ``auth/oauth.md``; protocol.md §3.3-3.5):
 

@@ -1,8 +1,7 @@
 """Blob pushes: open (end-4a/4b), mount (end-11), chunk (end-5), close (end-6), status (end-13), cancel (end-14).
 
-Rule 1: imports the stdlib, ``explorer.protocol`` (digest grammar,
-``headers.parse_upload_range`` for ``Content-Range``) and the sandbox's
-``storage``, ``blobs`` (``checked_digest``) and ``wsgi``. Statuses and codes follow distribution 2.8 (see the
+Rule 1: ``Content-Range`` is parsed by ``protocol/headers.parse_upload_range``.
+Statuses and codes follow distribution 2.8 (see the
 package docstring for where we differ on purpose).
 Rule 2: ``Location`` is absolute, built on the Host the client used, and opaque:
 ``/v2/<name>/blobs/uploads/<uuid>?_state=<token>``. The token is distribution's

@@ -1,7 +1,7 @@
 """The sandbox's WSGI plumbing: a parsed request, a response, and the registry's error answer.
 
-Rule 1: stdlib plus ``explorer.protocol.errorcodes`` (code → status and
-meaning, never restated here). Knows WSGI and the registry's JSON error
+Rule 1: code → status and meaning come from ``protocol/errorcodes.py``, never
+restated here. Knows WSGI and the registry's JSON error
 envelope; knows nothing about routes, storage or auth.
 Rule 2: bodies are streamed both ways: requests are read in blocks
 (``Content-Length`` framed, or to EOF when the server decoded a chunked body),

@@ -1,6 +1,6 @@
 """Secret scrubbing, applied by the recorder and the importers BEFORE anything is stored.
 
-Rule 1: pure and stdlib only (no httpx): values in, values out.
+Rule 1: pure (no httpx): values in, values out.
 Rule 2: redaction keeps the shape and says so: ``Bearer <redacted>``,
 ``scope=repository:x:pull`` stays, ``X-Amz-Signature=<redacted>``; header and field
 names always stay (they teach), only values go.

@@ -1,6 +1,6 @@
 """Bodies kept as text: JSON fields by name and shape, token responses by allowlist, forms field by field.
 
-Rule: pure and stdlib only; works on cut-short text (a body kept to its first 64 KiB),
+Rule: pure; works on cut-short text (a body kept to its first 64 KiB),
 so JSON is scanned, not parsed, and its formatting stays as it was.
 - JSON (and JSON-looking text inside anything): a string value is ``"<redacted>"``
   when its field is not on ``HARMLESS_JSON_FIELDS`` and the field's name contains a

@@ -1,6 +1,6 @@
 """Header values: request headers by allowlist, response headers by name and shape, cookies field by field.
 
-Rule: pure and stdlib only. Names always stay (they teach); values go:
+Rule: pure. Names always stay (they teach); values go:
 - request headers: only those on ``HARMLESS_REQUEST_HEADERS`` keep their value
   (``Private-Token``, ``X-JFrog-Art-Api``, any unknown header: ``<redacted>``);
 - response headers: those on ``HARMLESS_RESPONSE_HEADERS`` stay; an unknown one is

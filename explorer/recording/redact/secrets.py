@@ -1,6 +1,6 @@
 """Known secrets: the credentials and tokens a run or a capture holds, scrubbed from every stored string.
 
-Rule: pure and stdlib only. Every value is registered in the forms a server may
+Rule: pure. Every value is registered in the forms a server may
 echo it (percent-, JSON- and HTML-escaped); a secret cut off by a shortened
 message (``abc…``) is hidden too when enough of it is left to recognise.
 """

@@ -1,6 +1,6 @@
 """Values that look like credentials whatever their name: JWTs and long random strings.
 
-Rule: pure and stdlib only. Both tests are deliberately narrow, because a false
+Rule: pure. Both tests are deliberately narrow, because a false
 positive hides what a trace is meant to teach (digests, upload UUIDs, media types,
 paths); they back up the name rules, they do not replace them.
 

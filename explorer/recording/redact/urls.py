@@ -1,6 +1,6 @@
 """URLs, URLs inside free text, and command lines: passwords and non-allowlisted query values hidden.
 
-Rule: pure and stdlib only. Query parameters are redacted by ALLOWLIST
+Rule: pure. Query parameters are redacted by ALLOWLIST
 (``names.QUERY_ALLOWLIST``, as crane does): signed CDN URLs and distribution's
 ``_state`` lose their values, ``scope``/``service``/``digest``/``n``/``last`` stay.
 """

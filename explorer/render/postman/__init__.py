@@ -1,7 +1,6 @@
 """Postman Collection v2.1.0 exports: a trace's collection, and the whole-API tour.
 
-Rule 1: pure; imports ``explorer.annotate``, ``explorer.render`` and the standard library.
-JSON is built as dicts (no template) and written with ``ensure_ascii=False`` (the scripts
+Rule: pure. JSON is built as dicts (no template) and written with ``ensure_ascii=False`` (the scripts
 inside are ASCII: ``snippets.literal``).
 
 Modules:

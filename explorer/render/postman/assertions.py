@@ -1,7 +1,6 @@
 """The scripts of a trace collection's requests: what each test asserts and what it stores for the next.
 
-Rule 1: pure; imports ``explorer.annotate``, ``explorer.protocol``, the snippets and the standard
-library. Every trace value reaches JavaScript through ``snippets.literal``; a variable a
+Rule: pure. Every trace value reaches JavaScript through ``snippets.literal``; a variable a
 script reads is named by us (``configDigest``), never by the trace.
 
 * the status the trace saw (a 5xx/429 is accepted as transient); a push's existence check

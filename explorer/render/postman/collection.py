@@ -1,8 +1,6 @@
 """A trace as a Postman Collection v2.1.0: one folder per step, one request per exchange, tests that run.
 
-Rule 1: pure; imports ``explorer.annotate``, ``explorer.render`` (``replay`` for the
-parameters and the plan, this package's shapes, snippets and assertions) and the standard
-library. JSON formats are built as dicts (no template).
+Rule: pure; ``replay`` gives the parameters and the plan. JSON formats are built as dicts (no template).
 
 Rules of the collection (what newman runs in CI against the live registry):
 

@@ -1,6 +1,6 @@
 """Before a collection builds a URL from a trace: hosts, repositories, tags and digests follow the grammar.
 
-Rule 1: pure; imports ``explorer.annotate``, ``explorer.protocol`` and ``explorer.errors``.
+Rule: pure.
 
 Every request's host must be a host (``host[:port]``, http or https). A collection turns the registry's hosts, repository names, tags and digests into variables
 and URLs that newman sends. A value that breaks the distribution grammar (a tag holding

@@ -1,6 +1,6 @@
 """The Postman v2.1.0 shapes both collections build: URL objects, auth, scripts, and inert recorded text.
 
-Rule 1: pure, stdlib only.
+Rule: pure.
 
 Postman fills ``{{name}}`` in URLs, headers, bodies and even variable values, so a recorded
 ``{{password}}`` would send the user's password wherever the recorded text goes. Recorded

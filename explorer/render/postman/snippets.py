@@ -1,6 +1,6 @@
 """The JavaScript both collections share, and the one way a value becomes JavaScript.
 
-Rule 1: pure, stdlib only. Every value that reaches a script goes through :func:`literal`
+Rule: pure. Every value that reaches a script goes through :func:`literal`
 (a JSON literal, ASCII-escaped, so a quote, a newline, ``</script>`` or U+2028 in a trace
 value stays inside its string). Script lines are otherwise fixed text written here or
 built from our own variable names (``configDigest``, ``uploadLocation``), never from a

@@ -1,7 +1,6 @@
 """The whole registry API as a Postman tour: every endpoint, runnable top to bottom on an empty repository.
 
-Rule 1: pure data and one builder; imports ``explorer.protocol``, this package's shapes and
-snippets, and the standard library. ``postman.all_endpoints`` is the public entry point
+Rule 1: pure data and one builder. ``postman.all_endpoints`` is the public entry point
 (``regexplore export postman --all-endpoints``). No trace value reaches it: its scripts
 are fixed text.
 
