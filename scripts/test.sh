@@ -67,5 +67,10 @@ else
 fi
 
 # -- pytest --------------------------------------------------------------------------
-phase "pytest: .venv/bin/python -m pytest $*"
-exec .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist): the suite waits on registries, browsers and tools as much as on
+# the CPU, so two processes on two cores take ~4 min where one takes ~7.5. Each worker starts
+# its own registries. `scripts/test.sh -p no:xdist ...` runs everything in one process.
+workers="-n 2"
+case " $* " in *" -p no:xdist "*|*" -n "*|*" --numprocesses"*) workers="" ;; esac
+phase "pytest: .venv/bin/python -m pytest $workers $*"
+exec .venv/bin/python -m pytest $workers "$@"

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -30,8 +33,16 @@ PWNED = re.compile(r"<html[^>]*\sdata-pwned=", re.I)
 
 
 @pytest.fixture
-def traces(tmp_path: Path) -> dict[str, Path]:
-    marker = corpus.marker_path(tmp_path)
+def marker() -> Iterator[Path]:
+    """The payloads' marker file, in a folder of the same short length under xdist as without
+    (``check`` cuts long values, so a longer tmp_path would cut payloads out of its findings)."""
+    folder = Path(tempfile.mkdtemp(prefix="rx-", dir="/tmp"))
+    yield corpus.marker_path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def traces(tmp_path: Path, marker: Path) -> dict[str, Path]:
     made = {"free": corpus.free_text_trace(marker), "push": corpus.free_text_trace(marker, "push"),
             "leading": corpus.leading_trace(marker), "findings": corpus.findings_trace(marker)}
     paths = {}
@@ -155,7 +166,8 @@ def test_diff_text_markdown_and_html_of_hostile_traces(pair: tuple[str, str], tr
 
 
 # --- check ------------------------------------------------------------------------------------
-def test_check_table_markdown_and_json_quote_hostile_values_as_data(traces: dict[str, Path], tmp_path: Path) -> None:
+def test_check_table_markdown_and_json_quote_hostile_values_as_data(traces: dict[str, Path], tmp_path: Path,
+                                                                    marker: Path) -> None:
     files = [str(p) for p in traces.values()]
     run = run_cli("check", *files)
     assert run.code == 1, run.output
@@ -169,13 +181,14 @@ def test_check_table_markdown_and_json_quote_hostile_values_as_data(traces: dict
     report = json.loads(run.stdout)
     found = [f["found"] for t in report["traces"] for f in t["findings"]]
     assert not [s for s in _strings(report) if TERMINAL_UNSAFE.search(s)]
-    payloads = corpus.payloads(corpus.marker_path(tmp_path))
+    payloads = corpus.payloads(marker)
     assert payloads["html-img"] in found and payloads["shell-subst"] in found  # JSON carries them unchanged
     assert payloads["script-tag"] in found and payloads["template-var"] in found
 
 
 # --- export openapi ---------------------------------------------------------------------------
-def test_openapi_json_and_yaml_round_trip_every_hostile_value(traces: dict[str, Path], tmp_path: Path) -> None:
+def test_openapi_json_and_yaml_round_trip_every_hostile_value(traces: dict[str, Path], tmp_path: Path,
+                                                              marker: Path) -> None:
     files = [str(p) for p in traces.values()]
     documents = []
     for ext in ("json", "yaml"):
@@ -188,11 +201,12 @@ def test_openapi_json_and_yaml_round_trip_every_hostile_value(traces: dict[str, 
         documents.append(json.loads(text) if ext == "json" else yaml.safe_load(text))
     assert documents[0] == documents[1]
     values = set(_strings(documents[0]))
-    missing = [name for name, value in corpus.payloads(corpus.marker_path(tmp_path)).items() if value not in values]
+    missing = [name for name, value in corpus.payloads(marker).items() if value not in values]
     assert not missing, missing  # every payload, control characters included, is a value exactly as recorded
 
 
-def test_openapi_page_of_hostile_traces_runs_no_script(traces: dict[str, Path], tmp_path: Path) -> None:
+def test_openapi_page_of_hostile_traces_runs_no_script(traces: dict[str, Path], tmp_path: Path,
+                                                       marker: Path) -> None:
     out = tmp_path / "api.html"
     run = run_cli("export", "openapi", *[str(p) for p in traces.values()], "-o", str(out))
     assert run.code == 0, run.output
@@ -203,7 +217,7 @@ def test_openapi_page_of_hostile_traces_runs_no_script(traces: dict[str, Path], 
     dom = _in_chromium(tmp_path, out)
     assert not PWNED.search(dom)
     assert "<img" not in dom.lower() and "<svg onload" not in dom.lower()
-    assert not corpus.marker_path(tmp_path).exists()
+    assert not marker.exists()
 
 
 # --- explain and show -------------------------------------------------------------------------
@@ -223,7 +237,8 @@ def test_explain_full_and_show_of_hostile_traces(name: str, traces: dict[str, Pa
 
 # --- render svg, export har and cassette ------------------------------------------------------
 @pytest.mark.parametrize("name", ["free", "leading", "findings"])
-def test_svg_har_and_cassette_of_hostile_traces(name: str, traces: dict[str, Path], tmp_path: Path) -> None:
+def test_svg_har_and_cassette_of_hostile_traces(name: str, traces: dict[str, Path], tmp_path: Path,
+                                                marker: Path) -> None:
     import xml.etree.ElementTree as ET
 
     from explorer.render import get
@@ -242,7 +257,7 @@ def test_svg_har_and_cassette_of_hostile_traces(name: str, traces: dict[str, Pat
     har = json.loads(get("har").render(annotated, RenderOptions()))
     cassette = yaml.safe_load(get("cassette").render(annotated, RenderOptions()))
     if name == "leading":  # each payload is a reason phrase: carried exactly, as data of each format
-        payloads = corpus.payloads(corpus.marker_path(tmp_path)).values()
+        payloads = corpus.payloads(marker).values()
         for document in (har, cassette):
             values = set(_strings(document))
             assert not [p for p in payloads if p not in values], [p for p in payloads if p not in values]
