@@ -58,14 +58,11 @@ def render_trace(
 
     Example: regexplore render mermaid pull.trace.json --markdown -o pull.md
     """
-    from explorer import render
-    from explorer.annotate import annotate
-    from explorer.trace import load
+    from explorer import operations, render
 
-    renderer = render.get(fmt)
-    options = render.RenderOptions(notes=notes, full=full, timing=timing, markdown=markdown, link=link, title=title)
-    text = renderer.render(annotate(load(trace_file)), options)
-    written = render.write_output(text, output or render.default_output(renderer, trace_file))
+    drawn = operations.render(trace_file, fmt, notes=notes, full=full, timing=timing, markdown=markdown, link=link,
+                              title=title)
+    written = render.write_output(drawn.text, output or render.default_output(render.get(fmt), trace_file))
     if written is not None:
         typer.echo(f"wrote {fmt} to {written}", err=True)
 
@@ -99,32 +96,24 @@ def export(
     if trace_files is not None and len(trace_files) > 1:
         raise UsageError(f"export {fmt} takes one TRACE", f"regexplore export {fmt} pull.trace.json")
     trace_file = trace_files[0] if trace_files else None
-    from explorer import render
-    from explorer.annotate import annotate
-    from explorer.errors import UnknownFormat
-    from explorer.trace import load
+    from explorer import operations, render
 
-    exports = render.names("export")
-    if fmt not in exports:
-        raise UnknownFormat(f"unknown export format {fmt!r}; choose from: {', '.join(exports)}",
-                            "diagrams and Markdown come from `regexplore render FORMAT TRACE`")
-    renderer = render.get(fmt)
-    options = render.RenderOptions(title=title)
+    exported = render.get_export(fmt)
     if all_endpoints:
         if fmt != "postman" or trace_file is not None:
             raise UsageError("--all-endpoints belongs to `export postman` and takes no TRACE",
                              "regexplore export postman --all-endpoints -o api.json")
         from explorer.render.postman import all_endpoints as tour
 
-        text = tour(options)
+        text = tour(render.RenderOptions(title=title))
     else:
         if trace_file is None:
             raise UsageError(f"export {fmt} needs a TRACE", f"regexplore export {fmt} pull.trace.json")
-        annotated = annotate(load(trace_file))
-        for warning in renderer.warnings(annotated):
+        result = operations.export(trace_file, fmt, title=title)
+        for warning in result.warnings:
             typer.echo(printable(f"warning: {warning}"), err=True)
-        text = renderer.render(annotated, options)
-    written = renderer.write(text, output or "-")
+        text = result.text
+    written = exported.write(text, output or "-")
     if written is not None:
         typer.echo(f"wrote {fmt} to {written}", err=True)
 

@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from explorer.errors import UnknownFormat
 from explorer.operations.results import Rendered
 from explorer.trace import Trace, load
 
@@ -46,6 +45,7 @@ def render(
     full: bool = False,
     timing: bool = False,
     markdown: bool = False,
+    link: bool = False,
     title: str | None = None,
 ) -> Rendered:
     """``trace`` drawn as ``fmt`` (swimlanes, mermaid, plantuml, svg, html, markdown; any export format too).
@@ -54,7 +54,7 @@ def render(
     """
     from explorer import render as formats
 
-    options = formats.RenderOptions(notes=notes, full=full, timing=timing, markdown=markdown, title=title)
+    options = formats.RenderOptions(notes=notes, full=full, timing=timing, markdown=markdown, link=link, title=title)
     text, warnings = _text(trace, formats.get(fmt), options)
     written = formats.write_output(text, output) if output is not None else None
     return Rendered(fmt, text, written, warnings)
@@ -67,11 +67,7 @@ def export(trace: Source, fmt: str, output: Output = None, *, title: str | None 
     """
     from explorer import render as formats
 
-    exports = formats.names("export")
-    if fmt not in exports:
-        raise UnknownFormat(f"unknown export format {fmt!r}; choose from: {', '.join(exports)}",
-                            "diagrams and Markdown come from render()")
-    chosen = formats.get(fmt)
+    chosen = formats.get_export(fmt)
     text, warnings = _text(trace, chosen, formats.RenderOptions(title=title))
     written = chosen.write(text, output) if output is not None else None
     return Rendered(fmt, text, written, warnings)

@@ -52,7 +52,7 @@ from explorer.render.base import RenderOptions, write_output
 if TYPE_CHECKING:
     from explorer.annotate import AnnotatedTrace
 
-__all__ = ["FORMATS", "Format", "Kind", "RenderOptions", "default_output", "get", "names", "write_output"]
+__all__ = ["FORMATS", "Format", "Kind", "RenderOptions", "default_output", "get", "get_export", "names", "write_output"]
 
 Kind = Literal["diagram", "export"]
 
@@ -184,6 +184,15 @@ def get(name: str) -> Format:
             "run `regexplore render --help` for what each format produces",
         )
     return fmt
+
+
+def get_export(name: str) -> Format:
+    """The export format called ``name``; raises UnknownFormat (exit 2) listing the exports."""
+    exports = names("export")
+    if name not in exports:
+        raise UnknownFormat(f"unknown export format {name!r}; choose from: {', '.join(exports)}",
+                            "diagrams and Markdown are drawn, not exported: `regexplore render FORMAT TRACE`")
+    return FORMATS[name]
 
 
 def default_output(fmt: Format, trace_path: str | os.PathLike[str]) -> str:

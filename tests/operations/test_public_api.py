@@ -125,6 +125,7 @@ def test_render_and_export_read_a_trace_or_a_trace_file(sandbox, tmp_path):
                      trace_file=tmp_path / "pull.trace.json")
     drawn = rx.render(pulled.trace, "plantuml")
     assert drawn.file is None and drawn.text.startswith("@startuml")
+    assert rx.render(pulled.trace, "swimlanes", link=True).text.startswith("https://swimlanes.io/#")  # --link
     script = rx.export(tmp_path / "pull.trace.json", "curl", tmp_path / "out" / "pull.sh")
     assert script.file == tmp_path / "out" / "pull.sh" and script.file.stat().st_mode & 0o111
     with pytest.raises(ExplorerError, match="unknown export format 'mermaid'"):

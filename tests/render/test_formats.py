@@ -268,8 +268,8 @@ def test_default_output() -> None:
 
 
 def test_package_api_is_pinned() -> None:
-    assert sorted(render.__all__) == ["FORMATS", "Format", "Kind", "RenderOptions", "default_output", "get", "names",
-                                      "write_output"]
+    assert sorted(render.__all__) == ["FORMATS", "Format", "Kind", "RenderOptions", "default_output", "get",
+                                      "get_export", "names", "write_output"]
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
