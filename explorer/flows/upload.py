@@ -38,6 +38,7 @@ import httpx
 
 from explorer.client.registry import RegistryClient, UploadSession
 from explorer.errors import BadSource, ExplorerError, RegistryError
+from explorer.flows import DEFAULT_CHUNK_SIZE
 from explorer.flows.blobs import Transfers
 from explorer.flows.progress import NullProgress, Progress
 from explorer.trace import Intent
@@ -52,7 +53,6 @@ __all__ = [
     "upload_blob",
 ]
 
-DEFAULT_CHUNK_SIZE = 256 * 1024 * 1024  # one PUT for nearly every layer: each PATCH is a round trip (issue 17)
 READ_SIZE = 1024 * 1024  # large reads: per-chunk Python work (h11 framing, tap) stays negligible
 MAX_RANGE_RECOVERIES = 3
 RESTART_CODES = frozenset({"BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID"})

@@ -11,20 +11,24 @@ import platform as host
 from collections.abc import Sequence
 from pathlib import Path
 
-from explorer.client.credentials import Credentials
+from typing import TYPE_CHECKING
+
 from explorer.errors import UsageError
-from explorer.flows.copy import copy_image
-from explorer.flows.images import LayoutImage, SampleSource, plan_push
+from explorer.flows import DEFAULT_CHUNK_SIZE
 from explorer.flows.pull import pull as pull_flow
-from explorer.flows.push import PushResult, push_plans
-from explorer.flows.upload import DEFAULT_CHUNK_SIZE, MOUNTED, SKIPPED, UPLOADED
-from explorer.oci.layout import OciLayout, OciLayoutWriter, parse_layout_source
+from explorer.oci.layout import OciLayoutWriter
 from explorer.operations.options import ConnectionOptions, Progressable, as_progress, parse_image, traced
 from explorer.operations.results import Copied, Pulled, Pushed
-from explorer.protocol import mediatypes, reference
+from explorer.protocol import mediatypes
 from explorer.protocol.mediatypes import Platform
-from explorer.oci.sample import SampleImage
-from explorer.client.session import TraceSession
+
+# push's and copy's flows (uploads, referrers, sample images and their tarfile) are imported by
+# push() and copy() themselves: a pull, whose start-up counts (issue 17), loads none of them
+if TYPE_CHECKING:
+    from explorer.client.credentials import Credentials
+    from explorer.client.session import TraceSession
+    from explorer.flows.push import PushResult
+    from explorer.oci.sample import SampleImage
 
 __all__ = ["copy", "pull", "push"]
 
@@ -77,6 +81,8 @@ def pull(
 
 
 def _pushed(done: PushResult, session: TraceSession) -> Pushed:
+    from explorer.flows.upload import MOUNTED, SKIPPED, UPLOADED
+
     return Pushed(trace=session.trace, trace_file=session.saved, reference=str(done.reference), digest=done.digest,
                   media_type=done.media_type, uploaded=done.blobs[UPLOADED], mounted=done.blobs[MOUNTED],
                   skipped=done.blobs[SKIPPED], manifests_pushed=done.manifests_pushed,
@@ -101,6 +107,12 @@ def push(
     writes it), checked completely before the first request; or a generated
     ``explorer.oci.sample.build_sample()`` image. Blobs larger than ``chunk_size`` go in PATCH chunks.
     """
+    from explorer.flows.images import LayoutImage, SampleSource, plan_push
+    from explorer.flows.push import push_plans
+    from explorer.oci.layout import OciLayout, parse_layout_source
+    from explorer.oci.sample import SampleImage
+    from explorer.protocol import reference
+
     options = options or ConnectionOptions()
     ref = parse_image(destination)
     if chunk_size < 1:
@@ -145,6 +157,8 @@ def copy(
     ``credentials`` serve both sides; ``source_credentials`` / ``destination_credentials``
     serve one (a copy within one registry uses one identity).
     """
+    from explorer.flows.copy import copy_image
+
     options = options or ConnectionOptions()
     src, dst = parse_image(source), parse_image(destination)
     if platform is not None and all_platforms:

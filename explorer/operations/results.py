@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from explorer.flows.probe import Feature, ProbeResult
-from explorer.protocol.mediatypes import Platform
-from explorer.trace import Trace
 from explorer.units import human_duration, human_size
+
+if TYPE_CHECKING:  # annotations only: a pull imports neither the probe flow nor more than it uses
+    from explorer.flows.probe import Feature, ProbeResult
+    from explorer.protocol.mediatypes import Platform
+    from explorer.trace import Trace
 
 __all__ = ["Copied", "Deleted", "Listed", "ManifestFound", "Probed", "Pulled", "Pushed", "Referrers",
            "Rendered", "Tagged", "Traced"]
