@@ -6,6 +6,8 @@ commands, so ``regexplore --help`` and ``regexplore render`` start fast. Typer
 builds every registered command on each call (about 30 ms for all of them), so
 ``main`` registers only ``trace pull|push|copy`` when that is what it runs
 (``register``); ``explorer.cli.app`` is the whole CLI.
+Rule 2b: ``trace pull IMAGE`` opens its registry's first TCP connections on a thread
+before anything heavy is imported, typer included (``recording/preconnect.py``).
 Rule 3: errors users see are one line (``error: ...``) plus an optional
 ``hint: ...``; exit 2 for bad input, 1 for a failed operation, 130 for Ctrl-C;
 tracebacks only with ``--debug``. Commands raise; ``cli/base.py`` handles errors
@@ -28,8 +30,10 @@ Where each command lives ("one guess"):
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-import typer
+if TYPE_CHECKING:
+    import typer
 
 __all__ = ["app", "main", "register"]
 
@@ -60,8 +64,34 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _preconnect(words: list[str]) -> None:
+    """``trace pull IMAGE``: the registry's first connections (the https probe's and http's for a
+    loopback registry) are opened while typer, httpx and the rest import."""
+    if words[:2] != ["trace", "pull"] or len(words) < 3 or words[2].startswith("-") or {"-h", "--help"} & {*words}:
+        return
+    from explorer.errors import ExplorerError
+    from explorer.protocol.reference import is_loopback, parse
+    from explorer.recording import preconnect
+
+    try:
+        host = parse(words[2]).api_host
+    except ExplorerError:  # the command reports it
+        return
+    name, port = host.rsplit(":", 1) if ":" in host and not host.endswith("]") else (host, "")
+    name = name.strip("[]").lower()
+    if "--plain-http" in words:
+        ports = [int(port or 80)]
+    else:
+        ports = [int(port or 443)] + ([int(port or 80)] if is_loopback(host) else [])
+    preconnect.start([(name, p) for p in ports])
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: usage errors become one ``error:`` line too (exit 2)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    _preconnect([w for w in words if w not in _ROOT_FLAGS])
+    import typer
+
     try:
         code = register(argv)(args=argv, prog_name="regexplore", standalone_mode=False)
     except typer.TyperException as exc:
@@ -73,4 +103,8 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"error: {exc.format_message()}", err=True)
         typer.echo(f"hint: see `{where} --help`", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
+    finally:
+        from explorer.recording import preconnect
+
+        preconnect.discard()
     sys.exit(code if isinstance(code, int) else 0)

@@ -31,6 +31,9 @@ from typing import Any
 import httpcore
 import httpx
 
+from explorer.recording import preconnect
+from explorer.recording.sockets import SocketStream
+
 __all__ = ["HeadDeadline", "Pool"]
 
 # httpcore exception -> httpx exception of the same meaning (the most specific first)
@@ -124,6 +127,9 @@ class _Backend(httpcore.NetworkBackend):
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        early = preconnect.take(host, port, timeout) if local_address is None and not socket_options else None
+        if early is not None:  # opened while the command was still importing (``preconnect.py``)
+            return _Stream(SocketStream(early))
         return _Stream(self.inner.connect_tcp(host, port, timeout, local_address, socket_options))
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,

@@ -24,16 +24,26 @@ HEAVY = ("jinja2", "rich", "yaml", "pygments", "jsonschema", "explorer.render", 
          "explorer.cli.proxy", "explorer.cli.trace_api")
 
 CHILD = r"""
-import json, os, socket, ssl, sys
+import json, os, socket, ssl, sys, threading
 cas = []
 _load = ssl.SSLContext.load_verify_locations
 def load_verify_locations(self, *args, **kwargs):
     cas.append(repr(args)[:80])
     return _load(self, *args, **kwargs)
 ssl.SSLContext.load_verify_locations = load_verify_locations
+from explorer.recording import preconnect
+early = []  # per start of early connections: their number, and the heavy modules already loaded then
+_start = preconnect.start
+def start(addresses):
+    early.append([len(addresses), sorted(m for m in sys.modules if m.split(".")[0] in ("typer", "httpx", "httpcore"))])
+    _start(addresses)
+preconnect.start = start
+_connect = socket.socket.connect
 def connect(self, address):
+    if threading.current_thread().name == "preconnect":
+        return _connect(self, address)  # refused: the pools then connect themselves
     heavy = sorted(m for m in sys.modules if m.startswith(tuple(json.loads(sys.argv[1]))))
-    print(json.dumps({"heavy": heavy, "cas": cas, "address": list(address)[:2]}), flush=True)
+    print(json.dumps({"heavy": heavy, "cas": cas, "address": list(address)[:2], "early": early}), flush=True)
     os._exit(0)
 socket.socket.connect = connect
 from explorer.cli import main
@@ -60,6 +70,32 @@ def test_a_transfer_loads_nothing_heavy_before_its_first_request(tmp_path: Path,
     assert seen["address"] == ["127.0.0.1", 9]  # it stopped at the first connection, to the registry
     assert seen["heavy"] == [], f"imported before the first request: {seen['heavy']}"
     assert seen["cas"] == [], "a CA bundle was loaded for a loopback registry before its first request"
+    if argv[1] == "pull":  # its registry's connections were opened before typer and httpx were imported
+        assert seen["early"] == [[2, []]]  # the https probe's and http's
+    else:
+        assert seen["early"] == []
+
+
+@pytest.mark.parametrize(("words", "addresses"), [
+    (["trace", "pull", "127.0.0.1:5000/a:1", "-q"], [("127.0.0.1", 5000), ("127.0.0.1", 5000)]),  # probe, http
+    (["trace", "pull", "localhost/a:1"], [("localhost", 443), ("localhost", 80)]),
+    (["trace", "pull", "[::1]:5000/a:1"], [("::1", 5000), ("::1", 5000)]),
+    (["trace", "pull", "127.0.0.1:5000/a:1", "--plain-http"], [("127.0.0.1", 5000)]),  # no probe
+    (["trace", "pull", "ghcr.io/team/app:1"], [("ghcr.io", 443)]),  # not loopback: https only
+    (["trace", "pull", "alpine"], [("registry-1.docker.io", 443)]),
+    (["trace", "pull", "127.0.0.1:5000/a:1", "--help"], []),
+    (["trace", "pull", "-o", "t.json", "127.0.0.1:5000/a:1"], []),  # not sure which word is the image: none
+    (["trace", "pull", "Not An Image!"], []),  # the command reports it
+    (["trace", "push", "layout", "127.0.0.1:5000/a:1"], []),
+])
+def test_which_connections_a_command_opens_early(monkeypatch, words, addresses) -> None:
+    from explorer import cli
+    from explorer.recording import preconnect
+
+    started: list[tuple[str, int]] = []
+    monkeypatch.setattr(preconnect, "start", started.extend)
+    cli._preconnect(words)
+    assert started == addresses
 
 
 def test_the_whole_cli_is_still_there_for_help_and_tests() -> None:
