@@ -47,9 +47,10 @@ _WHERE = {
     **dict.fromkeys(("catalog", "delete", "manifest", "probe", "referrers", "tag", "tags"), "explorer.operations.api"),
     **dict.fromkeys(("copy", "pull", "push"), "explorer.operations.images"),
     **dict.fromkeys(("ConnectionOptions", "ProgressEvent"), "explorer.operations.options"),
-    **dict.fromkeys(("export", "render"), "explorer.operations.outputs"),
-    **dict.fromkeys(("Copied", "Deleted", "Listed", "ManifestFound", "Probed", "Pulled", "Pushed", "Referrers",
-                     "Rendered", "Tagged", "Traced"), "explorer.operations.results"),
+    **dict.fromkeys(("Rendered", "export", "render"), "explorer.operations.outputs"),
+    **dict.fromkeys(("Copied", "Pulled", "Pushed", "Traced"), "explorer.operations.results"),
+    **dict.fromkeys(("Deleted", "Listed", "ManifestFound", "Probed", "Referrers", "Tagged"),
+                    "explorer.operations.api_results"),
 }
 
 if TYPE_CHECKING:
@@ -57,10 +58,9 @@ if TYPE_CHECKING:
     from explorer.operations.api import catalog, delete, manifest, probe, referrers, tag, tags
     from explorer.operations.images import copy, pull, push
     from explorer.operations.options import ConnectionOptions, ProgressEvent
-    from explorer.operations.outputs import export, render
-    from explorer.operations.results import (
-        Copied, Deleted, Listed, ManifestFound, Probed, Pulled, Pushed, Referrers, Rendered, Tagged, Traced,
-    )
+    from explorer.operations.api_results import Deleted, Listed, ManifestFound, Probed, Referrers, Tagged
+    from explorer.operations.outputs import Rendered, export, render
+    from explorer.operations.results import Copied, Pulled, Pushed, Traced
     from explorer.oci.sample import build_sample
 
 

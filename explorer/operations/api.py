@@ -17,7 +17,7 @@ from explorer.flows.manifest import inspect_manifest
 from explorer.flows.referrers import list_referrers
 from explorer.flows.tag import retag
 from explorer.operations.options import ConnectionOptions, parse_image, traced
-from explorer.operations.results import Deleted, Listed, ManifestFound, Probed, Referrers, Tagged
+from explorer.operations.api_results import Deleted, Listed, ManifestFound, Probed, Referrers, Tagged
 from explorer.protocol import reference
 from explorer.protocol.reference import Reference
 

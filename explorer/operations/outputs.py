@@ -9,20 +9,30 @@ annotated once per call; a caller rendering several formats of one trace passes 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from explorer.operations.results import Rendered
 from explorer.trace import Trace, load
 
 if TYPE_CHECKING:  # imported when used: a pull, which imports this package, draws nothing (start-up, issue 17)
     from explorer import render as formats
     from explorer.annotate import AnnotatedTrace
 
-__all__ = ["export", "render"]
+__all__ = ["Rendered", "export", "render"]
 
 Output = str | os.PathLike[str] | None
 Source = Union["AnnotatedTrace", Trace, str, os.PathLike[str]]
+
+
+@dataclass
+class Rendered:
+    """A render or export: its text, and the file written (None when not asked to write one)."""
+
+    format: str
+    text: str
+    file: Path | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def _text(trace: Source, fmt: formats.Format, options: formats.RenderOptions) -> tuple[str, list[str]]:

@@ -1,23 +1,23 @@
-"""What the operations return: typed results, each with the trace it recorded.
+"""What the transfers return (pull, push, copy): typed results, each with the trace it recorded.
 
 Rule: plain data. Fields are facts (digests, counts, files written); the CLI words them.
+The other operations' results are in ``api_results.py``, a render's in ``outputs.py``: a
+pull creates no class it does not use (each dataclass costs its start-up, issue 17).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from explorer.units import human_duration, human_size
 
-if TYPE_CHECKING:  # annotations only: a pull imports neither the probe flow nor more than it uses
-    from explorer.flows.probe import Feature, ProbeResult
+if TYPE_CHECKING:  # annotations only
     from explorer.protocol.mediatypes import Platform
     from explorer.trace import Trace
 
-__all__ = ["Copied", "Deleted", "Listed", "ManifestFound", "Probed", "Pulled", "Pushed", "Referrers",
-           "Rendered", "Tagged", "Traced"]
+__all__ = ["Copied", "Pulled", "Pushed", "Traced"]
 
 
 @dataclass(kw_only=True)
@@ -79,69 +79,3 @@ class Pushed(Traced):
 class Copied(Pushed):
     source: str
     platform: Platform | None  # the index entry copied; None for a single-platform image or every platform
-
-
-@dataclass(kw_only=True)
-class Listed(Traced):
-    """``tags`` (tag names) and ``catalog`` (repository names), every page followed."""
-
-    items: list[str]
-    pages: int
-
-
-@dataclass(kw_only=True)
-class ManifestFound(Traced):
-    reference: str
-    digest: str
-    media_type: str
-    data: bytes  # exactly as served
-
-    @property
-    def text(self) -> str:
-        return self.data.decode("utf-8", errors="replace")
-
-
-@dataclass(kw_only=True)
-class Tagged(Traced):
-    source: str
-    reference: str  # the new tag
-    digest: str
-    pushed: bool  # False: the new tag already named this manifest
-
-
-@dataclass(kw_only=True)
-class Deleted(Traced):
-    reference: str
-    referrers_tag: str | None  # the subject's fallback tag, when it was updated
-
-
-@dataclass(kw_only=True)
-class Referrers(Traced):
-    reference: str
-    subject: str
-    referrers: list[dict[str, Any]]  # descriptors
-    via: str  # "referrers API" or "tag sha256-<hex>"
-
-
-@dataclass(kw_only=True)
-class Probed(Traced):
-    registry: str
-    result: ProbeResult  # ``result.features``: name -> Feature(supported, evidence, note)
-
-    @property
-    def features(self) -> dict[str, Feature]:
-        return self.result.features
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.result.to_dict()
-
-
-@dataclass
-class Rendered:
-    """A render or export: its text, and the file written (None when not asked to write one)."""
-
-    format: str
-    text: str
-    file: Path | None = None
-    warnings: list[str] = field(default_factory=list)
-

@@ -51,9 +51,10 @@ main(sys.argv[2:])
 """
 
 
-# and what a pull does not use: the other transfers' flows, sample images (tarfile), the probe command
+# and what a pull does not use: the other operations (their flows, results), sample images (tarfile)
 NOT_FOR_A_PULL = ("explorer.flows.push", "explorer.flows.upload", "explorer.flows.copy", "explorer.flows.referrers",
-                  "explorer.flows.images", "explorer.flows.probe", "explorer.oci.sample", "tarfile")
+                  "explorer.flows.images", "explorer.flows.probe", "explorer.oci.sample", "tarfile",
+                  "explorer.operations.api_results", "explorer.operations.api", "explorer.operations.outputs")
 
 
 @pytest.mark.parametrize(("argv", "heavy"), [
