@@ -10,10 +10,8 @@ redacted or written. Benchmark-only: the switch is set here, not offered to user
 
 from __future__ import annotations
 
-import sys
-
 from explorer.client import session
-from explorer.cli import main
+from explorer.cli import run
 
 _original_init = session.TraceSession.__init__
 
@@ -27,4 +25,4 @@ def _unrecorded_init(self: session.TraceSession, *args: object, **kwargs: object
 
 if __name__ == "__main__":
     session.TraceSession.__init__ = _unrecorded_init  # type: ignore[method-assign]
-    main(sys.argv[1:])
+    run()

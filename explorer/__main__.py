@@ -1,6 +1,6 @@
 """``python -m explorer`` runs the regexplore CLI."""
 
-from explorer.cli import main
+from explorer.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

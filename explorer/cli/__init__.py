@@ -8,6 +8,11 @@ builds every registered command on each call (about 30 ms for all of them), so
 (``register``); ``explorer.cli.app`` is the whole CLI.
 Rule 2b: ``trace pull IMAGE`` opens its registry's first TCP connections on a thread
 before anything heavy is imported, typer included (``recording/preconnect.py``).
+Rule 2c: the program (``run``: the console script, ``python -m explorer``) pauses the
+garbage collector while ``trace pull|push|copy`` imports, freezes what start-up allocated
+out of later collections when the operation starts (``resume_collector``), and freezes
+everything at the exit of any command, whose shutdown then collects nothing: a process
+of its own needs no collecting at its end.
 Rule 3: errors users see are one line (``error: ...``) plus an optional
 ``hint: ...``; exit 2 for bad input, 1 for a failed operation, 130 for Ctrl-C;
 tracebacks only with ``--debug``. Commands raise; ``cli/base.py`` handles errors
@@ -29,13 +34,14 @@ Where each command lives ("one guess"):
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import typer
 
-__all__ = ["app", "main", "register"]
+__all__ = ["app", "main", "register", "resume_collector", "run"]
 
 COMMAND_MODULES = ("outputs", "diff", "spec", "builtin", "proxy", "trace_transfer", "trace_api")  # help order
 _ALONE = {("trace", "pull"): "trace_transfer", ("trace", "push"): "trace_transfer", ("trace", "copy"): "trace_transfer"}
@@ -62,6 +68,30 @@ def __getattr__(name: str) -> typer.Typer:
     if name == "app":  # the whole CLI (tests, docs): every command registered
         return register([])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_collector = {"paused": False}
+
+
+def run() -> None:
+    """The regexplore program: ``main`` in a process of its own (see Rule 2c)."""
+    words = [w for w in sys.argv[1:] if w not in _ROOT_FLAGS]
+    if tuple(words[:2]) in _ALONE:  # a transfer: its operation resumes the collector (``cli/base.py``)
+        gc.disable()
+        _collector["paused"] = True
+    try:
+        main()
+    finally:
+        gc.freeze()  # the interpreter's shutdown collections have nothing left to traverse
+
+
+def resume_collector() -> None:
+    """Start-up is over (an operation starts): what it allocated (modules, classes: long-lived)
+    leaves the collector's generations for good, and the collector runs again."""
+    if _collector["paused"]:
+        _collector["paused"] = False
+        gc.freeze()
+        gc.enable()
 
 
 def _preconnect(words: list[str]) -> None:

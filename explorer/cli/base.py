@@ -137,6 +137,9 @@ def traced_command(operation: Callable[..., R], *args: Any, connection: Any, qui
                    progress: bool = False, **kwargs: Any) -> R:
     """Call a library operation as a ``trace`` command: the connection's credentials and options,
     this command line recorded in the trace, progress bars when ``progress``."""
+    from explorer.cli import resume_collector
+
+    resume_collector()
     with progress_bars(quiet or not progress) as bars:
         if progress:
             kwargs["progress"] = bars

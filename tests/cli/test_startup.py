@@ -24,7 +24,10 @@ HEAVY = ("jinja2", "rich", "yaml", "pygments", "jsonschema", "explorer.render", 
          "explorer.cli.proxy", "explorer.cli.trace_api")
 
 CHILD = r"""
-import json, os, socket, ssl, sys, threading
+import gc, json, os, socket, ssl, sys, threading
+collections, running = [], []  # the collector's runs in the command before start-up's objects were frozen
+gc.callbacks.append(lambda phase, info: collections.append(info["generation"])
+                    if phase == "start" and running and not gc.get_freeze_count() else None)
 cas = []
 _load = ssl.SSLContext.load_verify_locations
 def load_verify_locations(self, *args, **kwargs):
@@ -42,12 +45,16 @@ _connect = socket.socket.connect
 def connect(self, address):
     if threading.current_thread().name == "preconnect":
         return _connect(self, address)  # refused: the pools then connect themselves
-    heavy = sorted(m for m in sys.modules if m.startswith(tuple(json.loads(sys.argv[1]))))
-    print(json.dumps({"heavy": heavy, "cas": cas, "address": list(address)[:2], "early": early}), flush=True)
+    heavy = sorted(m for m in sys.modules if m.startswith(HEAVY))
+    print(json.dumps({"heavy": heavy, "cas": cas, "address": list(address)[:2], "early": early,
+                      "collections": collections, "frozen": gc.get_freeze_count()}), flush=True)
     os._exit(0)
 socket.socket.connect = connect
-from explorer.cli import main
-main(sys.argv[2:])
+from explorer.cli import run
+HEAVY = tuple(json.loads(sys.argv[1]))
+sys.argv[1:] = sys.argv[2:]
+running.append(True)
+run()  # as the console script and python -m explorer do
 """
 
 
@@ -71,6 +78,8 @@ def test_a_transfer_loads_nothing_heavy_before_its_first_request(tmp_path: Path,
     assert seen["address"] == ["127.0.0.1", 9]  # it stopped at the first connection, to the registry
     assert seen["heavy"] == [], f"imported before the first request: {seen['heavy']}"
     assert seen["cas"] == [], "a CA bundle was loaded for a loopback registry before its first request"
+    assert seen["collections"] == []  # the collector does not run while the command imports
+    assert seen["frozen"] > 10_000  # and what start-up allocated is out of every later collection
     if argv[1] == "pull":  # its registry's connections were opened before typer and httpx were imported
         assert seen["early"] == [[2, []]]  # the https probe's and http's
     else:
@@ -104,3 +113,21 @@ def test_the_whole_cli_is_still_there_for_help_and_tests() -> None:
 
     names = {group.name for group in cli.app.registered_groups} | {c.name for c in cli.app.registered_commands}
     assert {"trace", "render", "export", "diff", "proxy", "serve"} <= names
+
+
+@pytest.mark.parametrize(("argv", "paused"), [
+    (["trace", "pull", "127.0.0.1:5000/a:1"], True),
+    (["--debug", "trace", "copy", "127.0.0.1:5000/a:1", "127.0.0.1:5000/b:1"], True),
+    (["proxy", "--upstream", "http://127.0.0.1:5000"], False),  # long-running: the collector never pauses
+    (["render", "t.json", "--format", "mermaid"], False),
+])
+def test_only_a_transfer_pauses_the_collector_while_it_starts(argv: list[str], paused: bool) -> None:
+    code = ("import gc, json, sys\n"
+            "from explorer import cli\n"
+            "cli.main = lambda: print(json.dumps(not gc.isenabled()))\n"
+            f"sys.argv = ['regexplore', *{argv!r}]\n"
+            "cli.run()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) is paused

@@ -1,4 +1,5 @@
-"""Run the regexplore CLI in-process exactly as the console script does (``explorer.cli.main``).
+"""Run the regexplore CLI in-process as the console script does (``explorer.cli.main``; the script's
+``run`` adds only the garbage collector's pause during start-up, which a test process must not freeze).
 
 ``sys.argv`` is the console script's for the duration (``regexplore ARGS...``): traces
 record their command line from it, so redaction of ``--password X`` is tested for real.
