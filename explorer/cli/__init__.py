@@ -6,7 +6,7 @@ commands, so ``regexplore --help`` and ``regexplore render`` start fast. Typer
 builds every registered command on each call (about 30 ms for all of them), so
 ``main`` registers only ``trace pull|push|copy`` when that is what it runs
 (``register``); ``explorer.cli.app`` is the whole CLI.
-Rule 2b: ``trace pull IMAGE`` opens its registry's first TCP connections on a thread
+Rule 2b: ``trace pull|push|copy`` opens its registries' first TCP connections on a thread
 before anything heavy is imported, typer included (``recording/preconnect.py``).
 Rule 2c: the program (``run``: the console script, ``python -m explorer``) pauses the
 garbage collector while ``trace pull|push|copy`` imports, freezes what start-up allocated
@@ -35,6 +35,7 @@ Where each command lives ("one guess"):
 from __future__ import annotations
 
 import gc
+import itertools
 import sys
 from typing import TYPE_CHECKING
 
@@ -95,25 +96,33 @@ def resume_collector() -> None:
 
 
 def _preconnect(words: list[str]) -> None:
-    """``trace pull IMAGE``: the registry's first connections (the https probe's and http's for a
-    loopback registry) are opened while typer, httpx and the rest import."""
-    if words[:2] != ["trace", "pull"] or len(words) < 3 or words[2].startswith("-") or {"-h", "--help"} & {*words}:
+    """``trace pull|push|copy``: the first connections to each registry the command names (the https
+    probe's and http's for a loopback registry) are opened while typer, httpx and the rest import.
+    Only the words right after the verb are read, and only images: an option before them, or a bad
+    image, and nothing is opened (the command reports what is wrong)."""
+    if tuple(words[:2]) not in _ALONE or {"-h", "--help"} & {*words}:
         return
     from explorer.errors import ExplorerError
     from explorer.protocol.reference import is_loopback, parse
     from explorer.recording import preconnect
 
-    try:
-        host = parse(words[2]).api_host
-    except ExplorerError:  # the command reports it
-        return
-    name, port = host.rsplit(":", 1) if ":" in host and not host.endswith("]") else (host, "")
-    name = name.strip("[]").lower()
-    if "--plain-http" in words:
-        ports = [int(port or 80)]
-    else:
-        ports = [int(port or 443)] + ([int(port or 80)] if is_loopback(host) else [])
-    preconnect.start([(name, p) for p in ports])
+    given = list(itertools.takewhile(lambda w: not w.startswith("-"), [w for w in words[2:] if w != "--sample"]))
+    images = {"pull": given[:1], "copy": given[:2], "push": given[:1] if "--sample" in words else given[1:2]}
+    addresses: list[tuple[str, int]] = []
+    for image in images[words[1]]:
+        try:
+            host = parse(image).api_host
+        except ExplorerError:
+            return
+        name, port = host.rsplit(":", 1) if ":" in host and not host.endswith("]") else (host, "")
+        name = name.strip("[]").lower()
+        if "--plain-http" in words:
+            ports = [int(port or 80)]
+        else:
+            ports = [int(port or 443)] + ([int(port or 80)] if is_loopback(host) else [])
+        if (name, ports[0]) not in addresses:  # a copy within one registry: its connections, once
+            addresses += [(name, p) for p in ports]
+    preconnect.start(addresses)
 
 
 def main(argv: list[str] | None = None) -> None:

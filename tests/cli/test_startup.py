@@ -80,10 +80,8 @@ def test_a_transfer_loads_nothing_heavy_before_its_first_request(tmp_path: Path,
     assert seen["cas"] == [], "a CA bundle was loaded for a loopback registry before its first request"
     assert seen["collections"] == []  # the collector does not run while the command imports
     assert seen["frozen"] > 10_000  # and what start-up allocated is out of every later collection
-    if argv[1] == "pull":  # its registry's connections were opened before typer and httpx were imported
-        assert seen["early"] == [[2, []]]  # the https probe's and http's
-    else:
-        assert seen["early"] == []
+    # its registry's connections were opened before typer and httpx were imported: the https probe's and http's
+    assert seen["early"] == [[2, []]]
 
 
 @pytest.mark.parametrize(("words", "addresses"), [
@@ -96,7 +94,13 @@ def test_a_transfer_loads_nothing_heavy_before_its_first_request(tmp_path: Path,
     (["trace", "pull", "127.0.0.1:5000/a:1", "--help"], []),
     (["trace", "pull", "-o", "t.json", "127.0.0.1:5000/a:1"], []),  # not sure which word is the image: none
     (["trace", "pull", "Not An Image!"], []),  # the command reports it
-    (["trace", "push", "layout", "127.0.0.1:5000/a:1"], []),
+    (["trace", "push", "layout:1", "ghcr.io/team/app:1", "-q"], [("ghcr.io", 443)]),  # the destination
+    (["trace", "push", "--sample", "127.0.0.1:5000/a:1", "--plain-http"], [("127.0.0.1", 5000)]),
+    (["trace", "push", "layout:1"], []),
+    (["trace", "copy", "127.0.0.1:5000/a:1", "ghcr.io/b:1"],
+     [("127.0.0.1", 5000), ("127.0.0.1", 5000), ("ghcr.io", 443)]),
+    (["trace", "copy", "127.0.0.1:5000/a:1", "127.0.0.1:5000/b:1"], [("127.0.0.1", 5000), ("127.0.0.1", 5000)]),
+    (["trace", "tags", "127.0.0.1:5000/a"], []),
 ])
 def test_which_connections_a_command_opens_early(monkeypatch, words, addresses) -> None:
     from explorer import cli
