@@ -31,8 +31,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from explorer.recording import preconnect
-from explorer.recording.sockets import SocketStream
+from explorer.recording.sockets import adopt
 
 __all__ = ["HeadDeadline", "Pool"]
 
@@ -127,9 +126,9 @@ class _Backend(httpcore.NetworkBackend):
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        early = preconnect.take(host, port, timeout) if local_address is None and not socket_options else None
+        early = adopt(host, port, timeout) if local_address is None and not socket_options else None
         if early is not None:  # opened while the command was still importing (``preconnect.py``)
-            return _Stream(SocketStream(early))
+            return _Stream(early)
         return _Stream(self.inner.connect_tcp(host, port, timeout, local_address, socket_options))
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,

@@ -10,9 +10,11 @@ imports; the pools' network backend (``pools.py``) ``take``s them for its first
 Rule 1: no byte is sent here: a TCP handshake only, so nothing the trace would have to
 show. The exchange that adopts a connection records the connect time it actually waited
 (none, once the handshake is done), as for a connection of its own.
-Rule 2: stdlib only (it runs before the heavy imports). A connection that failed, one the
-server already closed (readable while idle), or one older than ``MAX_AGE`` is not handed
-out: the backend connects as usual. ``discard`` closes what nobody took (the CLI, at the end).
+Rule 2: stdlib only (it runs before the heavy imports). A connection the server already
+closed (readable while idle), or one older than ``MAX_AGE``, is not handed out: the backend
+connects as usual. A connection that could not be opened is the error of the connect that
+takes it (refused, or timed out: connecting again would wait as long once more); the retries
+of ``client/sending.py`` connect anew. ``discard`` closes what nobody took (the CLI, at the end).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ CONNECT_TIMEOUT = 10.0
 
 _lock = threading.Lock()
 _ready = threading.Condition(_lock)
-_opened: list[tuple[str, int, socket.socket, float]] = []  # host, port, socket, when connected
+_opened: list[tuple[str, int, socket.socket | OSError, float]] = []  # host, port, socket or error, when
 _pending: list[tuple[str, int]] = []  # still connecting, in order
 
 
@@ -44,31 +46,34 @@ def start(addresses: list[tuple[str, int]]) -> None:
 
 def _connect_all(addresses: list[tuple[str, int]]) -> None:
     for host, port in addresses:
+        sock: socket.socket | OSError
         try:
             sock = socket.create_connection((host, port), CONNECT_TIMEOUT)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            sock = None
+        except OSError as exc:
+            sock = exc
         with _ready:
             wanted = (host, port) in _pending  # not once discarded
             if wanted:
                 _pending.remove((host, port))
-            if sock is not None and wanted:
                 _opened.append((host, port, sock, time.monotonic()))
-            elif sock is not None:
+            elif isinstance(sock, socket.socket):
                 sock.close()
             _ready.notify_all()
 
 
 def take(host: str, port: int, timeout: float | None = None) -> socket.socket | None:
     """A connected socket to (host, port) opened by ``start`` (waiting, within ``timeout``,
-    for one still connecting), or None: then connect as usual."""
+    for one still connecting), or None: then connect as usual. Raises the ``OSError`` of an
+    early connect that failed (``socket.timeout`` when it timed out)."""
     deadline = None if timeout is None else time.monotonic() + timeout
     with _ready:
         while True:
             found = next((i for i, (h, p, _, _) in enumerate(_opened) if (h, p) == (host, port)), None)
             if found is not None:
                 _, _, sock, connected = _opened.pop(found)
+                if isinstance(sock, OSError):
+                    raise sock
                 if time.monotonic() - connected > MAX_AGE or _closed_by_peer(sock):
                     sock.close()
                     continue
@@ -92,7 +97,7 @@ def _closed_by_peer(sock: socket.socket) -> bool:
 def discard() -> None:
     """Close every connection nobody took."""
     with _ready:
-        left = [sock for _, _, sock, _ in _opened]
+        left = [sock for _, _, sock, _ in _opened if isinstance(sock, socket.socket)]
         _opened.clear()
         _pending.clear()  # still connecting: closed as soon as connected
         _ready.notify_all()

@@ -1,5 +1,7 @@
 """httpcore's ``NetworkStream`` over a socket connected by ``preconnect`` (not by httpcore's backend).
 
+``adopt`` is what the pools' backend calls first: the early connection to (host, port), if any.
+
 Rule: behave as httpcore's own sync stream does (its class is not public API): the same
 timeouts per call, the same exceptions (``ReadTimeout``/``ReadError``, ``WriteTimeout``/
 ``WriteError``, ``ConnectTimeout``/``ConnectError`` for TLS, each raised from the socket's
@@ -15,7 +17,22 @@ from typing import Any
 
 import httpcore
 
-__all__ = ["SocketStream"]
+from explorer.recording import preconnect
+
+__all__ = ["SocketStream", "adopt"]
+
+
+def adopt(host: str, port: int, timeout: float | None) -> httpcore.NetworkStream | None:
+    """The connection ``preconnect`` opened to (host, port), as a stream; None: connect as usual.
+    An early connect that failed fails this connect as httpcore's backend would (``ConnectTimeout``,
+    ``ConnectError``, raised from the socket's error)."""
+    try:
+        sock = preconnect.take(host, port, timeout)
+    except socket.timeout as exc:
+        raise httpcore.ConnectTimeout(str(exc)) from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc)) from exc
+    return SocketStream(sock) if sock is not None else None
 
 
 class SocketStream(httpcore.NetworkStream):

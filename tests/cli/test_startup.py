@@ -24,7 +24,7 @@ HEAVY = ("jinja2", "rich", "yaml", "pygments", "jsonschema", "explorer.render", 
          "explorer.cli.proxy", "explorer.cli.trace_api")
 
 CHILD = r"""
-import gc, json, os, socket, ssl, sys, threading
+import gc, json, os, socket, ssl, sys
 collections, running = [], []  # the collector's runs in the command before start-up's objects were frozen
 gc.callbacks.append(lambda phase, info: collections.append(info["generation"])
                     if phase == "start" and running and not gc.get_freeze_count() else None)
@@ -36,15 +36,10 @@ def load_verify_locations(self, *args, **kwargs):
 ssl.SSLContext.load_verify_locations = load_verify_locations
 from explorer.recording import preconnect
 early = []  # per start of early connections: their number, and the heavy modules already loaded then
-_start = preconnect.start
-def start(addresses):
+def start(addresses):  # recorded, not started: the pools then connect themselves, and stop here
     early.append([len(addresses), sorted(m for m in sys.modules if m.split(".")[0] in ("typer", "httpx", "httpcore"))])
-    _start(addresses)
 preconnect.start = start
-_connect = socket.socket.connect
 def connect(self, address):
-    if threading.current_thread().name == "preconnect":
-        return _connect(self, address)  # refused: the pools then connect themselves
     heavy = sorted(m for m in sys.modules if m.startswith(HEAVY))
     print(json.dumps({"heavy": heavy, "cas": cas, "address": list(address)[:2], "early": early,
                       "collections": collections, "frozen": gc.get_freeze_count()}), flush=True)

@@ -13,6 +13,8 @@ import time
 import pytest
 
 from explorer import operations as rx
+from explorer import trace as tracefile
+from explorer.errors import ExplorerError
 from tests.conftest import SMALL
 from explorer.recording import preconnect
 
@@ -84,7 +86,7 @@ def test_an_old_connection_is_not_handed_out(monkeypatch):
         accepted.close()
 
 
-def test_take_waits_for_a_connection_still_opening_and_a_refused_one_gives_none():
+def test_take_waits_for_a_connection_still_opening_and_a_refused_one_is_its_error():
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
         preconnect.start([("127.0.0.1", port)])
@@ -96,4 +98,18 @@ def test_take_waits_for_a_connection_still_opening_and_a_refused_one_gives_none(
         sock.close()
         accepted.close()
     preconnect.start([("127.0.0.1", port)])  # nobody listens any more: refused
-    assert preconnect.take("127.0.0.1", port, timeout=5) is None
+    with pytest.raises(ConnectionRefusedError):  # connecting again would meet the same (or wait as long)
+        preconnect.take("127.0.0.1", port, timeout=5)
+    assert preconnect.take("127.0.0.1", port, timeout=5) is None  # the retries connect anew
+
+
+def test_a_pull_whose_early_connections_were_refused_fails_as_a_refused_connect_does(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+    preconnect.start([("127.0.0.1", port), ("127.0.0.1", port)])
+    with pytest.raises(ExplorerError) as failed:
+        rx.pull(f"127.0.0.1:{port}/a/b:1", trace_file=tmp_path / "t.json", options=rx.ConnectionOptions(retries=0))
+    assert "cannot connect" in failed.value.message, failed.value.message
+    probe, ping = tracefile.load(tmp_path / "t.json").exchanges
+    assert probe.request.url.startswith("https://") and ping.request.url.startswith("http://")  # probe, then http
+    assert probe.error and ping.error and "ConnectError" in ping.error
