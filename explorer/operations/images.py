@@ -10,7 +10,6 @@ import os
 import platform as host
 from collections.abc import Sequence
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from explorer.errors import UsageError
