@@ -1,4 +1,4 @@
-"""The network streams of the connection pools: bodies are read in big pieces, heads at httpcore's size."""
+"""The network streams of the connection pools: a streaming body is read in big pieces, heads at httpcore's size."""
 
 from __future__ import annotations
 
@@ -8,28 +8,50 @@ from explorer.recording import pools
 
 
 class _Inner(httpcore.NetworkStream):
-    def __init__(self) -> None:
+    """Answers every read with ``available`` bytes at most, and notes what was asked."""
+
+    def __init__(self, available: int) -> None:
+        self.available = available
         self.asked: list[int] = []
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         self.asked.append(max_bytes)
-        return b"x"
+        return b"x" * min(max_bytes, self.available)
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         pass
 
 
-def test_a_body_read_asks_for_a_mebibyte_and_a_head_read_for_what_httpcore_asks():
-    inner, other = _Inner(), _Inner()
+def test_a_body_read_grows_to_a_mebibyte_while_reads_come_back_full():
+    inner = _Inner(available=4 << 20)
     stream = pools._Stream(inner)
-    stream.read(65536)  # no head awaited: a body
+    for _ in range(7):
+        stream.read(65536)
+    assert inner.asked == [65536, 131072, 262144, 524288, 1 << 20, 1 << 20, 1 << 20]
+    assert pools.BODY_READ == 1 << 20
+    stream.write(b"GET / HTTP/1.1\r\n\r\n")  # the next response starts at httpcore's size again
+    stream.read(65536)
+    assert inner.asked[-1] == 65536
+
+
+def test_a_small_body_is_read_at_httpcores_size():
+    inner = _Inner(available=50_000)  # each read returns less than asked: nothing streams faster than we read
+    stream = pools._Stream(inner)
+    for _ in range(3):
+        stream.read(65536)
+    assert inner.asked == [65536, 65536, 65536]
+
+
+def test_a_head_awaited_on_its_connection_is_read_at_httpcores_size():
+    inner, other = _Inner(available=4 << 20), _Inner(available=4 << 20)
+    stream, elsewhere = pools._Stream(inner), pools._Stream(other)
     mark = pools._HEAD.set(pools.HeadDeadline(5.0))
     try:
-        stream.write(b"GET / HTTP/1.1\r\n\r\n")  # the request goes out on this stream: its head is awaited here
-        stream.read(65536)
-        pools._Stream(other).read(65536)  # another connection's body, read while this head is awaited
+        stream.write(b"GET / HTTP/1.1\r\n\r\n")  # the request goes out here: its head is awaited on this stream
+        for _ in range(3):
+            stream.read(65536)
+            elsewhere.read(65536)  # another connection's body, read meanwhile (a copy's source), may grow
     finally:
         pools._HEAD.reset(mark)
-    assert inner.asked == [pools.BODY_READ, 65536]
-    assert other.asked == [pools.BODY_READ]
-    assert pools.BODY_READ == 1 << 20
+    assert inner.asked == [65536, 65536, 65536]
+    assert other.asked == [65536, 131072, 262144]
