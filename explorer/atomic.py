@@ -77,10 +77,14 @@ class AtomicFile:
     """
 
     def __init__(self, path: str | os.PathLike[str], mode: int = 0o644, *, background: bool = False) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
-        self.tmp_path = Path(tmp)
+        self.path = path if isinstance(path, Path) else Path(path)
+        directory, prefix = self.path.parent, f".{self.path.name}."
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=directory)
+        except FileNotFoundError:  # the folder is created only when missing (one syscall less per file)
+            directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=directory)
+        self.tmp_path = tmp  # str: what the rename and the removal need
         self._mode = mode
         self.file: IO[bytes] = os.fdopen(fd, "wb")
         self._done = False
@@ -119,7 +123,10 @@ class AtomicFile:
                     pass
             self.file.close()
         finally:
-            self.tmp_path.unlink(missing_ok=True)
+            try:
+                os.unlink(self.tmp_path)
+            except FileNotFoundError:
+                pass
 
     def __enter__(self) -> AtomicFile:
         return self

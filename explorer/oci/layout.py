@@ -174,7 +174,13 @@ class OciLayoutWriter:
         if not isinstance(manifests, list):
             raise BadSource(f"{index_file} has no valid manifests list; choose another --oci-layout path")
         self._manifests: list[dict[str, Any]] = list(manifests)
-        (self.root / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
+        self._made: set[Path] = set()  # blob folders known to exist (one mkdir per folder, not per blob)
+        self._make(self.root / "blobs" / "sha256")
+
+    def _make(self, folder: Path) -> None:
+        if folder not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
 
     def blob_path(self, digest: str) -> Path:
         algorithm, encoded = _blob_relpath(digest)
@@ -185,7 +191,7 @@ class OciLayoutWriter:
 
     def blob_writer(self, digest: str, size: int | None = None, *, verify: bool = True) -> BlobWriter:
         path = self.blob_path(digest)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._make(path.parent)
         return BlobWriter(path, digest, size, verify=verify)
 
     def write_blob(self, data: bytes, digest: str | None = None) -> str:
