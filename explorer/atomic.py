@@ -26,7 +26,7 @@ class _BackgroundWriter:
     the next ``write`` or by ``finish``, which returns once every chunk is written.
     """
 
-    IN_FLIGHT = 8
+    IN_FLIGHT = 4
 
     def __init__(self, file: IO[bytes]) -> None:
         self._file = file

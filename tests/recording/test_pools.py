@@ -21,17 +21,46 @@ class _Inner(httpcore.NetworkStream):
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
 
 def test_a_body_read_grows_to_a_mebibyte_while_reads_come_back_full():
     inner = _Inner(available=4 << 20)
     stream = pools._Stream(inner)
-    for _ in range(7):
+    try:
+        for _ in range(7):
+            stream.read(65536)
+        assert inner.asked == [65536, 131072, 262144, 524288, 1 << 20, 1 << 20, 1 << 20]
+        assert pools.BODY_READ == 1 << 20
+        stream.write(b"GET / HTTP/1.1\r\n\r\n")  # the next response starts at httpcore's size again
         stream.read(65536)
-    assert inner.asked == [65536, 131072, 262144, 524288, 1 << 20, 1 << 20, 1 << 20]
-    assert pools.BODY_READ == 1 << 20
-    stream.write(b"GET / HTTP/1.1\r\n\r\n")  # the next response starts at httpcore's size again
-    stream.read(65536)
-    assert inner.asked[-1] == 65536
+        assert inner.asked[-1] == 65536
+    finally:
+        stream.close()
+    assert pools._STREAMING.count == 0
+
+
+def test_connections_streaming_at_once_share_the_read_budget():
+    inners = [_Inner(available=4 << 20) for _ in range(8)]
+    streams = [pools._Stream(inner) for inner in inners]
+    try:
+        for _ in range(8):
+            for stream in streams:
+                stream.read(65536)
+        assert pools._STREAMING.count == 8
+        assert all(max(inner.asked) <= pools.READ_BUDGET // 8 for inner in inners)  # 256 KiB each
+        assert all(inner.asked[-1] == 256 << 10 for inner in inners)
+        for stream in streams[1:]:
+            stream.write(b"GET / HTTP/1.1\r\n\r\n")  # the others' bodies ended: they send their next requests
+        assert pools._STREAMING.count == 1
+        streams[0].read(65536)
+        streams[0].read(65536)
+        assert inners[0].asked[-1] == 1 << 20  # alone again: a mebibyte per read
+    finally:
+        for stream in streams:
+            stream.close()
+    assert pools._STREAMING.count == 0
 
 
 def test_a_small_body_is_read_at_httpcores_size():
@@ -40,6 +69,7 @@ def test_a_small_body_is_read_at_httpcores_size():
     for _ in range(3):
         stream.read(65536)
     assert inner.asked == [65536, 65536, 65536]
+    assert not stream.streaming
 
 
 def test_a_head_awaited_on_its_connection_is_read_at_httpcores_size():
@@ -53,5 +83,6 @@ def test_a_head_awaited_on_its_connection_is_read_at_httpcores_size():
             elsewhere.read(65536)  # another connection's body, read meanwhile (a copy's source), may grow
     finally:
         pools._HEAD.reset(mark)
+        elsewhere.close()
     assert inner.asked == [65536, 65536, 65536]
     assert other.asked == [65536, 131072, 262144]
