@@ -44,6 +44,7 @@ __all__ = [
 
 REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 LAYOUT_VERSION = "1.0.0"
+BACKGROUND_WRITE_FROM = 8 << 20  # blobs at least this big are written on a thread of their own
 
 # The OCI distribution-spec tag grammar: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -76,7 +77,9 @@ class BlobWriter:
 
     ``verify=False`` is for callers that verify the digest themselves before
     leaving the block (a verified download): the bytes are then hashed once,
-    not twice; the size is still checked.
+    not twice; the size is still checked. A blob of ``BACKGROUND_WRITE_FROM`` bytes or
+    more is written on a thread of its own (``AtomicFile(background=True)``): receiving
+    the next chunk overlaps the kernel's copy of this one.
     """
 
     def __init__(self, path: Path, digest: str, size: int | None, *, verify: bool = True) -> None:
@@ -90,7 +93,7 @@ class BlobWriter:
 
     def write(self, chunk: bytes) -> None:
         if self._file is None:
-            self._file = AtomicFile(self.path)
+            self._file = AtomicFile(self.path, background=self.size is not None and self.size >= BACKGROUND_WRITE_FROM)
         self.written += len(chunk)
         if self.size is not None and self.written > self.size:
             self._fail(f"expected {self.size} bytes, got more")
@@ -171,7 +174,13 @@ class OciLayoutWriter:
         if not isinstance(manifests, list):
             raise BadSource(f"{index_file} has no valid manifests list; choose another --oci-layout path")
         self._manifests: list[dict[str, Any]] = list(manifests)
-        (self.root / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
+        self._made: set[Path] = set()  # blob folders known to exist (one mkdir per folder, not per blob)
+        self._make(self.root / "blobs" / "sha256")
+
+    def _make(self, folder: Path) -> None:
+        if folder not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
 
     def blob_path(self, digest: str) -> Path:
         algorithm, encoded = _blob_relpath(digest)
@@ -182,7 +191,7 @@ class OciLayoutWriter:
 
     def blob_writer(self, digest: str, size: int | None = None, *, verify: bool = True) -> BlobWriter:
         path = self.blob_path(digest)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._make(path.parent)
         return BlobWriter(path, digest, size, verify=verify)
 
     def write_blob(self, data: bytes, digest: str | None = None) -> str:

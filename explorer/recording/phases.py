@@ -20,7 +20,12 @@ __all__ = ["PhaseClock", "connection", "timings"]
 
 
 class PhaseClock:
-    """Collects httpcore trace events (``request.extensions["trace"]``) as timestamps."""
+    """Collects httpcore trace events (``request.extensions["trace"]``) as timestamps.
+
+    ``events`` is keyed by the event's name without httpcore's module prefix
+    (``connection.``, ``http11.``, ``http2.``): ``connect_tcp.started``, ``send_request_headers.started`` …
+    so that looking one up is a dict lookup (about 10 events per exchange, 11 lookups).
+    """
 
     def __init__(self, chained: Callable[[str, dict[str, Any]], None] | None) -> None:
         self.events: dict[str, float] = {}
@@ -28,23 +33,23 @@ class PhaseClock:
         self._chained = chained
 
     def __call__(self, name: str, info: dict[str, Any]) -> None:
-        self.events.setdefault(name, time.perf_counter())
-        if name.endswith("connect_tcp.complete"):
-            self.network_stream = info.get("return_value")
+        event = name.partition(".")[2]
+        if event not in self.events:
+            self.events[event] = time.perf_counter()
+            if event == "connect_tcp.complete":
+                self.network_stream = info.get("return_value")
         if self._chained is not None:
             self._chained(name, info)
 
     def span(self, start: str, end: str) -> float | None:
-        a, b = self.find(start), self.find(end)
+        a, b = self.events.get(start), self.events.get(end)
         if a is None or b is None:
             return None
         return max(0.0, (b - a) * 1000)
 
-    def find(self, suffix: str) -> float | None:
-        for name, t in self.events.items():
-            if name.endswith(suffix):
-                return t
-        return None
+    def find(self, event: str) -> float | None:
+        """When ``event`` (``connect_tcp.started``, …) first fired, if it did."""
+        return self.events.get(event)
 
     def first(self) -> float | None:
         return min(self.events.values()) if self.events else None

@@ -32,7 +32,7 @@ class _HashThread:
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)  # at most ~64 chunks in flight
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)  # at most 4 chunks in flight (1 MiB of 256 KiB reads)
         self._thread = threading.Thread(target=self._run, name="body-sha256", daemon=True)
         self._thread.start()
         self._done = False

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 
 from explorer.errors import BadSource, DigestMismatch, InvalidDigest, ManifestError
-from explorer.oci.layout import REF_NAME_ANNOTATION, OciLayout, OciLayoutWriter, parse_layout_source
+from explorer.oci.layout import (
+    BACKGROUND_WRITE_FROM,
+    REF_NAME_ANNOTATION,
+    OciLayout,
+    OciLayoutWriter,
+    parse_layout_source,
+)
 from explorer.protocol import digest as digests
 from explorer.protocol import mediatypes
 from explorer.oci.sample import build_sample
@@ -60,6 +67,31 @@ def test_a_mismatch_leaves_no_file(tmp_path: Path, content: bytes, size: int | N
         with layout.blob_writer(DIGEST, size) as blob:
             blob.write(content)
     assert DIGEST in str(caught.value)
+    assert _files(tmp_path / "blobs") == []
+
+
+BIG = bytes(range(256)) * (BACKGROUND_WRITE_FROM // 256 + 4096)  # written on a thread of its own
+BIG_DIGEST = digests.compute(BIG)
+
+
+def test_a_big_blob_is_written_in_the_background_verified_and_renamed_into_place(tmp_path: Path) -> None:
+    layout = OciLayoutWriter(tmp_path)
+    with layout.blob_writer(BIG_DIGEST, len(BIG)) as blob:
+        for start in range(0, len(BIG), 1 << 20):
+            blob.write(BIG[start:start + (1 << 20)])
+        assert not layout.has_blob(BIG_DIGEST)
+        assert any(t.name == "file-write" for t in threading.enumerate())
+    assert layout.blob_path(BIG_DIGEST).read_bytes() == BIG
+    assert _files(tmp_path / "blobs") == ["sha256/" + BIG_DIGEST.split(":")[1]]
+    assert not any(t.name == "file-write" for t in threading.enumerate())
+
+
+@pytest.mark.parametrize("content", [BIG[:-1] + b"x", BIG[:-1]])
+def test_a_big_blob_that_fails_verification_leaves_no_file(tmp_path: Path, content: bytes) -> None:
+    layout = OciLayoutWriter(tmp_path)
+    with pytest.raises(DigestMismatch):
+        with layout.blob_writer(BIG_DIGEST, len(BIG)) as blob:
+            blob.write(content)
     assert _files(tmp_path / "blobs") == []
 
 

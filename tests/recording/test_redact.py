@@ -83,6 +83,15 @@ def test_known_secrets_are_scrubbed_everywhere_including_encoded_forms():
     assert out.endswith("tok")
 
 
+def test_a_header_value_is_scrubbed_of_a_known_secret_only_once_one_is_known():
+    secrets = Secrets()
+    assert not secrets and len(secrets) == 0
+    assert redact.redact_response_headers([("X-Echo", "id 5ecret-value")], secrets) == [("X-Echo", "id 5ecret-value")]
+    secrets.add("5ecret-value")
+    assert secrets and len(secrets) >= 1
+    assert redact.redact_response_headers([("X-Echo", "id 5ecret-value")], secrets) == [("X-Echo", f"id {PLACEHOLDER}")]
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from explorer.atomic import AtomicFile
 from tests.infra.faults import Rewrite, Rule
 from tests.infra.runner import run_cli
@@ -115,3 +117,50 @@ def test_a_directory_as_trace_output_is_refused_before_any_request(registry_anon
     run = run_cli("trace", "pull", f"{registry_anonymous.host}/{SMALL}", "-o", str(tmp_path))
     assert run.code == 2
     assert run.stderr.splitlines()[0] == f"error: the trace output {tmp_path} is a directory"
+
+
+class _FullDisk:
+    """A file whose writes fail with ENOSPC after ``room`` bytes (what a full disk does)."""
+
+    def __init__(self, inner, room: int) -> None:
+        self.inner, self.room = inner, room
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.inner.write(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+def test_a_background_write_appears_only_on_commit(tmp_path):
+    target = tmp_path / "blob"
+    with AtomicFile(target, background=True) as out:
+        for n in range(40):
+            out.write(bytes([n]) * 65536)
+        assert not target.exists()
+    assert target.read_bytes() == b"".join(bytes([n]) * 65536 for n in range(40))
+    assert [p.name for p in tmp_path.iterdir()] == ["blob"]
+
+
+def test_a_failed_background_write_is_raised_and_leaves_no_file(tmp_path, monkeypatch):
+    real_fdopen = os.fdopen
+    monkeypatch.setattr("explorer.atomic.os.fdopen", lambda fd, mode: _FullDisk(real_fdopen(fd, mode), 3 * 65536))
+    target = tmp_path / "blob"
+    with pytest.raises(OSError, match="No space left") as caught:
+        with AtomicFile(target, background=True) as out:
+            for _ in range(40):  # the error of the 4th chunk reaches a later write or the commit
+                out.write(b"x" * 65536)
+    assert caught.value.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writing_to_a_background_file_discarded_by_another_thread_fails_at_once(tmp_path):
+    out = AtomicFile(tmp_path / "blob", background=True)
+    out.write(b"x" * 65536)
+    out.discard()  # what a cancelled transfer's canceller does
+    with pytest.raises(ValueError, match="closed"):
+        out.write(b"y")
+    assert list(tmp_path.iterdir()) == []
