@@ -22,12 +22,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, ErrorInfo, human_duration, human_size, one_line
 from explorer.annotate.challenges import readable_challenges
 from explorer.printable import printable, printable_lines
 from explorer.protocol import endpoints, ratelimit
+from explorer.protocol import urls
 from explorer.render import mermaid, view
 from explorer.render.base import RenderOptions, Templates
 from explorer.render.replay import plan
@@ -156,7 +157,7 @@ class Block:
 
 
 def _scope_of(url: str) -> str:
-    return " ".join(v for k, v in parse_qsl(urlsplit(url).query) if k == "scope")
+    return " ".join(v for k, v in parse_qsl(urls.split(url).query) if k == "scope")
 
 
 def pitfalls(a: AnnotatedExchange, trace: Trace) -> list[str]:
@@ -208,7 +209,7 @@ def pitfalls(a: AnnotatedExchange, trace: Trace) -> list[str]:
 
 
 def _page_lessons(url: str, link: str | None, body: Body | None) -> list[str]:
-    asked = dict(parse_qsl(urlsplit(url).query)).get("n")
+    asked = dict(parse_qsl(urls.split(url).query)).get("n")
     try:
         data = json.loads(body.text) if body is not None and body.text else None
     except ValueError:
@@ -255,7 +256,7 @@ def _exchange(a: AnnotatedExchange, trace: Trace, taught: set[str]) -> ExchangeV
     """The exchange as shown; ``taught`` holds the lessons already given (each is told once)."""
     ex = a.exchange
     req, resp = ex.request, ex.response
-    parts = urlsplit(req.url)
+    parts = urls.split(req.url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     media = resp.header("content-type") if resp else None
     note, text, language = _body(resp.body if resp else None, media)

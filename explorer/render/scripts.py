@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from explorer.annotate import AnnotatedTrace
-from urllib.parse import urlsplit
 
 from explorer.protocol import digest as digests, endpoints, mediatypes
 from explorer.protocol.quoting import quote
+from explorer.protocol import urls
 from explorer.render import script_values as check
 from explorer.render.base import RenderOptions, Templates
 from explorer.render.replay import Action, base_url, digests_in_manifest, manifest_text, parameters, plan
@@ -149,7 +149,7 @@ class _Builder:
             check.registry_url(base_url(url))
             if endpoints.classify(a.exchange.request.method, url) is None:
                 raise check.UnsafeTraceValue(f"cannot export a script: the trace's registry request "
-                                             f"{quote(urlsplit(url).path)} is not a registry API path "
+                                             f"{quote(urls.split(url).path)} is not a registry API path "
                                              "(a name, tag or digest outside the protocol's grammar)")
         for a in self.actions:
             for name in (a.repository, a.source):

@@ -13,13 +13,14 @@ reasons, header values, "Other" hosts' URLs) is not refused: it is made inert in
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
 from explorer.annotate.challenges import readable_challenges
 from explorer.errors import ExplorerError, UsageError
 from explorer.protocol import digest as digests, endpoints, reference
 from explorer.protocol.quoting import quote
+from explorer.protocol import urls
 
 __all__ = ["check", "registry_realm"]
 
@@ -46,7 +47,7 @@ def _check_host(a: AnnotatedExchange) -> None:
 
 
 def _check_registry_request(a: AnnotatedExchange) -> None:
-    parts = urlsplit(a.exchange.request.url)
+    parts = urls.split(a.exchange.request.url)
     path = parts.path
     if path in ("/v2", "/v2/"):
         return
