@@ -21,11 +21,11 @@ Mapping (formats.md §5):
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qsl
 
-from explorer.protocol import urls
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
+from explorer.protocol import urls
+from explorer.render import jsontext
 from explorer.render.base import RenderOptions
 from explorer.trace import Body, iso_now
 
@@ -168,4 +168,4 @@ def log(annotated: AnnotatedTrace, options: RenderOptions | None = None) -> dict
 
 
 def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
-    return json.dumps(log(annotated, options), indent=1, ensure_ascii=False) + "\n"
+    return jsontext.dumps(log(annotated, options), indent=1) + "\n"

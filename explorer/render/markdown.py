@@ -27,8 +27,7 @@ from urllib.parse import parse_qsl
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, ErrorInfo, human_duration, human_size, one_line
 from explorer.annotate.challenges import readable_challenges
 from explorer.printable import printable, printable_lines
-from explorer.protocol import endpoints, ratelimit
-from explorer.protocol import urls
+from explorer.protocol import endpoints, ratelimit, urls
 from explorer.render import mermaid, view
 from explorer.render.base import RenderOptions, Templates
 from explorer.render.replay import plan

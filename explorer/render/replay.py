@@ -23,8 +23,7 @@ from urllib.parse import unquote
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
 from explorer.annotate.challenges import readable_challenges
-from explorer.protocol import digest as digests, endpoints, mediatypes
-from explorer.protocol import urls
+from explorer.protocol import digest as digests, endpoints, mediatypes, urls
 from explorer.trace import Exchange
 
 __all__ = ["Action", "Parameters", "base_url", "digests_in_manifest", "manifest_text", "parameters", "plan",

@@ -16,9 +16,8 @@ import re
 import unicodedata
 
 from explorer.errors import UsageError
-from explorer.protocol import digest as digests, mediatypes, reference
+from explorer.protocol import digest as digests, mediatypes, reference, urls
 from explorer.protocol.quoting import quote
-from explorer.protocol import urls
 
 __all__ = ["UnsafeTraceValue", "comment", "digest", "header_value", "json_object", "platform", "query", "registry_url",
            "repository", "request_url", "tag", "tag_or_digest"]

@@ -31,9 +31,8 @@ from typing import Literal
 
 from explorer.annotate import AnnotatedTrace
 
-from explorer.protocol import digest as digests, endpoints, mediatypes
+from explorer.protocol import digest as digests, endpoints, mediatypes, urls
 from explorer.protocol.quoting import quote
-from explorer.protocol import urls
 from explorer.render import script_values as check
 from explorer.render.base import RenderOptions, Templates
 from explorer.render.replay import Action, base_url, digests_in_manifest, manifest_text, parameters, plan

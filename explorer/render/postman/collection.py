@@ -34,8 +34,7 @@ from urllib.parse import parse_qsl, quote
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, human_size
 from explorer.protocol import digest as digests
-from explorer.protocol import endpoints, mediatypes
-from explorer.protocol import urls
+from explorer.protocol import endpoints, mediatypes, urls
 from explorer.render.base import RenderOptions
 from explorer.render.postman import grammar
 from explorer.render.postman.assertions import Scripts

@@ -18,9 +18,8 @@ from urllib.parse import parse_qsl
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
 from explorer.annotate.challenges import readable_challenges
 from explorer.errors import ExplorerError, UsageError
-from explorer.protocol import digest as digests, endpoints, reference
+from explorer.protocol import digest as digests, endpoints, reference, urls
 from explorer.protocol.quoting import quote
-from explorer.protocol import urls
 
 __all__ = ["check", "registry_realm"]
 
