@@ -84,9 +84,9 @@ class Annotator:
             self.challenged[key] = number
         situation, fields = self._situation(ex, who, eid, match, errors, intent)
         if retry_of is not None and situation not in ("failed", "insufficient scope", "error", "refused"):
-            why = WHY["retry"] + " " + WHY[situation].format(**fields)
+            why = WHY["retry"] + " " + WHY[situation].format_map(fields)
         else:
-            why = WHY[situation].format(**fields)
+            why = WHY[situation].format_map(fields)
         failed = resp is None and situation != "https probe"
         expected_4xx = situation in ("ping 401", "challenge", "basic 401", "blob missing", "manifest missing",
                                      "no referrers api", "no referrers tag")
@@ -108,16 +108,16 @@ class Annotator:
 
     # which row of WHY applies, and the fields it needs
     def _situation(self, ex: Exchange, who: Participant, eid: str | None, match: endpoints.Match | None,
-                   errors: tuple[ErrorInfo, ...], intent: Intent) -> tuple[str, dict[str, str]]:
+                   errors: tuple[ErrorInfo, ...], intent: Intent) -> tuple[str, _Fields]:
         req, resp = ex.request, ex.response
-        q = query_params(req.url)
-        fields = {
-            "error": one_line(ex.error or "") or "no reason recorded",  # never "…arrived: ."
-            "host": who.host, "method": req.method, "status": "",
-            "scope": " ".join(q.get("scope", [])) or "no scope", "ref": getattr(match, "reference", None) or "it",
-            "source": (q.get("from") or ["another repository"])[0], "retry_after": "",
-            "errors": "; ".join(e.line for e in errors),
-        }
+        fields = _Fields(
+            error=lambda: one_line(ex.error or "") or "no reason recorded",  # never "…arrived: ."
+            scope=lambda: " ".join(query_params(req.url).get("scope", [])) or "no scope",
+            source=lambda: (query_params(req.url).get("from") or ["another repository"])[0],
+            errors=lambda: "; ".join(e.line for e in errors),
+        )
+        fields.update(host=who.host, method=req.method, status="", ref=getattr(match, "reference", None) or "it",
+                      retry_after="")
         if resp is None:
             return ("https probe" if self._https_probe(ex) else "failed"), fields
         status, family = resp.status, (eid or "").rstrip("abc")
