@@ -12,6 +12,7 @@ each stands in the layout as a NUL until it is put in place.
 from __future__ import annotations
 
 import json
+from itertools import chain, repeat
 
 __all__ = ["dumps"]
 
@@ -49,44 +50,42 @@ def _lay_out(value: object, newline: str, step: str, layout: list[str], scalars:
             layout.append("{}")
             return
         inner = newline + step
-        if not any(isinstance(item, _CONTAINERS) for item in value.values()):  # keys and scalars only
-            if not all(isinstance(key, str) for key in value):
-                raise _Unusual
+        if not all(map(isinstance, value, repeat(str))):
+            raise _Unusual
+        if not any(map(isinstance, value.values(), repeat(_CONTAINERS))):  # keys and scalars only
             layout.append("{" + inner + (_PAIR + "," + inner) * (len(value) - 1) + _PAIR + newline + "}")
-            for pair in value.items():
-                scalars.extend(pair)
+            scalars.extend(chain.from_iterable(value.items()))
             return
         head, next_head = "{" + inner + _MARK + ": ", "," + inner + _MARK + ": "
+        pair, next_pair = head + _MARK, next_head + _MARK
         for key, item in value.items():
-            if not isinstance(key, str):
-                raise _Unusual
-            layout.append(head)
             scalars.append(key)
-            head = next_head
             if isinstance(item, _CONTAINERS):
+                layout.append(head)
                 _lay_out(item, inner, step, layout, scalars)
             else:
-                layout.append(_MARK)
+                layout.append(pair)
                 scalars.append(item)
+            head, pair = next_head, next_pair
         layout.append(newline + "}")
     elif isinstance(value, (list, tuple)):
         if not value:
             layout.append("[]")
             return
         inner = newline + step
-        if not any(isinstance(item, _CONTAINERS) for item in value):  # scalars only
+        if not any(map(isinstance, value, repeat(_CONTAINERS))):  # scalars only
             layout.append("[" + inner + (_MARK + "," + inner) * (len(value) - 1) + _MARK + newline + "]")
             scalars.extend(value)
             return
         head, next_head = "[" + inner, "," + inner
         for item in value:
-            layout.append(head)
-            head = next_head
             if isinstance(item, _CONTAINERS):
+                layout.append(head)
                 _lay_out(item, inner, step, layout, scalars)
             else:
-                layout.append(_MARK)
+                layout.append(head + _MARK)
                 scalars.append(item)
+            head = next_head
         layout.append(newline + "]")
     else:
         layout.append(_MARK)
