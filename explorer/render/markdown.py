@@ -28,7 +28,7 @@ from explorer.annotate import AnnotatedExchange, AnnotatedTrace, ErrorInfo, huma
 from explorer.annotate.challenges import readable_challenges
 from explorer.printable import printable, printable_lines
 from explorer.protocol import endpoints, ratelimit, urls
-from explorer.render import mermaid, view
+from explorer.render import jsontext, mermaid, view
 from explorer.render.base import RenderOptions, Templates
 from explorer.render.replay import plan
 from explorer.trace import Body, Trace
@@ -233,7 +233,7 @@ def _body(body: Body | None, media: str | None) -> tuple[str, str | None, str]:
     language = "json" if media and "json" in media else "text"
     if language == "json":
         try:
-            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            text = jsontext.dumps(json.loads(text), indent=2)
         except ValueError:
             pass
     lines = text.splitlines()

@@ -15,6 +15,7 @@ authenticates on its own, follows redirects, and uploads a blob in one go.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -261,7 +262,7 @@ class _Planner:
         if not location:
             return None
         target = urls.join(a.exchange.request.url, location)
-        later = self.annotated.exchanges[a.number:]
+        later = itertools.islice(self.annotated.exchanges, a.number, None)  # not a copy of the rest per redirect
         return next((b for b in later if b.exchange.request.url == target), None)
 
     def add(self, a: AnnotatedExchange, kind: ActionKind, **fields: object) -> Action:
