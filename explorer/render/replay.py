@@ -15,7 +15,6 @@ authenticates on its own, follows redirects, and uploads a blob in one go.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -262,8 +261,8 @@ class _Planner:
         if not location:
             return None
         target = urls.join(a.exchange.request.url, location)
-        later = itertools.islice(self.annotated.exchanges, a.number, None)  # not a copy of the rest per redirect
-        return next((b for b in later if b.exchange.request.url == target), None)
+        items = self.annotated.exchanges  # read from a.number on, in place: no copy of the rest per redirect
+        return next((items[i] for i in range(a.number, len(items)) if items[i].exchange.request.url == target), None)
 
     def add(self, a: AnnotatedExchange, kind: ActionKind, **fields: object) -> Action:
         ex = a.exchange
