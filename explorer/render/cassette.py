@@ -27,6 +27,7 @@ from collections.abc import Iterable
 import yaml
 
 from explorer.annotate import AnnotatedTrace, human_size
+from explorer.render import yamltext
 from explorer.render.base import RenderOptions
 from explorer.trace import Body, Exchange, Trace
 
@@ -184,6 +185,9 @@ def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     lines += [f"# WARNING: {w}" for w in warnings(annotated)]
     body: list[str] = []
     memo: dict[tuple[object, object, object], str] = {}
+    interactions = [[_interaction(a.exchange)] for a in annotated.exchanges if a.exchange.response is not None]
+    # most interactions are put together from their shape's layout and known scalars; the others by _dump_fast
+    dumped = zip(interactions, yamltext.Writer(_SAFE_DUMPER, _OPTIONS).dump_all(interactions))  # type: ignore[arg-type]
     for a in annotated.exchanges:
         ex = a.exchange
         if ex.response is None:
@@ -193,6 +197,7 @@ def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
         note = f"{a.number}. {a.step or ''} · {a.note or a.endpoint}"
         body.append(f"# {_comment(note)}")
         body += [_comment(line) for line in _lost(ex.request.body, "request") + _lost(ex.response.body, "response")]
-        body.append(_dump_fast([_interaction(ex)], memo).rstrip("\n"))
+        interaction, text = next(dumped)
+        body.append((_dump_fast(interaction, memo) if text is None else text).rstrip("\n"))
     lines += ["interactions:" if body else "interactions: []", *body, "version: 1"]
     return "\n".join(lines) + "\n"
