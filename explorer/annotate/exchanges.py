@@ -237,7 +237,7 @@ class Annotator:
             target = urls.join(ex.request.url, resp.header("location") or "")
             same_host = netloc_of(target) == netloc_of(ex.request.url)
             return f"{status} → {urls.split(target).path if same_host else netloc_of(target)}"
-        rng = resp.header("range")
+        rng, counted = resp.header("range"), COUNTED.get(situation)  # before situation may change below
 
         def api() -> str:
             value = resp.header("docker-distribution-api-version")
@@ -251,7 +251,7 @@ class Annotator:
             status=lambda: status, reason=lambda: resp.reason or "", size=lambda: _size(ex),
             expires=lambda: _expires(ex), api=api, created=created, range=lambda: rng or "",
             kind=lambda: mediatypes.describe(_content_type(ex)) or "manifest",
-            count=lambda: _count(ex, *COUNTED[situation]) if situation in COUNTED else "",
+            count=lambda: _count(ex, *counted) if counted else "",
             more=lambda: ", more →" if 'rel="next"' in (resp.header("link") or "") else "",
         )
         if situation in ("upload chunk", "upload status") and not rng:
