@@ -1,24 +1,32 @@
-"""Load, annotate and render mermaid of the 5,000-exchange test trace, median of 3: comparable across stops.
+"""Load, annotate and render every format of the 5,000-exchange test trace, medians: comparable across stops.
 
-    PYTHONPATH=CHECKOUT .venv/bin/python -m benchmarks.renders   (run from CHECKOUT; works before and
-    after the format registry, where renderers took a Trace and annotated it themselves)
+    PYTHONPATH=CHECKOUT .venv/bin/python -m benchmarks.renders [FORMAT ...] [--runs N]
+
+Each render is timed as ``benchmarks/run.py`` (``side_timings``) times it, annotation included:
+``renderer.render(annotate(big), RenderOptions())``; wall and CPU (``time.process_time``) medians,
+CPU being the steadier on a shared machine. Works before and after the format registry (where
+renderers took a Trace and annotated it themselves) for mermaid.
 """
 
 from __future__ import annotations
 
+import argparse
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 
-def _median(work: Callable[[], object], runs: int = 3) -> float:
-    times = []
+def _median(work: Callable[[], object], runs: int = 3) -> tuple[float, float]:
+    """(wall, CPU) medians of ``runs`` calls of ``work``."""
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         work()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[runs // 2]
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -26,15 +34,24 @@ def main() -> None:
     from explorer.annotate import annotate
     from tests.render.factory import case_big
 
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("formats", nargs="*", help="formats to render (default: every one)")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    takes_annotated = hasattr(render, "FORMATS")
+    names = args.formats or (render.names() if takes_annotated else ["mermaid"])
     big = case_big()
     path = trace.save(big, Path(tempfile.mkdtemp()) / "big.trace.json")
-    mermaid = render.get("mermaid")
-    takes_annotated = hasattr(render, "FORMATS")
-    print(f"{len(big.exchanges)} exchanges")
-    print(f"load      {_median(lambda: trace.load(path)):.3f} s")
-    print(f"annotate  {_median(lambda: annotate(big)):.3f} s")
-    print(f"mermaid   {_median(lambda: mermaid.render(annotate(big) if takes_annotated else big, render.RenderOptions())):.3f} s"
-          "  (annotate included)")
+    print(f"{len(big.exchanges)} exchanges, medians of {args.runs}: wall / CPU")
+    rows = [("load", lambda: trace.load(path)), ("annotate", lambda: annotate(big))]
+    for name in names:
+        fmt = render.get(name)
+        rows.append((name, lambda fmt=fmt: fmt.render(annotate(big) if takes_annotated else big,
+                                                      render.RenderOptions())))
+    for label, work in rows:
+        wall, cpu = _median(work, args.runs)
+        note = "  (annotate included)" if label not in ("load", "annotate") else ""
+        print(f"{label:10s} {wall:.3f} s / {cpu:.3f} s{note}")
 
 
 if __name__ == "__main__":

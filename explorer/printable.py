@@ -28,9 +28,13 @@ _CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200
 
 def printable(text: str) -> str:
     """``text`` without escape sequences; every other control character (newlines too) becomes a space."""
+    if text.isprintable():  # no control, format or line-separator character: nothing above can match
+        return text
     return _CONTROL.sub(" ", _SEQUENCE.sub("", text))
 
 
 def printable_lines(text: str) -> str:
     """Like :func:`printable`, but newlines and tabs stay (for bodies and blocks)."""
+    if text.isprintable():
+        return text
     return _CONTROL_KEEP_LINES.sub(" ", _SEQUENCE.sub("", text.replace("\r\n", "\n")))

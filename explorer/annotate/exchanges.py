@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urljoin, urlsplit
+from collections.abc import Callable
 
-from explorer.annotate.intents import classify, infer
+from explorer.annotate.intents import infer
 from explorer.annotate.challenges import readable_challenges
 from explorer.annotate.model import AnnotatedExchange, ErrorInfo, Participant
 from explorer.annotate.roles import Roles, netloc_of, query_params
@@ -23,7 +23,7 @@ from explorer.annotate.texts import (
     one_line,
     shorten_digests,
 )
-from explorer.protocol import digest, endpoints, errorcodes, mediatypes
+from explorer.protocol import digest, endpoints, errorcodes, mediatypes, urls
 from explorer.trace import Exchange, Intent, Trace
 from explorer.units import human_size
 
@@ -66,7 +66,7 @@ class Annotator:
         req, resp = ex.request, ex.response
         who = self.participant(ex)
         intent = self.intents[position]
-        match = classify(req.method, req.url) if who.kind == "registry" else None
+        match = endpoints.classify(req.method, req.url) if who.kind == "registry" else None
         if match is not None:
             eid, title, meaning = match.endpoint.id, match.endpoint.title, match.endpoint.meaning
         elif who.kind == "auth":
@@ -84,9 +84,9 @@ class Annotator:
             self.challenged[key] = number
         situation, fields = self._situation(ex, who, eid, match, errors, intent)
         if retry_of is not None and situation not in ("failed", "insufficient scope", "error", "refused"):
-            why = WHY["retry"] + " " + WHY[situation].format(**fields)
+            why = WHY["retry"] + " " + WHY[situation].format_map(fields)
         else:
-            why = WHY[situation].format(**fields)
+            why = WHY[situation].format_map(fields)
         failed = resp is None and situation != "https probe"
         expected_4xx = situation in ("ping 401", "challenge", "basic 401", "blob missing", "manifest missing",
                                      "no referrers api", "no referrers tag")
@@ -108,16 +108,16 @@ class Annotator:
 
     # which row of WHY applies, and the fields it needs
     def _situation(self, ex: Exchange, who: Participant, eid: str | None, match: endpoints.Match | None,
-                   errors: tuple[ErrorInfo, ...], intent: Intent) -> tuple[str, dict[str, str]]:
+                   errors: tuple[ErrorInfo, ...], intent: Intent) -> tuple[str, _Fields]:
         req, resp = ex.request, ex.response
-        q = query_params(req.url)
-        fields = {
-            "error": one_line(ex.error or "") or "no reason recorded",  # never "…arrived: ."
-            "host": who.host, "method": req.method, "status": "",
-            "scope": " ".join(q.get("scope", [])) or "no scope", "ref": getattr(match, "reference", None) or "it",
-            "source": (q.get("from") or ["another repository"])[0], "retry_after": "",
-            "errors": "; ".join(e.line for e in errors),
-        }
+        fields = _Fields(
+            error=lambda: one_line(ex.error or "") or "no reason recorded",  # never "…arrived: ."
+            scope=lambda: " ".join(query_params(req.url).get("scope", [])) or "no scope",
+            source=lambda: (query_params(req.url).get("from") or ["another repository"])[0],
+            errors=lambda: "; ".join(e.line for e in errors),
+        )
+        fields.update(host=who.host, method=req.method, status="", ref=getattr(match, "reference", None) or "it",
+                      retry_after="")
         if resp is None:
             return ("https probe" if self._https_probe(ex) else "failed"), fields
         status, family = resp.status, (eid or "").rstrip("abc")
@@ -162,7 +162,7 @@ class Annotator:
         if family == "end-1":
             return "ping", fields
         if 300 <= status < 400:
-            fields["host"] = netloc_of(urljoin(req.url, resp.header("location") or "")) or who.host
+            fields["host"] = netloc_of(urls.join(req.url, resp.header("location") or "")) or who.host
             return "blob redirect", fields
         simple = {"end-2": "blob get", "end-5": "upload chunk", "end-6": "upload close", "end-8": "tags",
                   "end-12": "referrers", "end-13": "upload status", "end-14": "upload cancel",
@@ -190,21 +190,28 @@ class Annotator:
 
     def _request_label(self, ex: Exchange, eid: str | None, match: endpoints.Match | None) -> str:
         req = ex.request
-        parts, q = urlsplit(req.url), query_params(req.url)
+        parts, q = urls.split(req.url), query_params(req.url)
         is_auth = eid is None and self.participant(ex).kind == "auth"
-        query = "?" + "&".join(f"{k}={v}" for k, vs in q.items() for v in vs) if q else ""
-        scopes = " ".join(q.get("scope", []))
-        facts = {
-            "method": req.method, "path": shorten_digests(parts.path), "raw_path": parts.path,
-            "query": "?…" if eid is None and query else shorten_digests(query),
-            "ref": digest.short(getattr(match, "reference", None) or ""),
-            "digest": digest.short((q.get("digest") or [""])[0]), "mount": digest.short((q.get("mount") or [""])[0]),
-            "source": (q.get("from") or ["?"])[0], "scope": f" scope={scopes}" if scopes else "",
-            "range": f" {req.header('content-range')}" if req.header("content-range") else "",
-            "size": f" ({human_size(req.body.size)})" if req.body and req.body.size else "",
-        }
         template = REQUEST_LABELS.get("token" if is_auth else (eid or ""), "{method} {path}{query}")
-        label = template.format(**facts).replace("  ", " ").rstrip()
+
+        def query() -> str:
+            text = "?" + "&".join(f"{k}={v}" for k, vs in q.items() for v in vs) if q else ""
+            return "?…" if eid is None and text else shorten_digests(text)
+
+        def scope() -> str:
+            scopes = " ".join(q.get("scope", []))
+            return f" scope={scopes}" if scopes else ""
+
+        facts = _Fields(
+            method=lambda: req.method, path=lambda: shorten_digests(parts.path), raw_path=lambda: parts.path,
+            query=query, ref=lambda: digest.short(getattr(match, "reference", None) or ""),
+            digest=lambda: digest.short((q.get("digest") or [""])[0]),
+            mount=lambda: digest.short((q.get("mount") or [""])[0]),
+            source=lambda: (q.get("from") or ["?"])[0], scope=scope,
+            range=lambda: f" {req.header('content-range')}" if req.header("content-range") else "",
+            size=lambda: f" ({human_size(req.body.size)})" if req.body and req.body.size else "",
+        )
+        label = template.format_map(facts).replace("  ", " ").rstrip()
         name = getattr(match, "name", None)
         if name and len(self.repositories) > 1 and "{path}" not in template:  # a mount's source vs its destination
             label += f" in {name}"
@@ -227,20 +234,29 @@ class Annotator:
         if status == 401:
             return _challenge_label([], resp.reason)
         if 300 <= status < 400:
-            target = urljoin(ex.request.url, resp.header("location") or "")
+            target = urls.join(ex.request.url, resp.header("location") or "")
             same_host = netloc_of(target) == netloc_of(ex.request.url)
-            return f"{status} → {urlsplit(target).path if same_host else netloc_of(target)}"
-        api, got, rng = (resp.header(h) for h in ("docker-distribution-api-version", "docker-content-digest", "range"))
-        facts = {
-            "status": status, "reason": resp.reason or "", "size": _size(ex), "expires": _expires(ex),
-            "api": f" ({api})" if api else "", "created": f" {digest.short(got)}" if got else "",
-            "range": rng or "", "kind": mediatypes.describe(_content_type(ex)) or "manifest",
-            "count": _count(ex, *COUNTED[situation]) if situation in COUNTED else "",
-            "more": ", more →" if 'rel="next"' in (resp.header("link") or "") else "",
-        }
+            return f"{status} → {urls.split(target).path if same_host else netloc_of(target)}"
+        rng, counted = resp.header("range"), COUNTED.get(situation)  # before situation may change below
+
+        def api() -> str:
+            value = resp.header("docker-distribution-api-version")
+            return f" ({value})" if value else ""
+
+        def created() -> str:
+            got = resp.header("docker-content-digest")
+            return f" {digest.short(got)}" if got else ""
+
+        facts = _Fields(
+            status=lambda: status, reason=lambda: resp.reason or "", size=lambda: _size(ex),
+            expires=lambda: _expires(ex), api=api, created=created, range=lambda: rng or "",
+            kind=lambda: mediatypes.describe(_content_type(ex)) or "manifest",
+            count=lambda: _count(ex, *counted) if counted else "",
+            more=lambda: ", more →" if 'rel="next"' in (resp.header("link") or "") else "",
+        )
         if situation in ("upload chunk", "upload status") and not rng:
             situation = "other"
-        return RESPONSE_LABELS.get(situation, "{status} {reason}").format(**facts).rstrip()
+        return RESPONSE_LABELS.get(situation, "{status} {reason}").format_map(facts).rstrip()
 
     def _errors(self, ex: Exchange) -> tuple[ErrorInfo, ...]:
         resp = ex.response
@@ -254,6 +270,18 @@ class Annotator:
                 meaning=one_line(known.meaning if known else "unknown error code"),
                 oci_id=known.oci_id if known else None))
         return tuple(out)
+
+
+class _Fields(dict):  # type: ignore[type-arg]
+    """The fields of a label template, each worked out only when the template names it."""
+
+    def __init__(self, **makers: Callable[[], object]) -> None:
+        super().__init__()
+        self.makers = makers
+
+    def __missing__(self, key: str) -> object:
+        value = self[key] = self.makers[key]()
+        return value
 
 
 def _content_type(ex: Exchange) -> str | None:

@@ -24,16 +24,14 @@ How the fallback links a blob's exchanges (``transfer`` = the blob's digest):
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from urllib.parse import urljoin, urlsplit
 
 from explorer.annotate.roles import Roles, query_params
 from explorer.annotate.texts import one_line
 from explorer.protocol import digest as digests
-from explorer.protocol import endpoints, mediatypes
+from explorer.protocol import endpoints, mediatypes, urls
 from explorer.trace import BLOB_KINDS, Body, Exchange, Intent, Trace
 
-__all__ = ["classify", "infer", "push_context", "step_labels"]
+__all__ = ["infer", "push_context", "step_labels"]
 
 _SIMPLE = {"end-1": "ping", "end-4a": "open-upload", "end-4b": "open-upload", "end-4c": "open-upload",
            "end-11": "mount", "end-5": "upload-chunk", "end-6": "close-upload", "end-13": "upload-status",
@@ -53,14 +51,7 @@ def _json(body: Body | None) -> object:
 
 
 def _path_of(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.netloc.lower().rpartition("@")[2], parts.path
-
-
-@lru_cache(maxsize=16384)
-def classify(method: str, url: str) -> endpoints.Match | None:
-    """``endpoints.classify``, remembered: annotation asks about each request more than once."""
-    return endpoints.classify(method, url)
+    return urls.netloc(url), urls.split(url).path
 
 
 class _Catalogue:
@@ -95,7 +86,7 @@ def push_context(trace: Trace) -> bool:
     if trace.operation in ("push", "copy"):
         return True
     for ex in trace.exchanges:
-        match = classify(ex.request.method, ex.request.url)
+        match = endpoints.classify(ex.request.method, ex.request.url)
         if match is not None and match.endpoint.id in _PUSH_ENDPOINTS:
             return True
     return False
@@ -126,7 +117,7 @@ def infer(trace: Trace, roles: Roles) -> list[Intent]:
     for i, ex in enumerate(exchanges):
         req, resp = ex.request, ex.response
         kind_of_role = roles.key(ex)[0]
-        match = classify(req.method, req.url) if kind_of_role == "Registry" else None
+        match = endpoints.classify(req.method, req.url) if kind_of_role == "Registry" else None
         eid = match.endpoint.id if match else None
         q = query_params(req.url)
         # follow upload sessions and redirects whatever the intent (the recorded one is kept below)
@@ -144,9 +135,9 @@ def infer(trace: Trace, roles: Roles) -> list[Intent]:
         if resp is not None:
             location = resp.header("location")
             if location and i in session_of and resp.status < 300:
-                sessions[_path_of(urljoin(req.url, location))] = session_of[i]
+                sessions[_path_of(urls.join(req.url, location))] = session_of[i]
             if location and 300 <= resp.status < 400:
-                redirects[_path_of(urljoin(req.url, location))] = i
+                redirects[_path_of(urls.join(req.url, location))] = i
             if resp.status == 401 and kind_of_role == "Registry":
                 last_401 = i
         if ex.intent is not None:

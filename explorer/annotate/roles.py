@@ -7,15 +7,13 @@ the same lanes.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urljoin, urlsplit
-
 from explorer.annotate.challenges import readable_challenges
 from explorer.annotate.model import Participant
+from explorer.protocol import urls
 from explorer.trace import Exchange
 
 def netloc_of(url: str) -> str:
-    netloc = urlsplit(url).netloc.lower()
-    return netloc.rpartition("@")[2]
+    return urls.netloc(url)
 
 
 def is_registry_path(path: str) -> bool:
@@ -24,7 +22,7 @@ def is_registry_path(path: str) -> bool:
 
 def query_params(url: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+    for k, v in urls.query_pairs(url):
         out.setdefault(k, []).append(v)
     return out
 
@@ -43,7 +41,7 @@ class Roles:
         self.registry: set[str] = set()
         for ex in exchanges:
             url, resp = ex.request.url, ex.response
-            if is_registry_path(urlsplit(url).path):
+            if is_registry_path(urls.split(url).path):
                 self.registry.add(netloc_of(url))
             if resp is None:
                 continue
@@ -51,8 +49,8 @@ class Roles:
                 if ch.scheme.lower() == "bearer" and ch.realm:
                     self.realms.add(ch.realm.split("?")[0])
             location = resp.header("location")
-            if 300 <= resp.status < 400 and location and is_registry_path(urlsplit(url).path):
-                self.storage.add(netloc_of(urljoin(url, location)))
+            if 300 <= resp.status < 400 and location and is_registry_path(urls.split(url).path):
+                self.storage.add(netloc_of(urls.join(url, location)))
         self.lanes: dict[tuple[str, str], Participant] = {}
         self._keys: dict[int, tuple[str, str]] = {id(ex): self._key(ex) for ex in exchanges}
         keys = list(dict.fromkeys(self._keys.values()))
@@ -69,7 +67,7 @@ class Roles:
 
     def _key(self, ex: Exchange) -> tuple[str, str]:
         url = ex.request.url
-        host, path = netloc_of(url), urlsplit(url).path
+        host, path = netloc_of(url), urls.split(url).path
         if is_registry_path(path):
             return "Registry", host
         if url.split("?")[0] in self.realms or {"service", "scope"} & query_params(url).keys():

@@ -12,5 +12,5 @@ Modules: ``reference`` (image references), ``digest`` (digests, hashing),
 (WWW-Authenticate, scopes, token requests), ``endpoints`` (the endpoint table
 and ``classify``), ``errorcodes`` (error codes and error bodies), ``headers``
 (Link, Range, Content-Range, Retry-After, Location), ``quoting`` (how the
-messages above quote untrusted text).
+messages above quote untrusted text), ``urls`` (a URL's parts, parsed once per URL).
 """

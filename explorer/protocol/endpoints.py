@@ -18,6 +18,7 @@ is what we recognise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -164,6 +165,7 @@ class Match:
     reference: str | None
 
 
+@lru_cache(maxsize=1 << 14)  # a trace's renderers ask about each path again and again; a Route is immutable
 def parse_route(path: str) -> Route | None:
     """Recognise a registry API path (a query, if any, is ignored); None for anything else."""
     path = path.split("?", 1)[0]
@@ -233,6 +235,7 @@ def _refine(kind: str, query: set[str]) -> str:
     return "end-12b" if "artifactType" in query else "end-12a"  # referrers
 
 
+@lru_cache(maxsize=1 << 14)  # annotation and renderers ask about each request again and again; a Match is immutable
 def classify(method: str, url: str) -> Match | None:
     """Which endpoint a request is: ``classify("GET", "https://r/v2/a/b/manifests/1")`` → end-3 match.
 

@@ -174,8 +174,8 @@ def transfers_of(items: Sequence[AnnotatedExchange]) -> list[Transfer]:
 
 def at_once(transfers: Sequence[Transfer]) -> int:
     """The most transfers that were in flight at the same moment."""
-    edges = sorted([(s, 1) for s, _ in (t.span for t in transfers)] + [(e, -1) for _, e in (t.span for t in transfers)],
-                   key=lambda edge: (edge[0], edge[1]))
+    spans = [t.span for t in transfers]  # each worked out once: it parses every exchange's start time
+    edges = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans], key=lambda edge: (edge[0], edge[1]))
     most = now = 0
     for _, step in edges:
         now += step
@@ -190,7 +190,8 @@ def overlapping(units: Sequence[Sequence[Transfer]]) -> list[list[Sequence[Trans
     inside one, units keep the order given. Spans are facts of the trace, so the
     result does not depend on the order the exchanges were listed in.
     """
-    spans = [(min(t.span[0] for t in unit), max(t.span[1] for t in unit)) for unit in units]
+    each = [[t.span for t in unit] for unit in units]  # each span worked out once
+    spans = [(min(s for s, _ in unit), max(e for _, e in unit)) for unit in each]
     clusters: list[list[int]] = []
     end = 0.0
     for i in sorted(range(len(units)), key=lambda i: (spans[i][0], i)):

@@ -21,10 +21,11 @@ Mapping (formats.md §5):
 
 from __future__ import annotations
 
-import json
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
+from explorer.protocol import urls
+from explorer.render import jsontext
 from explorer.render.base import RenderOptions
 from explorer.trace import Body, iso_now
 
@@ -108,7 +109,7 @@ def _entry(a: AnnotatedExchange) -> dict[str, object]:
     request = {
         "method": req.method, "url": req.url, "httpVersion": version,
         "cookies": _cookies(req.headers, "cookie"), "headers": _headers(req.headers),
-        "queryString": [{"name": k, "value": v} for k, v in parse_qsl(urlsplit(req.url).query, keep_blank_values=True)],
+        "queryString": [{"name": k, "value": v} for k, v in urls.query_pairs(req.url)],
         "headersSize": -1, "bodySize": req.body.size if req.body else 0,
     }
     post = _post_data(req.body, req.header("content-type"))
@@ -124,7 +125,7 @@ def _entry(a: AnnotatedExchange) -> dict[str, object]:
             "status": resp.status, "statusText": resp.reason, "httpVersion": resp.http_version,
             "cookies": _cookies(resp.headers, "set-cookie"), "headers": _headers(resp.headers),
             "content": _content(resp.body, resp.header("content-type")),
-            "redirectURL": urljoin(req.url, location) if location else "",
+            "redirectURL": urls.join(req.url, location) if location else "",
             "headersSize": -1, "bodySize": resp.body.size if resp.body else 0,
         }
     timings, total = _timings(a)
@@ -167,4 +168,4 @@ def log(annotated: AnnotatedTrace, options: RenderOptions | None = None) -> dict
 
 
 def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
-    return json.dumps(log(annotated, options), indent=1, ensure_ascii=False) + "\n"
+    return jsontext.dumps(log(annotated, options), indent=1) + "\n"

@@ -22,13 +22,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, ErrorInfo, human_duration, human_size, one_line
 from explorer.annotate.challenges import readable_challenges
 from explorer.printable import printable, printable_lines
-from explorer.protocol import endpoints, ratelimit
-from explorer.render import mermaid, view
+from explorer.protocol import endpoints, ratelimit, urls
+from explorer.render import jsontext, mermaid, view
 from explorer.render.base import RenderOptions, Templates
 from explorer.render.replay import plan
 from explorer.trace import Body, Trace
@@ -156,7 +156,7 @@ class Block:
 
 
 def _scope_of(url: str) -> str:
-    return " ".join(v for k, v in parse_qsl(urlsplit(url).query) if k == "scope")
+    return " ".join(v for k, v in parse_qsl(urls.split(url).query) if k == "scope")
 
 
 def pitfalls(a: AnnotatedExchange, trace: Trace) -> list[str]:
@@ -208,7 +208,7 @@ def pitfalls(a: AnnotatedExchange, trace: Trace) -> list[str]:
 
 
 def _page_lessons(url: str, link: str | None, body: Body | None) -> list[str]:
-    asked = dict(parse_qsl(urlsplit(url).query)).get("n")
+    asked = dict(parse_qsl(urls.split(url).query)).get("n")
     try:
         data = json.loads(body.text) if body is not None and body.text else None
     except ValueError:
@@ -233,7 +233,7 @@ def _body(body: Body | None, media: str | None) -> tuple[str, str | None, str]:
     language = "json" if media and "json" in media else "text"
     if language == "json":
         try:
-            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            text = jsontext.dumps(json.loads(text), indent=2)
         except ValueError:
             pass
     lines = text.splitlines()
@@ -255,7 +255,7 @@ def _exchange(a: AnnotatedExchange, trace: Trace, taught: set[str]) -> ExchangeV
     """The exchange as shown; ``taught`` holds the lessons already given (each is told once)."""
     ex = a.exchange
     req, resp = ex.request, ex.response
-    parts = urlsplit(req.url)
+    parts = urls.split(req.url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     media = resp.header("content-type") if resp else None
     note, text, language = _body(resp.body if resp else None, media)

@@ -19,11 +19,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+from urllib.parse import unquote
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
 from explorer.annotate.challenges import readable_challenges
-from explorer.protocol import digest as digests, endpoints, mediatypes
+from explorer.protocol import digest as digests, endpoints, mediatypes, urls
 from explorer.trace import Exchange
 
 __all__ = ["Action", "Parameters", "base_url", "digests_in_manifest", "manifest_text", "parameters", "plan",
@@ -95,17 +95,17 @@ class Action:
 
 
 def base_url(url: str) -> str:
-    parts = urlsplit(url)
+    parts = urls.split(url)
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 def repository_of(url: str) -> str | None:
-    route = endpoints.parse_route(urlsplit(url).path)
+    route = endpoints.parse_route(urls.split(url).path)
     return route.name if route is not None else None
 
 
-def _query(url: str) -> list[tuple[str, str]]:
-    return parse_qsl(urlsplit(url).query, keep_blank_values=True)
+def _query(url: str) -> tuple[tuple[str, str], ...]:
+    return urls.query_pairs(url)
 
 
 def _json(text: str | None) -> dict | None:
@@ -178,7 +178,7 @@ def _digest_names(exchanges: Iterable[Exchange]) -> dict[str, str]:
                 continue
             namer.name(value, role, numbered=role == "layer")
     for ex in exchanges:  # everything else a URL names
-        route = endpoints.parse_route(urlsplit(ex.request.url).path)
+        route = endpoints.parse_route(urls.split(ex.request.url).path)
         if route is not None and route.reference and digests.is_valid(route.reference):
             namer.name(route.reference, "manifest" if route.kind == "manifest" else "blob", numbered=True)
         for key, value in _query(ex.request.url):
@@ -204,7 +204,7 @@ def parameters(annotated: AnnotatedTrace) -> Parameters:
         authorization = (req.header("authorization") or "").split(" ")[0].lower()
         if a.participant.role.startswith("Registry"):
             add(registries, base_url(req.url), "registry")
-            route = endpoints.parse_route(urlsplit(req.url).path)
+            route = endpoints.parse_route(urls.split(req.url).path)
             if route is not None and route.name:
                 add(repositories, route.name, "repository")
                 if route.kind == "manifest" and reference is None and not digests.is_valid(route.reference or ""):
@@ -229,7 +229,7 @@ def parameters(annotated: AnnotatedTrace) -> Parameters:
 
 
 def _session_id(url: str) -> str | None:
-    route = endpoints.parse_route(urlsplit(url).path)
+    route = endpoints.parse_route(urls.split(url).path)
     return route.reference if route is not None and route.kind == "upload" else None
 
 
@@ -260,9 +260,9 @@ class _Planner:
         location = a.exchange.response.header("location") if a.exchange.response else None
         if not location:
             return None
-        target = urljoin(a.exchange.request.url, location)
-        later = self.annotated.exchanges[a.number:]
-        return next((b for b in later if b.exchange.request.url == target), None)
+        target = urls.join(a.exchange.request.url, location)
+        items = self.annotated.exchanges  # read from a.number on, in place: no copy of the rest per redirect
+        return next((items[i] for i in range(a.number, len(items)) if items[i].exchange.request.url == target), None)
 
     def add(self, a: AnnotatedExchange, kind: ActionKind, **fields: object) -> Action:
         ex = a.exchange
@@ -282,7 +282,7 @@ class _Planner:
         if match is None:
             return
         eid, repo, ref = match.endpoint.id, match.name, match.reference
-        query = urlsplit(req.url).query
+        query = urls.split(req.url).query
         q = dict(_query(req.url))
         got = resp.header("docker-content-digest") if resp else None
         if eid == "end-1":
@@ -340,7 +340,7 @@ class _Planner:
         if wanted and req.body is not None and req.body.size:
             action.size = req.body.size
         location = resp.header("location") if resp else None
-        session = _session_id(urljoin(req.url, location)) if location else None
+        session = _session_id(urls.join(req.url, location)) if location else None
         if session:
             self.sessions[session] = action
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from urllib.parse import urlsplit
 
 from explorer.errors import UsageError
-from explorer.protocol import digest as digests, mediatypes, reference
+from explorer.protocol import digest as digests, mediatypes, reference, urls
 from explorer.protocol.quoting import quote
 
 __all__ = ["UnsafeTraceValue", "comment", "digest", "header_value", "json_object", "platform", "query", "registry_url",
@@ -35,7 +34,7 @@ def _refuse(what: str, value: str, rule: str) -> UnsafeTraceValue:
 
 def registry_url(url: str) -> str:
     """``http(s)://host[:port]`` with a host of the reference grammar, else refused."""
-    parts = urlsplit(url) if _URL.fullmatch(url) else None
+    parts = urls.split(url) if _URL.fullmatch(url) else None
     if parts is None or parts.scheme not in ("http", "https") or parts.path or parts.query or parts.fragment:
         raise _refuse("registry", url, "a registry is http(s)://host[:port]")
     host = parts.netloc

@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from explorer.annotate import AnnotatedTrace
-from urllib.parse import urlsplit
 
-from explorer.protocol import digest as digests, endpoints, mediatypes
+from explorer.protocol import digest as digests, endpoints, mediatypes, urls
 from explorer.protocol.quoting import quote
 from explorer.render import script_values as check
 from explorer.render.base import RenderOptions, Templates
@@ -149,7 +148,7 @@ class _Builder:
             check.registry_url(base_url(url))
             if endpoints.classify(a.exchange.request.method, url) is None:
                 raise check.UnsafeTraceValue(f"cannot export a script: the trace's registry request "
-                                             f"{quote(urlsplit(url).path)} is not a registry API path "
+                                             f"{quote(urls.split(url).path)} is not a registry API path "
                                              "(a name, tag or digest outside the protocol's grammar)")
         for a in self.actions:
             for name in (a.repository, a.source):

@@ -55,6 +55,7 @@ PUBLIC = {
         "parse_upload_range", "resolve_location",
     ],
     "quoting": ["quote"],
+    "urls": ["join", "netloc", "query_pairs", "split"],
 }
 
 PACKAGE_DIR = Path(explorer.protocol.__file__).parent

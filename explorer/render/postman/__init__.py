@@ -1,7 +1,7 @@
 """Postman Collection v2.1.0 exports: a trace's collection, and the whole-API tour.
 
-Rule: pure. JSON is built as dicts (no template) and written with ``ensure_ascii=False`` (the scripts
-inside are ASCII: ``snippets.literal``).
+Rule: pure. JSON is built as dicts (no template) and written as ``json.dumps(indent=2,
+ensure_ascii=False)`` writes it (``render.jsontext``); the scripts inside are ASCII: ``snippets.literal``.
 
 Modules:
 
@@ -17,9 +17,8 @@ Modules:
 
 from __future__ import annotations
 
-import json
-
 from explorer.annotate import AnnotatedTrace
+from explorer.render import jsontext
 from explorer.render.base import RenderOptions
 from explorer.render.postman import collection as _trace_collection
 from explorer.render.postman import tour
@@ -34,9 +33,9 @@ def collection(annotated: AnnotatedTrace, options: RenderOptions | None = None) 
 
 
 def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
-    return json.dumps(collection(annotated, options), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(collection(annotated, options), indent=2) + "\n"
 
 
 def all_endpoints(options: RenderOptions | None = None) -> str:
     """The whole registry API as a collection that runs top to bottom against an empty repository."""
-    return json.dumps(tour.collection(options or RenderOptions()), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(tour.collection(options or RenderOptions()), indent=2) + "\n"

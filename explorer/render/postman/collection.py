@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl, quote, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, human_size
 from explorer.protocol import digest as digests
-from explorer.protocol import endpoints, mediatypes
+from explorer.protocol import endpoints, mediatypes, urls
 from explorer.render.base import RenderOptions
 from explorer.render.postman import grammar
 from explorer.render.postman.assertions import Scripts
@@ -139,7 +139,7 @@ class _Collection:
     def raw_url(self, a: AnnotatedExchange) -> tuple[str, list[str]]:
         """(raw URL with variables, pre-request lines that set the real URL at run time)."""
         url = a.exchange.request.url
-        parts = urlsplit(url)
+        parts = urls.split(url)
         role = a.participant.role
         if role.startswith("Auth") and self.is_realm(url):
             query = self.templated_query(parts.query)
@@ -213,7 +213,7 @@ class _Collection:
         lines = [f"{head}: {a.meaning}" if a.meaning else head, "", a.why, ""]
         answer = f"{ex.response.status} {ex.response.reason}".strip() if ex.response else f"no answer ({ex.error})"
         lines.append(f"In the trace (exchange {a.number}, step `{a.step}`): `{ex.request.method} "
-                     f"{urlsplit(ex.request.url).path}` → `{answer}`.")
+                     f"{urls.split(ex.request.url).path}` → `{answer}`.")
         lines += [f"- error `{e.code}`: {e.meaning}" for e in a.errors]
         if a.number in self.scripts.skip_when:
             lines.append("\nSkipped when the check before it found the registry already has it.")
@@ -244,7 +244,7 @@ class _Collection:
         if a.participant.role.startswith("Registry"):  # never followed with credentials: see ``assertions``
             item["protocolProfileBehavior"] = {"followRedirects": False}
         if resp is not None and 300 <= resp.status < 400 and a.participant.role.startswith("Registry"):
-            target = urljoin(ex.request.url, resp.header("location") or "")
+            target = urls.join(ex.request.url, resp.header("location") or "")
             match = endpoints.classify(ex.request.method, ex.request.url)
             if match is not None and match.reference:
                 self.scripts.storage_digest[target] = match.reference

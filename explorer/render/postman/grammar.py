@@ -13,12 +13,12 @@ reasons, header values, "Other" hosts' URLs) is not refused: it is made inert in
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
 from explorer.annotate.challenges import readable_challenges
 from explorer.errors import ExplorerError, UsageError
-from explorer.protocol import digest as digests, endpoints, reference
+from explorer.protocol import digest as digests, endpoints, reference, urls
 from explorer.protocol.quoting import quote
 
 __all__ = ["check", "registry_realm"]
@@ -32,21 +32,28 @@ def _refuse(a: AnnotatedExchange, what: str) -> UsageError:
                       f"{quote(a.exchange.request.url, 60)}): {what}", _HINT)
 
 
-def _check_host(a: AnnotatedExchange) -> None:
+_HOST_END = re.compile(r"[/?#]")
+
+
+def _check_host(a: AnnotatedExchange, good: set[str]) -> None:
+    """Refuse a URL whose scheme or host breaks the grammar; ``good`` holds the hosts already accepted."""
     scheme, sep, rest = a.exchange.request.url.partition("://")
     if not sep or scheme.lower() not in ("http", "https"):
         raise _refuse(a, f"the scheme must be http or https, not {quote(scheme)}")
-    host = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]  # as sent: urlsplit drops CR, LF and tabs
+    host = _HOST_END.split(rest, maxsplit=1)[0].rpartition("@")[2]  # as sent: urlsplit drops CR, LF and tabs
+    if host in good:
+        return
     try:
         if host.strip() != host or not all(" " < ch <= "~" for ch in host):
             raise UsageError(f"invalid host {quote(host)}: a host is printable ASCII, no spaces")
         reference.parse_registry(host)
     except ExplorerError as exc:
         raise _refuse(a, exc.message.replace("invalid registry", "invalid host")) from None
+    good.add(host)
 
 
 def _check_registry_request(a: AnnotatedExchange) -> None:
-    parts = urlsplit(a.exchange.request.url)
+    parts = urls.split(a.exchange.request.url)
     path = parts.path
     if path in ("/v2", "/v2/"):
         return
@@ -75,8 +82,9 @@ def _is_tag(value: str) -> bool:
 
 def check(annotated: AnnotatedTrace) -> None:
     """Refuse (UsageError, exit 2) a trace with a host, or a registry request, that breaks the protocol grammar."""
+    good: set[str] = set()
     for a in annotated.exchanges:
-        _check_host(a)
+        _check_host(a, good)
         if a.participant.role.startswith("Registry"):
             _check_registry_request(a)
 

@@ -12,7 +12,9 @@ percent-encoded: the same URL to a server) or :func:`inert_text` (every ``{{`` b
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
+
+from explorer.protocol import urls
 
 __all__ = ["BASIC", "BEARER", "NOAUTH", "SCHEMA", "inert_text", "inert_url", "script", "url_object", "variables"]
 
@@ -56,7 +58,7 @@ def url_object(raw: str) -> dict[str, object]:
         host, _, path = head.partition("}}")
         out["host"] = [host + "}}"]
     else:
-        parts = urlsplit(head)
+        parts = urls.split(head)
         out["protocol"] = parts.scheme
         out["host"] = (parts.hostname or "").split(".")
         try:
