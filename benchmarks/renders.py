@@ -3,8 +3,10 @@
     PYTHONPATH=CHECKOUT .venv/bin/python -m benchmarks.renders [FORMAT ...] [--runs N]
 
 Each render is timed as ``benchmarks/run.py`` (``side_timings``) times it, annotation included:
-``renderer.render(annotate(big), RenderOptions())``; wall and CPU (``time.process_time``) medians,
-CPU being the steadier on a shared machine. Works before and after the format registry (where
+``renderer.render(annotate(big), RenderOptions())``, with the per-URL caches of ``protocol`` emptied
+before each run (``forget``: a command renders a trace once, so a cache filled by an earlier run
+would flatter it); wall and CPU (``time.process_time``) medians, CPU being the steadier on a shared
+machine. Works before and after the format registry (where
 renderers took a Trace and annotated it themselves) for mermaid.
 """
 
@@ -18,10 +20,26 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def forget() -> None:
+    """Empty the caches a render fills (URL parts, routes, endpoint matches): as in a fresh command."""
+    from explorer.protocol import endpoints
+
+    try:
+        from explorer.protocol import urls
+    except ImportError:  # before the URL caches
+        urls = None
+    cached = [endpoints.parse_route, endpoints.classify]
+    if urls is not None:
+        cached += [urls.split, urls.query_pairs, urls.netloc, urls.join]
+    for function in cached:
+        getattr(function, "cache_clear", lambda: None)()
+
+
 def _median(work: Callable[[], object], runs: int = 3) -> tuple[float, float]:
-    """(wall, CPU) medians of ``runs`` calls of ``work``."""
+    """(wall, CPU) medians of ``runs`` calls of ``work``, each with empty caches."""
     walls, cpus = [], []
     for _ in range(runs):
+        forget()
         wall, cpu = time.perf_counter(), time.process_time()
         work()
         walls.append(time.perf_counter() - wall)
