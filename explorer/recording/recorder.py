@@ -37,7 +37,7 @@ from explorer.recording import redact
 from explorer.recording.connections import Connections
 from explorer.recording.extensions import BODY_TAP_EXTENSION, STEP_EXTENSION, VIA_EXTENSION
 from explorer.recording.phases import PhaseClock, connection, timings
-from explorer.recording.taps import PARALLEL_HASH_FROM, BodyTap, TappedRequestStream, TappedResponseStream
+from explorer.recording.taps import BodyTap, TappedRequestStream, TappedResponseStream
 from explorer.trace import TEXT_CAP, Exchange, Intent, RecordedRequest, RecordedResponse, Trace, Via, iso_time
 
 __all__ = ["BodyTap", "Recorder", "RecordingTransport", "StepHandle"]
@@ -247,9 +247,7 @@ class RecordingTransport(httpx.BaseTransport):
         except httpx.RequestNotRead:
             content = None
             keep_req = rec.text_cap if req_textual else 0
-            sent = request.headers.get("content-length", "")
-            big_upload = sent.isdigit() and int(sent) >= PARALLEL_HASH_FROM
-            request_tap = TappedRequestStream(original_stream, lambda: BodyTap(keep_req, parallel=big_upload))
+            request_tap = TappedRequestStream(original_stream, lambda: BodyTap(keep_req))
             request.stream = request_tap
         if content:
             tap = BodyTap(rec.text_cap if req_textual else rec.binary_cap)
@@ -293,9 +291,7 @@ class RecordingTransport(httpx.BaseTransport):
         )
         exchange.connection = connection(response, clock)
         exchange.duration_ms = (t_headers - t0) * 1000
-        length = response.headers.get("content-length", "")  # big bodies: hash on a thread of their own
-        big = length.isdigit() and int(length) >= PARALLEL_HASH_FROM and request.method != "HEAD"
-        tap = BodyTap(rec.text_cap if textual else rec.binary_cap, parallel=big)
+        tap = BodyTap(rec.text_cap if textual else rec.binary_cap)
 
         def on_close() -> None:
             t_end = time.perf_counter()

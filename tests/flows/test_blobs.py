@@ -79,23 +79,10 @@ def test_a_resumed_download_continues_from_the_taps_hash():
     assert calls == [None, f"bytes={cut}-"]
 
 
-def test_big_bodies_are_hashed_on_a_thread_and_still_verified(monkeypatch):
-    from explorer.recording import taps
-
-    monkeypatch.setattr(taps, "PARALLEL_HASH_FROM", 1000)
-    monkeypatch.setattr("explorer.recording.recorder.PARALLEL_HASH_FROM", 1000)
-    started = []
-    real = taps._HashThread.__init__
-
-    def spy(self):
-        started.append(self)
-        real(self)
-
-    monkeypatch.setattr(taps._HashThread, "__init__", spy)
+def test_bodies_are_hashed_once_and_still_verified(monkeypatch):
     client = _client(_serve(DATA))
     _no_second_hash(monkeypatch)
     assert blobs.fetch_blob(client, "a/b", {"digest": DIGEST, "size": len(DATA)}, what="layer", context="x") == len(DATA)
-    assert started, "the big body was not hashed on a thread"
     assert client.recorder.trace.exchanges[-1].response.body.sha256 == DIGEST.split(":")[1]
     tampered = _client(_serve(DATA[:-1] + b"X"))
     with pytest.raises(DigestMismatch):
