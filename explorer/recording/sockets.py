@@ -49,10 +49,11 @@ class SocketStream(httpcore.NetworkStream):
             raise httpcore.ReadError(str(exc)) from exc
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        view = memoryview(buffer)  # a partial send leaves the rest without copying it
         try:
-            while buffer:
+            while view:
                 self._sock.settimeout(timeout)
-                buffer = buffer[self._sock.send(buffer):]
+                view = view[self._sock.send(view):]
         except socket.timeout as exc:
             raise httpcore.WriteTimeout(str(exc)) from exc
         except OSError as exc:
