@@ -50,9 +50,6 @@ class BodyTap:
         """The running sha256 of every byte fed so far (a copy: the tap keeps hashing its own)."""
         return self._hash.copy()
 
-    def close(self) -> None:
-        """Let go of a tap whose hash will not be read."""
-
     def body(self, media_type: str | None, scrub: Callable[[str, str | None], str], *, binary: bool) -> Body:
         truncated = self.size > len(self._head)
         text = b64 = None
@@ -104,8 +101,7 @@ class TappedRequestStream(httpx.SyncByteStream):
         self.tap = tap_factory()
 
     def __iter__(self) -> Iterator[bytes]:
-        self.tap.close()  # the previous attempt's tap (an auth retry or a 307 sends the body again)
-        self.tap = tap = self._tap_factory()
+        self.tap = tap = self._tap_factory()  # a fresh count for each attempt (an auth retry or a 307 sends it again)
         for chunk in self._inner:
             tap.feed(chunk)
             yield chunk
