@@ -4,8 +4,9 @@ Rule 1: parse arguments, call the library, print. No protocol logic here.
 Rule 2: heavy modules (httpx, flows, renderers) are imported inside the
 commands, so ``regexplore --help`` and ``regexplore render`` start fast. Typer
 builds every registered command on each call (about 30 ms for all of them), so
-``main`` registers only ``trace pull|push|copy`` when that is what it runs
-(``register``); ``explorer.cli.app`` is the whole CLI.
+``main`` imports only the module of ``trace pull|push|copy`` when that is what it
+runs, and runs an app holding that one command (``register``);
+``explorer.cli.app`` is the whole CLI.
 Rule 2b: ``trace pull|push|copy`` opens its registries' first TCP connections on a thread
 before anything heavy is imported, typer included (``recording/preconnect.py``).
 Rule 2c: the program (``run``: the console script, ``python -m explorer``) pauses the
@@ -50,8 +51,8 @@ _ROOT_FLAGS = ("--debug",)  # root options that take no value and end no parse
 
 
 def register(argv: list[str] | None = None) -> typer.Typer:
-    """The app with the commands ``argv`` may run: for ``trace pull|push|copy`` only their
-    module (nothing else on the start-up path of a transfer), else every command, in help order."""
+    """The app with the commands ``argv`` may run: for ``trace pull|push|copy`` that command alone
+    (its module only: nothing else on the start-up path of a transfer), else every command, in help order."""
     import importlib
 
     words = list(sys.argv[1:] if argv is None else argv)
@@ -60,9 +61,9 @@ def register(argv: list[str] | None = None) -> typer.Typer:
     alone = _ALONE.get(tuple(words[:2]))  # type: ignore[arg-type]
     for name in (alone,) if alone else COMMAND_MODULES:
         importlib.import_module(f"explorer.cli.{name}")  # importing registers the module's commands
-    from explorer.cli.base import app
+    from explorer.cli.base import app, lone_trace_app
 
-    return app
+    return lone_trace_app(words[1]) if alone else app
 
 
 def __getattr__(name: str) -> typer.Typer:

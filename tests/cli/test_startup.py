@@ -107,6 +107,22 @@ def test_which_connections_a_command_opens_early(monkeypatch, words, addresses) 
     assert started == addresses
 
 
+@pytest.mark.parametrize("verb", ["pull", "push", "copy"])
+def test_a_transfer_builds_its_command_alone_with_the_same_help(verb: str) -> None:
+    import typer.main
+    from typer.testing import CliRunner
+
+    from explorer import cli
+
+    lone = cli.register(["--debug", "trace", verb, "127.0.0.1:5000/a:1"])
+    group = typer.main.get_command(lone)
+    assert list(group.commands["trace"].commands) == [verb]  # typer builds no other command's options
+    assert {param.name for param in group.params} == {"debug", "version"}  # the root options are there
+    runner = CliRunner()
+    helps = [runner.invoke(app, ["trace", verb, "--help"], prog_name="regexplore").output for app in (lone, cli.app)]
+    assert helps[0] == helps[1] and f"Usage: regexplore trace {verb} [OPTIONS]" in helps[0]
+
+
 def test_the_whole_cli_is_still_there_for_help_and_tests() -> None:
     from explorer import cli
 
