@@ -51,7 +51,6 @@ from explorer.client.bounded import TOKEN_LIMIT
 from explorer.client.credentials import CredentialSource, Credentials
 from explorer.errors import AuthError
 from explorer.protocol import challenge as challenges
-from explorer.protocol import errorcodes
 from explorer.protocol.reference import is_loopback
 from explorer.recording.extensions import LIMIT_EXTENSION, PING_EXTENSION, STEP_EXTENSION
 from explorer.recording.redact import Secrets
@@ -342,6 +341,8 @@ class RegistryAuth(httpx.Auth):
             token_response = yield get
             token_body = token_response.read()  # capped by the transport
 
+        from explorer.protocol import errorcodes  # here: a pull that meets no token server never loads it
+
         if token_response.status_code in errorcodes.TRANSIENT_STATUSES:
             raise TokenServerUnavailable(
                 f"token server {_origin(realm)} answered {token_response.status_code} "
@@ -400,6 +401,8 @@ class RegistryAuth(httpx.Auth):
     def _token_error(
         self, response: httpx.Response, body: bytes, host: str, creds: Credentials | None
     ) -> AuthError:
+        from explorer.protocol import errorcodes
+
         realm = _origin(response.request.url)
         detail = errorcodes.summarize(
             errorcodes.parse_error_body(body, response.headers.get("content-type")),

@@ -26,8 +26,7 @@ from explorer.client.auth import TokenServerUnavailable, same_origin
 from explorer.client.bounded import HELD_LIMIT, BodyTooLarge, read_capped
 from explorer.client.credentials import CredentialSource
 from explorer.errors import MalformedHeader, ProtocolViolation, RegistryError, TransportError
-from explorer.protocol import errorcodes, headers
-from explorer.protocol.errorcodes import TRANSIENT_STATUSES
+from explorer.protocol import headers
 
 __all__ = ["BodyTooLarge", "Sending"]
 
@@ -123,6 +122,8 @@ class Sending:
                 raise ProtocolViolation(f"cannot decode the response for {context}: {exc}") from None
             if response.status_code in ok:
                 return response
+            from explorer.protocol.errorcodes import TRANSIENT_STATUSES  # on the first error, not at start-up
+
             wait = _retry_after_seconds(response.headers.get("retry-after"))
             too_long = wait is not None and wait > RETRY_AFTER_LIMIT
             if response.status_code in TRANSIENT_STATUSES and retry and not too_long:
@@ -157,6 +158,8 @@ class Sending:
             pass
         finally:
             response.close()
+        from explorer.protocol import errorcodes
+
         errors = errorcodes.parse_error_body(bytes(body), response.headers.get("content-type"))
         summary = errorcodes.summarize(errors, response.status_code, response.reason_phrase)
         code = errors[0].code if errors else None
