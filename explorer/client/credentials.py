@@ -32,7 +32,7 @@ __all__ = ["Credentials", "CredentialSource", "lookup", "docker_config_path"]
 _DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # its own __repr__
 class Credentials:
     """A username with a password, or an identity (refresh) token, and where it came from."""
 
