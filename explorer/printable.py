@@ -14,27 +14,27 @@ import re
 
 __all__ = ["printable", "printable_lines"]
 
-# whole escape sequences first (OSC … BEL/ST, CSI … final byte, two-byte ESC x), then lone controls
-_SEQUENCE = re.compile(
-    r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: title, clipboard, hyperlink
+# whole escape sequences first (OSC … BEL/ST, CSI … final byte, two-byte ESC x), then lone controls;
+# compiled (and cached) by ``re`` when a text first needs them, not at import: every command imports this
+_SEQUENCE = (
+    r"(?s)(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: title, clipboard, hyperlink
     r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI: colours, cursor, clear screen
     r"|\x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS, SOS, PM, APC strings
-    r"|\x1b.?",
-    re.DOTALL,
+    r"|\x1b.?"
 )
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
-_CONTROL_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+_CONTROL = r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+"
+_CONTROL_KEEP_LINES = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+"
 
 
 def printable(text: str) -> str:
     """``text`` without escape sequences; every other control character (newlines too) becomes a space."""
     if text.isprintable():  # no control, format or line-separator character: nothing above can match
         return text
-    return _CONTROL.sub(" ", _SEQUENCE.sub("", text))
+    return re.sub(_CONTROL, " ", re.sub(_SEQUENCE, "", text))
 
 
 def printable_lines(text: str) -> str:
     """Like :func:`printable`, but newlines and tabs stay (for bodies and blocks)."""
     if text.isprintable():
         return text
-    return _CONTROL_KEEP_LINES.sub(" ", _SEQUENCE.sub("", text.replace("\r\n", "\n")))
+    return re.sub(_CONTROL_KEEP_LINES, " ", re.sub(_SEQUENCE, "", text.replace("\r\n", "\n")))

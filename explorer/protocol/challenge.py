@@ -53,10 +53,11 @@ __all__ = [
 # token = 1*tchar
 # tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
 #       / DIGIT / ALPHA
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", re.ASCII)
-_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*", re.ASCII)
-_SPACES = re.compile(r"[ \t]*")
-_BARE_VALUE = re.compile(r'[^\s,"]*')
+# compiled (and cached) by ``re`` when a first challenge is read: anonymous registries send none
+_TOKEN = r"(?a)[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_TOKEN68 = r"(?a)[A-Za-z0-9\-._~+/]+=*"
+_SPACES = r"[ \t]*"
+_BARE_VALUE = r'[^\s,"]*'
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,9 @@ class _Reader:
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
-    def match(self, pattern: re.Pattern[str]) -> str | None:
+    def match(self, pattern: str) -> str | None:
         """Consume ``pattern`` at the cursor and return it, or None (cursor unmoved)."""
-        found = pattern.match(self.text, self.pos)
+        found = re.compile(pattern).match(self.text, self.pos)
         if found is None:
             return None
         self.pos = found.end()
@@ -154,9 +155,9 @@ def _parse_line(text: str) -> list[Challenge]:
 def _parse_rest(reader: _Reader, scheme: str, text: str) -> Challenge:
     """Parameters after the scheme, up to the end or to the next challenge's scheme."""
     reader.match(_SPACES)
-    token68 = _TOKEN68.match(reader.text, reader.pos)
+    token68 = re.compile(_TOKEN68).match(reader.text, reader.pos)
     if token68 is not None and token68.group().endswith("="):
-        after = _SPACES.match(reader.text, token68.end()).end()  # type: ignore[union-attr]
+        after = re.compile(_SPACES).match(reader.text, token68.end()).end()  # type: ignore[union-attr]
         if after == len(reader.text) or reader.text[after] == ",":
             reader.pos = after
             return Challenge(scheme, (), token68.group())

@@ -85,7 +85,7 @@ EMPTY_JSON_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c0
 EMPTY_JSON_MEDIA_TYPE = "application/vnd.oci.empty.v1+json"
 
 # A tag is [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}; anything else becomes "-" in a referrers tag.
-_NOT_TAG_CHARACTER = re.compile(r"[^a-zA-Z0-9._-]", re.ASCII)
+_NOT_TAG_CHARACTER = r"(?a)[^a-zA-Z0-9._-]"  # compiled by ``re`` on first use: only referrers need it
 
 
 def problem(digest: str) -> str | None:
@@ -170,4 +170,4 @@ def referrers_tag(digest: str) -> str:
     """The referrers fallback tag for a subject digest: ``sha256:<hex>`` → ``sha256-<hex>``."""
     algorithm, encoded = split(digest)
     tag = f"{algorithm[:32]}-{encoded[:64]}"
-    return _NOT_TAG_CHARACTER.sub("-", tag)
+    return re.sub(_NOT_TAG_CHARACTER, "-", tag)

@@ -43,16 +43,17 @@ __all__ = [
     "resolve_location",
 ]
 
+# Patterns are compiled (and cached) by ``re`` on first use: a pull meets none of these headers.
 _NUMBER = r"[0-9]{1,19}"
-_UPLOAD_RANGE = re.compile(rf"(?:bytes=)?({_NUMBER})-({_NUMBER})", re.ASCII | re.IGNORECASE)
-_CONTENT_RANGE = re.compile(rf"bytes[ \t]+({_NUMBER})-({_NUMBER})/({_NUMBER}|\*)", re.ASCII | re.IGNORECASE)
-_DELAY_SECONDS = re.compile(rf"-?{_NUMBER}", re.ASCII)
+_UPLOAD_RANGE = rf"(?ai)(?:bytes=)?({_NUMBER})-({_NUMBER})"
+_CONTENT_RANGE = rf"(?ai)bytes[ \t]+({_NUMBER})-({_NUMBER})/({_NUMBER}|\*)"
+_DELAY_SECONDS = rf"(?a)-?{_NUMBER}"
 
 # Link grammar pieces.
-_LINK_TARGET = re.compile(r"[ \t]*<([^>]*)>")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", re.ASCII)
-_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
-_SPACES = re.compile(r"[ \t]*")
+_LINK_TARGET = r"[ \t]*<([^>]*)>"
+_TOKEN = r"(?a)[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_QUOTED = r'(?s)"((?:[^"\\]|\\.)*)"'
+_SPACES = r"[ \t]*"
 
 
 def parse_link(value: str) -> dict[str, str]:
@@ -66,13 +67,13 @@ def parse_link(value: str) -> dict[str, str]:
         pos = _skip(value, pos, " \t,")
         if pos == len(value):
             return links
-        target = _LINK_TARGET.match(value, pos)
+        target = re.compile(_LINK_TARGET).match(value, pos)
         if target is None:
             raise MalformedHeader(f"Link must be <url>; rel=\"…\": {quote(value)}")
         url, pos = target.group(1).strip(), target.end()
         relations: list[str] = []
         while True:
-            pos = _SPACES.match(value, pos).end()  # type: ignore[union-attr]
+            pos = re.compile(_SPACES).match(value, pos).end()  # type: ignore[union-attr]
             if pos == len(value) or value[pos] == ",":
                 break
             if value[pos] != ";":
@@ -86,18 +87,18 @@ def parse_link(value: str) -> dict[str, str]:
 
 def _link_param(value: str, pos: int) -> tuple[str, str | None, int]:
     """``name [= token / quoted-string]`` at ``pos`` → (lower-case name, value or None, new pos)."""
-    pos = _SPACES.match(value, pos).end()  # type: ignore[union-attr]
-    name = _TOKEN.match(value, pos)
+    pos = re.compile(_SPACES).match(value, pos).end()  # type: ignore[union-attr]
+    name = re.compile(_TOKEN).match(value, pos)
     if name is None:
         raise MalformedHeader(f"expected a parameter name in Link {quote(value)}")
-    pos = _SPACES.match(value, name.end()).end()  # type: ignore[union-attr]
+    pos = re.compile(_SPACES).match(value, name.end()).end()  # type: ignore[union-attr]
     if pos == len(value) or value[pos] != "=":
         return name.group().lower(), None, pos
-    pos = _SPACES.match(value, pos + 1).end()  # type: ignore[union-attr]
-    quoted = _QUOTED.match(value, pos)
+    pos = re.compile(_SPACES).match(value, pos + 1).end()  # type: ignore[union-attr]
+    quoted = re.compile(_QUOTED).match(value, pos)
     if quoted is not None:
         return name.group().lower(), re.sub(r"\\(.)", r"\1", quoted.group(1), flags=re.DOTALL), quoted.end()
-    token = _TOKEN.match(value, pos)
+    token = re.compile(_TOKEN).match(value, pos)
     if token is None:
         raise MalformedHeader(f"expected a value for {quote(name.group())} in Link {quote(value)}")
     return name.group().lower(), token.group(), token.end()
@@ -115,7 +116,7 @@ def parse_upload_range(value: str) -> tuple[int, int]:
     Note ``0-0`` is ambiguous in the protocol: "nothing yet" on a fresh session,
     "one byte" later (protocol.md §4.3); callers keep their own offset.
     """
-    found = _UPLOAD_RANGE.fullmatch(value.strip(" \t"))
+    found = re.fullmatch(_UPLOAD_RANGE, value.strip(" \t"))
     if found is None:
         raise MalformedHeader(f"upload Range must be <start>-<end>, e.g. 0-1023: {quote(value)}")
     start, end = int(found.group(1)), int(found.group(2))
@@ -136,7 +137,7 @@ def parse_content_range(value: str) -> tuple[int, int, int | None]:
 
     ``bytes */100`` (the 416 form, no range) is refused: it is not a partial body.
     """
-    found = _CONTENT_RANGE.fullmatch(value.strip(" \t"))
+    found = re.fullmatch(_CONTENT_RANGE, value.strip(" \t"))
     if found is None:
         raise MalformedHeader(f"Content-Range must be bytes <first>-<last>/<size or *>: {quote(value)}")
     first, last = int(found.group(1)), int(found.group(2))
@@ -149,7 +150,7 @@ def parse_content_range(value: str) -> tuple[int, int, int | None]:
 def parse_retry_after(value: str, now: datetime) -> float | None:
     """Seconds to wait from ``now``: delay-seconds or an HTTP-date; past/negative → 0; garbage → None."""
     text = value.strip()
-    if _DELAY_SECONDS.fullmatch(text):
+    if re.fullmatch(_DELAY_SECONDS, text):
         return float(max(int(text), 0))
     try:
         when = parsedate_to_datetime(text)

@@ -78,9 +78,8 @@ _DOMAIN = re.compile(rf"(?:{_DOMAIN_NAME}|{_IPV6_ADDRESS})(?::[0-9]+)?", re.ASCI
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
 # digest           := [A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}
 #                     and then the OCI grammar of digest.py (go-digest's Validate): both must hold.
-_REFERENCE_DIGEST = re.compile(
-    r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}", re.ASCII
-)
+#                     (compiled by ``re`` on first use: only a reference with a digest needs it)
+_REFERENCE_DIGEST = r"(?a)[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 # identifier       := [a-f0-9]{64}          (an image id; refused as a name)
 _IDENTIFIER = re.compile(r"[a-f0-9]{64}", re.ASCII)
 
@@ -302,7 +301,7 @@ def _validate_reference_digest(digest: str, text: str) -> None:
     problem = digests.problem(digest)
     if problem is not None:
         raise InvalidReference(f"invalid digest {quote(digest)}{where}: {problem}")
-    if not _REFERENCE_DIGEST.fullmatch(digest):
+    if not re.fullmatch(_REFERENCE_DIGEST, digest):
         raise InvalidReference(
             f"invalid digest {quote(digest)}{where}: a reference digest is letters-first algorithm "
             "':' and at least 32 hex characters, e.g. sha256:<64 hex>"
