@@ -48,7 +48,8 @@ _WHERE = {
     **dict.fromkeys(("copy", "pull", "push"), "explorer.operations.images"),
     **dict.fromkeys(("ConnectionOptions", "ProgressEvent"), "explorer.operations.options"),
     **dict.fromkeys(("Rendered", "export", "render"), "explorer.operations.outputs"),
-    **dict.fromkeys(("Copied", "Pulled", "Pushed", "Traced"), "explorer.operations.results"),
+    **dict.fromkeys(("Pulled", "Traced"), "explorer.operations.results"),
+    **dict.fromkeys(("Copied", "Pushed"), "explorer.operations.push_results"),
     **dict.fromkeys(("Deleted", "Listed", "ManifestFound", "Probed", "Referrers", "Tagged"),
                     "explorer.operations.api_results"),
 }
@@ -60,7 +61,8 @@ if TYPE_CHECKING:
     from explorer.operations.options import ConnectionOptions, ProgressEvent
     from explorer.operations.api_results import Deleted, Listed, ManifestFound, Probed, Referrers, Tagged
     from explorer.operations.outputs import Rendered, export, render
-    from explorer.operations.results import Copied, Pulled, Pushed, Traced
+    from explorer.operations.push_results import Copied, Pushed
+    from explorer.operations.results import Pulled, Traced
     from explorer.oci.sample import build_sample
 
 

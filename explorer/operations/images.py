@@ -17,17 +17,18 @@ from explorer.flows import DEFAULT_CHUNK_SIZE
 from explorer.flows.pull import pull as pull_flow
 from explorer.oci.layout import OciLayoutWriter
 from explorer.operations.options import ConnectionOptions, Progressable, as_progress, parse_image, traced
-from explorer.operations.results import Copied, Pulled, Pushed
+from explorer.operations.results import Pulled
 from explorer.protocol import mediatypes
 from explorer.protocol.mediatypes import Platform
 
-# push's and copy's flows (uploads, referrers, sample images and their tarfile) are imported by
-# push() and copy() themselves: a pull, whose start-up counts (issue 17), loads none of them
+# push's and copy's flows (uploads, referrers, sample images and their tarfile) and results are
+# imported by push() and copy() themselves: a pull, whose start-up counts (issue 17), loads none of them
 if TYPE_CHECKING:
     from explorer.client.credentials import Credentials
     from explorer.client.session import TraceSession
     from explorer.flows.push import PushResult
     from explorer.oci.sample import SampleImage
+    from explorer.operations.push_results import Copied, Pushed
 
 __all__ = ["copy", "pull", "push"]
 
@@ -81,6 +82,7 @@ def pull(
 
 def _pushed(done: PushResult, session: TraceSession) -> Pushed:
     from explorer.flows.upload import MOUNTED, SKIPPED, UPLOADED
+    from explorer.operations.push_results import Pushed
 
     return Pushed(trace=session.trace, trace_file=session.saved, reference=str(done.reference), digest=done.digest,
                   media_type=done.media_type, uploaded=done.blobs[UPLOADED], mounted=done.blobs[MOUNTED],
@@ -157,6 +159,7 @@ def copy(
     serve one (a copy within one registry uses one identity).
     """
     from explorer.flows.copy import copy_image
+    from explorer.operations.push_results import Copied
 
     options = options or ConnectionOptions()
     src, dst = parse_image(source), parse_image(destination)

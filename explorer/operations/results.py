@@ -1,8 +1,9 @@
-"""What the transfers return (pull, push, copy): typed results, each with the trace it recorded.
+"""What a traced operation returns (``Traced``) and what a pull does (``Pulled``), with the trace it recorded.
 
 Rule: plain data. Fields are facts (digests, counts, files written); the CLI words them.
-The other operations' results are in ``api_results.py``, a render's in ``outputs.py``: a
-pull creates no class it does not use (each dataclass costs its start-up, issue 17).
+Push's and copy's results are in ``push_results.py``, the other operations' in ``api_results.py``,
+a render's in ``outputs.py``: a pull creates no class it does not use (each dataclass costs
+its start-up, issue 17).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ if TYPE_CHECKING:  # annotations only
     from explorer.protocol.mediatypes import Platform
     from explorer.trace import Trace
 
-__all__ = ["Copied", "Pulled", "Pushed", "Traced"]
+__all__ = ["Pulled", "Traced"]
 
 
 @dataclass(kw_only=True)
@@ -51,31 +52,3 @@ class Pulled(Traced):
     bytes_downloaded: int
     layout: Path | None  # the OCI image layout written, if asked for
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(kw_only=True)
-class Pushed(Traced):
-    reference: str
-    digest: str  # of the root manifest or index
-    media_type: str
-    uploaded: int  # blobs sent
-    mounted: int  # blobs mounted from another repository
-    skipped: int  # blobs already there
-    manifests_pushed: int
-    manifests_skipped: int
-    referrers_tags: list[str] = field(default_factory=list)  # fallback tags updated for subjects
-
-    def counts(self, verb: str = "uploaded") -> str:
-        """``3 blobs uploaded, 1 mounted, 1 skipped, manifest sha256:…``."""
-        parts = [f"{self.uploaded} blobs {verb}"]
-        if self.mounted:
-            parts.append(f"{self.mounted} mounted")
-        parts.append(f"{self.skipped} skipped")
-        parts.append(f"manifest {self.digest}" + ("" if self.manifests_pushed else " (already there)"))
-        return ", ".join(parts)
-
-
-@dataclass(kw_only=True)
-class Copied(Pushed):
-    source: str
-    platform: Platform | None  # the index entry copied; None for a single-platform image or every platform

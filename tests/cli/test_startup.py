@@ -58,7 +58,7 @@ run()  # as the console script and python -m explorer do
 NOT_FOR_A_PULL = ("explorer.flows.push", "explorer.flows.upload", "explorer.flows.copy", "explorer.flows.referrers",
                   "explorer.flows.images", "explorer.flows.probe", "explorer.oci.sample", "tarfile",
                   "explorer.operations.api_results", "explorer.operations.api", "explorer.operations.outputs",
-                  "explorer.protocol.errorcodes", "html")
+                  "explorer.operations.push_results", "explorer.protocol.errorcodes", "html")
 
 
 @pytest.mark.parametrize(("argv", "heavy"), [
