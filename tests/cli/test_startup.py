@@ -2,8 +2,10 @@
 
 Start-up counts in every transfer (issue 17: process start to first request byte ≤ 100 ms),
 so nothing of rendering, annotating or other commands may be imported before the first
-request, and no CA bundle may be loaded for a loopback registry (its https probe shakes
-hands without one). The child stops itself at its first ``connect``: no server needed.
+request, no regular expression a pull never uses may be compiled, and no CA bundle may be
+loaded for a loopback registry (its https probe shakes hands without one). A transfer's app
+holds its one command (typer builds every command an app holds). The child stops itself at
+its first ``connect``: no server needed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ HEAVY = ("jinja2", "rich", "yaml", "pygments", "jsonschema", "explorer.render", 
          "explorer.cli.proxy", "explorer.cli.trace_api")
 
 CHILD = r"""
-import gc, json, os, socket, ssl, sys
+import gc, json, os, re, socket, ssl, sys
+patterns = set()  # every regular expression given to re's functions (compiled, or found in re's cache)
+def recording(function):
+    def call(pattern, *args, **kwargs):
+        patterns.add(getattr(pattern, "pattern", pattern))
+        return function(pattern, *args, **kwargs)
+    return call
+for name in ("compile", "match", "fullmatch", "search", "sub", "subn", "split", "findall", "finditer"):
+    setattr(re, name, recording(getattr(re, name)))
 collections, running = [], []  # the collector's runs in the command before start-up's objects were frozen
 gc.callbacks.append(lambda phase, info: collections.append(info["generation"])
                     if phase == "start" and running and not gc.get_freeze_count() else None)
@@ -41,13 +51,15 @@ def start(addresses):  # recorded, not started: the pools then connect themselve
 preconnect.start = start
 def connect(self, address):
     heavy = sorted(m for m in sys.modules if m.startswith(HEAVY))
-    print(json.dumps({"heavy": heavy, "cas": cas, "address": list(address)[:2], "early": early,
+    compiled = [f"{module}.{name}" for module, names in LAZY.items() for name in names
+                if module in sys.modules and getattr(sys.modules[module], name) in patterns]
+    print(json.dumps({"heavy": heavy, "cas": cas, "address": list(address)[:2], "early": early, "compiled": compiled,
                       "collections": collections, "frozen": gc.get_freeze_count()}), flush=True)
     os._exit(0)
 socket.socket.connect = connect
 from explorer.cli import run
-HEAVY = tuple(json.loads(sys.argv[1]))
-sys.argv[1:] = sys.argv[2:]
+HEAVY, LAZY = tuple(json.loads(sys.argv[1])), json.loads(sys.argv[2])
+sys.argv[1:] = sys.argv[3:]
 running.append(True)
 run()  # as the console script and python -m explorer do
 """
@@ -61,6 +73,16 @@ NOT_FOR_A_PULL = ("explorer.flows.push", "explorer.flows.upload", "explorer.flow
                   "explorer.operations.push_results", "explorer.protocol.errorcodes", "html")
 
 
+# regular expressions compiled on first use (by re, which caches them), not at import: a pull uses none of them
+LAZY_PATTERNS = {
+    "explorer.printable": ["_SEQUENCE", "_CONTROL", "_CONTROL_KEEP_LINES"],
+    "explorer.protocol.headers": ["_UPLOAD_RANGE", "_CONTENT_RANGE", "_DELAY_SECONDS", "_LINK_TARGET", "_QUOTED"],
+    "explorer.protocol.challenge": ["_TOKEN", "_TOKEN68", "_BARE_VALUE"],
+    "explorer.protocol.digest": ["_NOT_TAG_CHARACTER"],
+    "explorer.protocol.reference": ["_REFERENCE_DIGEST"],
+}
+
+
 @pytest.mark.parametrize(("argv", "heavy"), [
     (["trace", "pull", "127.0.0.1:{port}/startup/x:1", "--oci-layout", "{tmp}/layout"], HEAVY + NOT_FOR_A_PULL),
     (["trace", "copy", "127.0.0.1:{port}/startup/x:1", "127.0.0.1:{port}/startup/y:1"], HEAVY),
@@ -68,12 +90,13 @@ NOT_FOR_A_PULL = ("explorer.flows.push", "explorer.flows.upload", "explorer.flow
 def test_a_transfer_loads_nothing_heavy_before_its_first_request(tmp_path: Path, argv: list[str],
                                                                  heavy: tuple[str, ...]) -> None:
     args = [a.format(port=9, tmp=tmp_path) for a in argv] + ["-q", "--retries", "0", "-o", str(tmp_path / "t.json")]
-    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(heavy), *args], capture_output=True, text=True,
-                          cwd=REPO, timeout=60, check=False)
+    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(heavy), json.dumps(LAZY_PATTERNS), *args],
+                          capture_output=True, text=True, cwd=REPO, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["address"] == ["127.0.0.1", 9]  # it stopped at the first connection, to the registry
     assert seen["heavy"] == [], f"imported before the first request: {seen['heavy']}"
+    assert seen["compiled"] == [], f"compiled before the first request: {seen['compiled']}"
     assert seen["cas"] == [], "a CA bundle was loaded for a loopback registry before its first request"
     assert seen["collections"] == []  # the collector does not run while the command imports
     assert seen["frozen"] > 10_000  # and what start-up allocated is out of every later collection
