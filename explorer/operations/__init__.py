@@ -46,7 +46,7 @@ _WHERE = {
     "Credentials": "explorer.client.credentials", "build_sample": "explorer.oci.sample",
     **dict.fromkeys(("catalog", "delete", "manifest", "probe", "referrers", "tag", "tags"), "explorer.operations.api"),
     **dict.fromkeys(("copy", "pull", "push"), "explorer.operations.images"),
-    **dict.fromkeys(("ConnectionOptions", "ProgressEvent"), "explorer.operations.options"),
+    "ConnectionOptions": "explorer.operations.options", "ProgressEvent": "explorer.operations.callbacks",
     **dict.fromkeys(("Rendered", "export", "render"), "explorer.operations.outputs"),
     **dict.fromkeys(("Pulled", "Traced"), "explorer.operations.results"),
     **dict.fromkeys(("Copied", "Pushed"), "explorer.operations.push_results"),
@@ -58,7 +58,8 @@ if TYPE_CHECKING:
     from explorer.client.credentials import Credentials
     from explorer.operations.api import catalog, delete, manifest, probe, referrers, tag, tags
     from explorer.operations.images import copy, pull, push
-    from explorer.operations.options import ConnectionOptions, ProgressEvent
+    from explorer.operations.callbacks import ProgressEvent
+    from explorer.operations.options import ConnectionOptions
     from explorer.operations.api_results import Deleted, Listed, ManifestFound, Probed, Referrers, Tagged
     from explorer.operations.outputs import Rendered, export, render
     from explorer.operations.push_results import Copied, Pushed

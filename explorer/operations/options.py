@@ -8,11 +8,11 @@ when a ``trace_file`` was given.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Union
 
 from explorer.client.credentials import Credentials
 from explorer.errors import ExplorerError, InvalidDigest, InvalidReference, UsageError
@@ -21,8 +21,10 @@ from explorer.protocol import digest, reference
 from explorer.protocol.reference import Reference
 from explorer.client.session import ClientOptions, TraceSession
 
-__all__ = ["ConnectionOptions", "ProgressCallback", "ProgressEvent", "Progressable", "as_progress", "parse_image",
-           "traced"]
+if TYPE_CHECKING:  # a plain function as progress: callbacks.py, imported when one is given
+    from explorer.operations.callbacks import ProgressCallback
+
+__all__ = ["ConnectionOptions", "Progressable", "as_progress", "parse_image", "traced"]
 
 
 @dataclass(frozen=True)
@@ -62,42 +64,7 @@ class ConnectionOptions:
         return options
 
 
-ProgressKind = Literal["start", "advance", "finish", "message"]
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """What a progress callback receives: ``kind`` is start, advance, finish or message."""
-
-    kind: ProgressKind
-    key: str = ""
-    label: str = ""
-    total: int | None = None
-    amount: int = 0
-    note: str | None = None
-
-
-ProgressCallback = Callable[[ProgressEvent], None]
-Progressable = Progress | ProgressCallback | None  # what an operation's ``progress`` may be
-
-
-class _CallbackProgress:
-    """A plain function as the flows' ``Progress`` (called from several threads at once)."""
-
-    def __init__(self, callback: ProgressCallback) -> None:
-        self.callback = callback
-
-    def start(self, key: str, label: str, total: int | None) -> None:
-        self.callback(ProgressEvent("start", key, label, total))
-
-    def advance(self, key: str, amount: int) -> None:
-        self.callback(ProgressEvent("advance", key, amount=amount))
-
-    def finish(self, key: str, note: str | None = None) -> None:
-        self.callback(ProgressEvent("finish", key, note=note))
-
-    def message(self, text: str) -> None:
-        self.callback(ProgressEvent("message", label=text))
+Progressable = Union[Progress, "ProgressCallback", None]  # what an operation's ``progress`` may be
 
 
 def as_progress(progress: Progressable) -> Progress:
@@ -106,7 +73,9 @@ def as_progress(progress: Progressable) -> Progress:
         return NullProgress()
     if hasattr(progress, "advance"):
         return progress  # type: ignore[return-value]
-    return _CallbackProgress(progress)  # type: ignore[arg-type]
+    from explorer.operations.callbacks import CallbackProgress
+
+    return CallbackProgress(progress)  # type: ignore[arg-type]
 
 
 def parse_image(text: str) -> Reference:

@@ -65,12 +65,14 @@ run()  # as the console script and python -m explorer do
 """
 
 
-# and what a pull does not use: the other operations (their flows, results), sample images (tarfile)
+# and what a pull does not use: the other operations (their flows, results), sample images (tarfile),
+# progress callbacks (the CLI's bars are a Progress object)
 # and what a pull needs only on an error (the error-code table) or with credentials (html: a secret's escaped form)
 NOT_FOR_A_PULL = ("explorer.flows.push", "explorer.flows.upload", "explorer.flows.copy", "explorer.flows.referrers",
                   "explorer.flows.images", "explorer.flows.probe", "explorer.oci.sample", "tarfile",
                   "explorer.operations.api_results", "explorer.operations.api", "explorer.operations.outputs",
-                  "explorer.operations.push_results", "explorer.protocol.errorcodes", "html")
+                  "explorer.operations.push_results", "explorer.operations.callbacks", "explorer.protocol.errorcodes",
+                  "html")
 
 
 # regular expressions compiled on first use (by re, which caches them), not at import: a pull uses none of them
