@@ -20,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
 
+from explorer.protocol import urls
 from explorer.protocol.reference import is_repository
 
 __all__ = ["ENDPOINTS", "Endpoint", "Match", "Route", "RouteKind", "by_id", "classify", "parse_route", "path"]
@@ -243,7 +244,7 @@ def classify(method: str, url: str) -> Match | None:
     (token realms, CDN redirect targets) and for methods the endpoint lacks.
     """
     try:
-        parts = urlsplit(url)
+        parts = urls.split(url)
     except ValueError:  # e.g. an unbalanced "[" in the host
         return None
     route = parse_route(parts.path)
@@ -254,6 +255,6 @@ def classify(method: str, url: str) -> Match | None:
         return None
     endpoint_id = _BY_ROUTE[key]
     if endpoint_id is None:
-        query = {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+        query = {name for name, _ in urls.query_pairs(url)}
         endpoint_id = _refine(route.kind, query)
     return Match(by_id(endpoint_id), route.name, route.reference)
