@@ -6,13 +6,15 @@ encoder, one generator step per value: most of a 5,000-exchange Postman or HAR e
 Python only lays out the containers; every key and scalar is encoded by the C encoder in one
 call. An encoded key or scalar never holds a raw newline or NUL (JSON escapes every control
 character), so the scalars are encoded as one list separated by newlines and split again, and
-each stands in the layout as a NUL until it is put in place.
+each stands in the layout as a NUL until it is put in place. An export repeats the same keys, header
+names and script lines thousands of times: each distinct string is encoded once.
 """
 
 from __future__ import annotations
 
 import json
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
+from operator import is_, is_not
 
 __all__ = ["dumps"]
 
@@ -34,13 +36,35 @@ def dumps(value: object, indent: int) -> str:
         _lay_out(value, "\n", " " * indent, layout, scalars)
     except _Unusual:
         return json.dumps(value, indent=indent, ensure_ascii=False)
-    encoded = _SCALARS.encode(scalars)[1:-1].split("\n") if scalars else []
+    encoded = _encoded(scalars)
     parts = "".join(layout).split(_MARK)
     assert len(parts) == len(encoded) + 1
     out = [""] * (2 * len(encoded) + 1)
     out[0::2] = parts
     out[1::2] = encoded
     return "".join(out)
+
+
+def _encoded(scalars: list[object]) -> list[str]:
+    """The JSON text of each scalar, in order; each distinct ``str`` encoded once.
+
+    Only exact strings are looked up by value: ``1``, ``1.0`` and ``True`` are one dict key but three
+    texts, so every other scalar is encoded where it stands.
+    """
+    kinds = list(map(type, scalars))
+    others = list(compress(range(len(scalars)), map(is_not, kinds, repeat(str))))
+    other_texts = _encode_each([scalars[i] for i in others])  # first: what json.dumps refuses raises its error
+    strings = dict.fromkeys(compress(scalars, map(is_, kinds, repeat(str))))
+    texts = dict(zip(strings, _encode_each(list(strings))))
+    out = list(map(texts.get, scalars))
+    for i, text in zip(others, other_texts):
+        out[i] = text
+    return out
+
+
+def _encode_each(values: list[object]) -> list[str]:
+    """Each value's JSON text, from one call of the C encoder."""
+    return _SCALARS.encode(values)[1:-1].split("\n") if values else []
 
 
 def _lay_out(value: object, newline: str, step: str, layout: list[str], scalars: list[object]) -> None:

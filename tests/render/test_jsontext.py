@@ -28,6 +28,10 @@ VALUES = [
     {"\x00": "\x00", "k\nk": ["v\nv"], '"': {"\\": "\u2028"}},
     {1: "int key", 2.5: "float key", True: "bool key", None: "none key"},  # json.dumps converts keys
     [{"nested": {1: "int key deep"}}],
+    # equal as dict keys, not as JSON; and strings that recur (each distinct one is encoded once)
+    [True, 1, 1.0, False, 0, 0.0, -0.0, None, "1", "true", "null", "", "1", "true", {"1": 1, "true": True}],
+    {"a": ["x", "x", 1, True, "x"], "b": {"x": "x", "y": 1.0}, "c": [{"x": True}, {"x": 1}, {"x": "x"}]},
+    [type("Text", (str,), {})("sub"), "sub", type("Number", (int,), {})(7), 7],
 ]
 
 
