@@ -28,7 +28,10 @@ _HEX64 = re.compile(r"(sha256|sha512)?([:/])?\b([a-f0-9]{64,128})\b")
 
 def one_line(text: str, limit: int = 300) -> str:
     """``text`` as one printable line (control characters → space), cut to ``limit`` with "…"."""
-    flat = " ".join(printable(text).split())
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        flat = text  # already one line: a printable text's only blanks are spaces, here single ones between words
+    else:
+        flat = " ".join(printable(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -95,12 +95,14 @@ def problem(digest: str) -> str | None:
     algorithm, colon, encoded = digest.partition(":")
     if not colon:
         return "a digest is algorithm:encoded, e.g. sha256:<64 hex>, and this one has no ':'"
+    registered = _REGISTERED.get(algorithm)
+    if registered is not None and registered[0].fullmatch(encoded):
+        return None  # the usual case: a registered algorithm's exact form meets every rule below
     if not _ALGORITHM.fullmatch(algorithm):
         return "the algorithm must be lower-case letters and digits joined by + . _ -"
     if not _ENCODED.fullmatch(encoded):
         return "the encoded part must be one or more of a-z A-Z 0-9 = _ -"
-    registered = _REGISTERED.get(algorithm)
-    if registered is not None and not registered[0].fullmatch(encoded):
+    if registered is not None:
         return f"{algorithm} needs {registered[1]} after the ':', got {len(encoded)} characters"
     return None
 

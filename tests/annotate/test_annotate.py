@@ -6,6 +6,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from explorer import annotate as annotate_module
 from explorer.annotate import (
@@ -15,6 +17,7 @@ from explorer.annotate import (
     human_size,
     one_line,
 )
+from explorer.printable import printable
 from tests.render import factory
 from tests.render.factory import AUTH, CDN, REG, REG2, Builder
 
@@ -167,6 +170,19 @@ def test_human_duration_and_one_line() -> None:
     assert [human_duration(x) for x in (0.5, 12.4, 1500, 90_000)] == ["0.50 ms", "12 ms", "1.5 s", "1.5 min"]
     assert one_line("a\nb\r\n\tc\u2028d") == "a b c d"
     assert one_line("x" * 10, limit=5) == "xxxx…"
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.text(alphabet=" \t\n\r\x1b\x85\xa0\u2028\u3000\u202eab[]", max_size=20) | st.text(max_size=20),
+       st.integers(min_value=1, max_value=25))
+@example("a  b", 25)
+@example(" a b", 25)
+@example("a b ", 25)
+@example("a\u3000b", 25)
+def test_one_line_is_the_printable_words_joined_by_single_spaces(text: str, limit: int) -> None:
+    """Text already on one line is kept as it is (the fast path); all other text is made so."""
+    flat = " ".join(printable(text).split())
+    assert one_line(text, limit) == (flat if len(flat) <= limit else flat[: limit - 1] + "…")
 
 
 def test_every_label_is_one_printable_line() -> None:
