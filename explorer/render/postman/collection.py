@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace, human_size
 from explorer.protocol import digest as digests
@@ -108,9 +108,9 @@ class _Collection:
         named = self.params.repositories.get(value)
         return f"{{{{{named}}}}}" if named else value
 
-    def templated_query(self, query: str) -> str:
+    def templated_query(self, url: str) -> str:
         items = []
-        for key, value in parse_qsl(query, keep_blank_values=True):
+        for key, value in urls.query_pairs(url):
             if key in ("digest", "mount") and value in self.params.digests:
                 shown = self.digest_ref(value)
             elif key == "from" and value in self.params.repositories:
@@ -142,7 +142,7 @@ class _Collection:
         parts = urls.split(url)
         role = a.participant.role
         if role.startswith("Auth") and self.is_realm(url):
-            query = self.templated_query(parts.query)
+            query = self.templated_query(url)
             return "{{realm}}" + (f"?{query}" if query else ""), []
         if role.startswith("Storage") and url in self.scripts.storage_digest:
             return "{{blobLocation}}", ['pm.request.url.update(pm.collectionVariables.get("blobLocation"));']
@@ -150,7 +150,7 @@ class _Collection:
             return inert_url(url), []
         route = endpoints.parse_route(parts.path)
         if route is not None and route.kind == "upload":
-            query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k == "digest"]
+            query = [(k, v) for k, v in urls.query_pairs(url) if k == "digest"]
             shown = "{{uploadLocation}}" + ("?" + "&".join(f"{k}={self.digest_ref(v)}" for k, v in query)
                                             if query else "")
             lines = ['let target = pm.collectionVariables.get("uploadLocation");']
@@ -170,7 +170,7 @@ class _Collection:
                 "{{reference}}" if value == self.params.reference else value)
             path = path[: -len(value)] + ref
         registry = self.params.registries.get(base_url(url), "registry")
-        query = self.templated_query(parts.query)
+        query = self.templated_query(url)
         return f"{{{{{registry}}}}}{path}" + (f"?{query}" if query else ""), []
 
     # --- one request ----------------------------------------------------------------------

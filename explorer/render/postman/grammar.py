@@ -13,7 +13,6 @@ reasons, header values, "Other" hosts' URLs) is not refused: it is made inert in
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl
 
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
 from explorer.annotate.challenges import readable_challenges
@@ -65,7 +64,7 @@ def _check_registry_request(a: AnnotatedExchange) -> None:
         raise _refuse(a, f"invalid digest {quote(ref)}: {digests.problem(ref)}")
     if route.kind == "manifest" and not digests.is_valid(ref) and not _is_tag(ref):
         raise _refuse(a, f"invalid tag {quote(ref)}: a tag may only hold A-Z a-z 0-9 _ . - (128 at most)")
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+    for key, value in urls.query_pairs(a.exchange.request.url):
         if key in ("digest", "mount") and not digests.is_valid(value):
             raise _refuse(a, f"invalid digest {quote(value)} in ?{key}=: {digests.problem(value)}")
         if key == "from" and not reference.is_repository(value):
