@@ -168,4 +168,5 @@ def log(annotated: AnnotatedTrace, options: RenderOptions | None = None) -> dict
 
 
 def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
-    return jsontext.dumps(log(annotated, options), indent=1) + "\n"
+    with jsontext.collector_paused():
+        return jsontext.dumps(log(annotated, options), indent=1) + "\n"

@@ -12,11 +12,14 @@ names and script lines thousands of times: each distinct string is encoded once.
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import chain, compress, repeat
 from operator import is_, is_not
 
-__all__ = ["dumps"]
+__all__ = ["collector_paused", "dumps"]
 
 _SCALARS = json.JSONEncoder(ensure_ascii=False, separators=("\n", ":"))
 _MARK = "\x00"
@@ -43,6 +46,25 @@ def dumps(value: object, indent: int) -> str:
     out[0::2] = parts
     out[1::2] = encoded
     return "".join(out)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a JSON export is built and written.
+
+    An export of 5,000 exchanges builds some 200,000 dicts and lists, none of them in a reference
+    cycle, and each burst of them made the collector walk every live object (the trace and its
+    annotation too) again: 25-60 ms of a Postman or HAR export. Reference counting frees as ever;
+    the collector runs again when the block ends (and stays off if it was off).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _encoded(scalars: list[object]) -> list[str]:

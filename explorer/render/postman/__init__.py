@@ -33,7 +33,8 @@ def collection(annotated: AnnotatedTrace, options: RenderOptions | None = None) 
 
 
 def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
-    return jsontext.dumps(collection(annotated, options), indent=2) + "\n"
+    with jsontext.collector_paused():
+        return jsontext.dumps(collection(annotated, options), indent=2) + "\n"
 
 
 def all_endpoints(options: RenderOptions | None = None) -> str:
