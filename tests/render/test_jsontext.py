@@ -7,6 +7,7 @@ here every kind of JSON value, empty and nested containers, and the hostile corp
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -49,8 +50,6 @@ def test_what_json_dumps_refuses_is_refused() -> None:
 
 
 def test_collector_paused_only_inside_and_restored() -> None:
-    import gc
-
     assert gc.isenabled()
     with jsontext.collector_paused():
         assert not gc.isenabled()
