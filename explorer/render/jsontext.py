@@ -7,7 +7,8 @@ Python only lays out the containers; every key and scalar is encoded by the C en
 call. An encoded key or scalar never holds a raw newline or NUL (JSON escapes every control
 character), so the scalars are encoded as one list separated by newlines and split again, and
 each stands in the layout as a NUL until it is put in place. An export repeats the same keys, header
-names and script lines thousands of times: each distinct string is encoded once.
+names and script lines thousands of times: each distinct string is encoded once. The JSON exports
+build and write their document under :func:`collector_paused`.
 """
 
 from __future__ import annotations
