@@ -29,7 +29,9 @@ for: a fresh 1 MiB buffer for a 50 KiB body cost page faults per blob). The
 connections streaming at once share ``READ_BUDGET`` (2 MiB): one or two read 1 MiB,
 eight 256 KiB each, for peak RSS (8 layers of 24 MiB at ``--jobs 8``: 110 MiB
 with 1 MiB each, 54 MiB at 256 KiB, 56 MiB with httpcore's 64 KiB). A response
-head awaited under its deadline is read at httpcore's size.
+head awaited under its deadline is read at httpcore's size. Once a read of
+``BODY_READ`` comes back full, what reads free is kept for the next ones (``heap.py``:
+a quarter of the page faults of the reading thread).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from explorer.recording.heap import keep_freed_memory
 from explorer.recording.sockets import adopt
 
 __all__ = ["BODY_READ", "HeadDeadline", "Pool"]
@@ -139,10 +142,13 @@ class _Stream(httpcore.NetworkStream):
         if head is None or head.stream is not self:  # not the head this thread awaits: a body
             size = max(max_bytes, min(self._size, _STREAMING.share()))
             data = self.inner.read(size, timeout)
-            if len(data) == size and size < BODY_READ:
-                if not self.streaming:
-                    _STREAMING.join(self)
-                self._size = min(2 * size, BODY_READ)
+            if len(data) == size:
+                if size < BODY_READ:
+                    if not self.streaming:
+                        _STREAMING.join(self)
+                    self._size = min(2 * size, BODY_READ)
+                else:  # a big body, read at full size: what its reads free is kept for the next ones
+                    keep_freed_memory()
             return data
         try:
             data = self.inner.read(max_bytes, head.bound(timeout))

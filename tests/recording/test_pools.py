@@ -41,6 +41,35 @@ def test_a_body_read_grows_to_a_mebibyte_while_reads_come_back_full():
     assert pools._STREAMING.count == 0
 
 
+def test_a_body_read_at_full_size_keeps_what_its_reads_free(monkeypatch):
+    calls: list[None] = []
+    monkeypatch.setattr(pools, "keep_freed_memory", lambda: calls.append(None))
+    inner = _Inner(available=4 << 20)
+    stream = pools._Stream(inner)
+    try:
+        for _ in range(4):
+            stream.read(65536)
+        assert inner.asked[-1] == 512 << 10 and not calls  # 64 KiB to 512 KiB a read: not yet
+        stream.read(65536)
+        assert inner.asked[-1] == pools.BODY_READ and calls  # a full mebibyte: a big body
+    finally:
+        stream.close()
+
+
+def test_a_body_read_up_to_its_share_of_the_budget_keeps_nothing_yet(monkeypatch):
+    calls: list[None] = []
+    monkeypatch.setattr(pools, "keep_freed_memory", lambda: calls.append(None))
+    streams = [pools._Stream(_Inner(available=4 << 20)) for _ in range(8)]
+    try:
+        for _ in range(8):
+            for stream in streams:
+                stream.read(65536)
+        assert not calls  # eight bodies at 256 KiB a read each
+    finally:
+        for stream in streams:
+            stream.close()
+
+
 def test_connections_streaming_at_once_share_the_read_budget():
     inners = [_Inner(available=4 << 20) for _ in range(8)]
     streams = [pools._Stream(inner) for inner in inners]

@@ -1,0 +1,95 @@
+"""Git revisions of regexplore side by side with skopeo: an A/B of a change against main.
+
+    .venv/bin/python -m benchmarks.revisions [--rounds 15] [--case pull-big] [--host HOST] main HEAD
+
+Every revision is exported (``git archive``) and byte-compiled into a folder of its own and
+run from there (the current folder comes first on ``sys.path``), with this venv. Every round
+runs each revision and skopeo once, in alternating order, so that the ratios compare runs
+made moments apart on a shared machine; the table gives medians, the spread, the ratio of
+each run to the skopeo run of its round (median and worst), CPU (user + system) and peak RSS.
+``--host`` uses a registry that already holds ``bench/<name>:1`` (the profiling registry);
+without it one is started and seeded as ``benchmarks.run`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import io
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from statistics import median
+
+from benchmarks.clients import environment
+from benchmarks.measure import Series, run
+from benchmarks.run import IMAGES, REPO, argv_for
+from tests.infra.registry import seed, start_registry
+
+
+def export(revision: str, into: Path) -> Path:
+    """The source tree of ``revision``, byte-compiled, in a folder of ``into``."""
+    folder = into / revision.replace("/", "_")
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", revision], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    compileall.compile_dir(str(folder / "explorer"), quiet=1)
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("revisions", nargs="+", help="git revisions (branches, tags, commits)")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--case", default="pull-big", help="a pull case of benchmarks.run (pull-big, pull-many...)")
+    parser.add_argument("--host", help="a registry holding bench/<name>:1 already")
+    args = parser.parse_args()
+    name = args.case.split("-", 1)[1]
+    work = Path(tempfile.mkdtemp(prefix="regexplore-revisions-"))
+    registry = None
+    try:
+        trees = {revision: export(revision, work / "trees") for revision in args.revisions}
+        host = args.host
+        if host is None:
+            registry = start_registry("anonymous", work / "registry")
+            seed(registry, IMAGES[name](), f"bench/{name}", "1")
+            host = registry.host
+        series = {client: Series() for client in [*trees, "skopeo"]}
+        ratios: dict[str, list[float]] = {revision: [] for revision in trees}
+        for round_no in range(args.rounds):
+            clients = list(series) if round_no % 2 == 0 else list(reversed(series))
+            walls = {}
+            for client in clients:
+                out = work / "out"
+                shutil.rmtree(out, ignore_errors=True)
+                out.mkdir(parents=True)
+                real = "skopeo" if client == "skopeo" else "regexplore"
+                argv = argv_for(real, args.case, host, {}, out, round_no)
+                sample = run(argv, env=environment(real, "pull", out),
+                             cwd=str(REPO if client == "skopeo" else trees[client]))
+                series[client].add(sample)
+                walls[client] = sample.wall
+            for revision in trees:
+                ratios[revision].append(walls[revision] / walls["skopeo"])
+            print(f"  round {round_no + 1}: " + "  ".join(f"{c} {walls[c]:.3f} s" for c in series), file=sys.stderr)
+    finally:
+        if registry is not None:
+            registry.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{args.case}, {args.rounds} rounds, alternating, medians\n")
+    print("| client | wall | wall min–max | CPU | peak RSS | wall / skopeo | worst run / skopeo |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for client, s in series.items():
+        walls_ = [sample.wall for sample in s.samples]
+        ratio = f"{median(ratios[client]):.2f} | {max(ratios[client]):.2f}" if client in ratios else "1.00 | –"
+        print(f"| {client} | {s.wall:.3f} s | {min(walls_):.3f}–{max(walls_):.3f} s | {s.cpu:.3f} s | "
+              f"{s.rss_mib:.0f} MiB | {ratio} |")
+    for revision in trees:
+        print(f"\n{revision}: per-run ratios " + " ".join(f"{r:.2f}" for r in ratios[revision]))
+
+
+if __name__ == "__main__":
+    main()
