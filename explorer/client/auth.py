@@ -39,6 +39,7 @@ Rules:
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import threading
 import time
@@ -133,7 +134,14 @@ class RegistryAuth(httpx.Auth):
                     with self._lock:
                         self._challenges[host] = chosen
             return
-        needed = challenges.scopes_for_request(request.method, request.url.path, request.url.query.decode())
+        with self._lock:
+            challenged = host in self._challenges
+        if not challenged:  # it never asked for credentials (anonymous so far): scopes matter only on a 401
+            response = yield request
+            self._note_scheme(response)
+            yield from self._answer(request, host, None, None, response, 0)
+            return
+        needed = _scopes_needed(request)
         self._attach_known(request, host, needed)
         probe = self._join_probe(request, host, needed)
         try:
@@ -158,11 +166,24 @@ class RegistryAuth(httpx.Auth):
             rounds = 1
         response = yield request
         self._note_scheme(response)
+        yield from self._answer(request, host, needed, probe, response, rounds)
 
+    def _answer(
+        self,
+        request: httpx.Request,
+        host: str,
+        needed: tuple[str, ...] | None,
+        probe: tuple[tuple[str, tuple[str, ...]], threading.Event] | None,
+        response: httpx.Response,
+        rounds: int,
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        """Answer the registry's 401s (``needed``: the request's scopes, worked out here when None)."""
         while response.status_code == 401 and rounds < MAX_TOKEN_ROUNDS and self._from_registry(response):
             chosen = self._choose(response)
             if chosen is None:
                 return
+            if needed is None:
+                needed = _scopes_needed(request)
             self._forget(request.headers.get("authorization", ""))
             with self._lock:
                 self._challenges[host] = chosen
@@ -419,6 +440,10 @@ class RegistryAuth(httpx.Auth):
         return AuthError(f"token server {realm} failed for {host}: {detail}")
 
 
+def _scopes_needed(request: httpx.Request) -> tuple[str, ...]:
+    return challenges.scopes_for_request(request.method, request.url.path, request.url.query.decode())
+
+
 def _basic(creds: Credentials) -> str:
     raw = f"{creds.username or ''}:{creds.password or ''}".encode()
     return "Basic " + base64.b64encode(raw).decode("ascii")
@@ -430,5 +455,11 @@ def _origin(url: httpx.URL) -> str:
 
 def same_origin(url: httpx.URL, registry: str) -> bool:
     """``url`` is on the registry ``host[:port]`` (the port defaulting by ``url``'s scheme)."""
-    named = httpx.URL(f"{url.scheme}://{registry}")
-    return (url.host.lower(), url.port) == (named.host.lower(), named.port)
+    return (url.host.lower(), url.port) == _origin_of(url.scheme, registry)
+
+
+@functools.lru_cache(maxsize=64)
+def _origin_of(scheme: str, registry: str) -> tuple[str, int | None]:
+    """(host, port) of ``scheme://registry``, as httpx parses it: asked three times per request, parsed once."""
+    named = httpx.URL(f"{scheme}://{registry}")
+    return named.host.lower(), named.port
