@@ -7,15 +7,39 @@ half-overwritten and an interrupted write leaves no partial file behind.
 
 from __future__ import annotations
 
+import errno
+import io
+import itertools
 import os
 import queue
-import tempfile
 import threading
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 __all__ = ["AtomicFile", "write_atomic"]
+
+
+_TEMPORARY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_ATTEMPTS = 100
+_serial = itertools.count()  # next() of a count is atomic: threads never draw the same number
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new file ``.NAME.PID.N.part`` beside ``path``, opened for writing, readable by its owner only.
+
+    What ``tempfile.mkstemp`` guarantees, for a fraction of its cost (a layout writes a file per
+    blob): ``O_EXCL`` never opens a file that is already there, a symlink included, so a name
+    taken (by a leftover, or planted) is passed over for the next number.
+    """
+    stem = os.path.join(os.fspath(path.parent), f".{path.name}.{os.getpid()}.")
+    for _ in range(_ATTEMPTS):
+        name = f"{stem}{next(_serial)}.part"
+        try:
+            return os.open(name, _TEMPORARY_FLAGS, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, f"no free temporary name beside {path}", f"{stem}N.part")
 
 
 class _BackgroundWriter:
@@ -78,15 +102,15 @@ class AtomicFile:
 
     def __init__(self, path: str | os.PathLike[str], mode: int = 0o644, *, background: bool = False) -> None:
         self.path = path if isinstance(path, Path) else Path(path)
-        directory, prefix = self.path.parent, f".{self.path.name}."
         try:
-            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=directory)
+            fd, tmp = _create_temporary(self.path)
         except FileNotFoundError:  # the folder is created only when missing (one syscall less per file)
-            directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=directory)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = _create_temporary(self.path)
         self.tmp_path = tmp  # str: what the rename and the removal need
         self._mode = mode
-        self.file: IO[bytes] = os.fdopen(fd, "wb")
+        # with a buffer size given, io asks neither isatty() nor fstat(): two system calls less per file
+        self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=io.DEFAULT_BUFFER_SIZE)
         self._done = False
         self._background = _BackgroundWriter(self.file) if background else None
 

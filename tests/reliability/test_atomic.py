@@ -9,6 +9,7 @@ and a failed pull byte for byte.
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import sys
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.atomic import AtomicFile
+from explorer.atomic import AtomicFile, write_atomic
 from tests.infra.faults import Rewrite, Rule
 from tests.infra.runner import run_cli
 from tests.reliability.conftest import SMALL, partial_files, pull_via
@@ -147,7 +148,7 @@ def test_a_background_write_appears_only_on_commit(tmp_path):
 
 def test_a_failed_background_write_is_raised_and_leaves_no_file(tmp_path, monkeypatch):
     real_fdopen = os.fdopen
-    monkeypatch.setattr("explorer.atomic.os.fdopen", lambda fd, mode: _FullDisk(real_fdopen(fd, mode), 3 * 65536))
+    monkeypatch.setattr("explorer.atomic.os.fdopen", lambda fd, mode, **kw: _FullDisk(real_fdopen(fd, mode, **kw), 3 * 65536))
     target = tmp_path / "blob"
     with pytest.raises(OSError, match="No space left") as caught:
         with AtomicFile(target, background=True) as out:
@@ -164,3 +165,19 @@ def test_writing_to_a_background_file_discarded_by_another_thread_fails_at_once(
     with pytest.raises(ValueError, match="closed"):
         out.write(b"y")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temporary_name_already_taken_is_passed_over_and_never_opened(tmp_path, monkeypatch):
+    """Temporary names are predictable (``.NAME.PID.N.part``): one planted there, a symlink or a file, is left alone."""
+    monkeypatch.setattr("explorer.atomic._serial", itertools.count(1000))
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep")
+    pid = os.getpid()
+    (tmp_path / f".out.{pid}.1000.part").symlink_to(victim)
+    (tmp_path / f".out.{pid}.1001.part").write_bytes(b"old")
+    write_atomic(tmp_path / "out", b"new")
+    assert (tmp_path / "out").read_bytes() == b"new"
+    assert victim.read_bytes() == b"keep"
+    assert (tmp_path / f".out.{pid}.1001.part").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f".out.{pid}.1000.part", f".out.{pid}.1001.part", "out", "victim"])
