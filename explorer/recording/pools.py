@@ -136,6 +136,7 @@ class _Stream(httpcore.NetworkStream):
         self.inner = inner
         self._size = 0  # bytes a body read asks for: grows while reads come back full (rule 3)
         self.streaming = False  # counted in _STREAMING
+        self._addresses: dict[str, Any] = {}  # client_addr, server_addr: asked by the recorder per exchange
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         head = _HEAD.get()
@@ -178,7 +179,11 @@ class _Stream(httpcore.NetworkStream):
         return _Stream(self.inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
-        return self.inner.get_extra_info(info)
+        if info not in ("client_addr", "server_addr"):
+            return self.inner.get_extra_info(info)
+        if info not in self._addresses:  # a connection's addresses do not change: one system call each
+            self._addresses[info] = self.inner.get_extra_info(info)
+        return self._addresses[info]
 
 
 class _Backend(httpcore.NetworkBackend):
