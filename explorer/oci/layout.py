@@ -23,6 +23,7 @@ Writing::
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -86,10 +87,14 @@ class BlobWriter:
         self.path = path
         self.digest = digest
         self.size = size
-        self.exists = path.is_file()
         self.written = 0
         self._hash = digests.hasher(digest) if verify else None
         self._file: AtomicFile | None = None
+
+    @functools.cached_property
+    def exists(self) -> bool:
+        """The blob is already in the layout (asked when needed: a download that writes anyway never stats it)."""
+        return self.path.is_file()
 
     def write(self, chunk: bytes) -> None:
         if self._file is None:
@@ -174,24 +179,31 @@ class OciLayoutWriter:
         if not isinstance(manifests, list):
             raise BadSource(f"{index_file} has no valid manifests list; choose another --oci-layout path")
         self._manifests: list[dict[str, Any]] = list(manifests)
-        self._made: set[Path] = set()  # blob folders known to exist (one mkdir per folder, not per blob)
-        self._make(self.root / "blobs" / "sha256")
+        self._folders: dict[str, Path] = {}  # blobs/<algorithm>, by algorithm
+        self._made: set[str] = set()  # algorithms whose folder is known to exist (one mkdir per folder)
+        self._make("sha256")
 
-    def _make(self, folder: Path) -> None:
-        if folder not in self._made:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._made.add(folder)
+    def _folder(self, algorithm: str) -> Path:
+        folder = self._folders.get(algorithm)
+        if folder is None:
+            folder = self._folders[algorithm] = self.root / "blobs" / algorithm
+        return folder
+
+    def _make(self, algorithm: str) -> None:
+        if algorithm not in self._made:
+            self._folder(algorithm).mkdir(parents=True, exist_ok=True)
+            self._made.add(algorithm)
 
     def blob_path(self, digest: str) -> Path:
         algorithm, encoded = _blob_relpath(digest)
-        return self.root / "blobs" / algorithm / encoded
+        return self._folder(algorithm) / encoded
 
     def has_blob(self, digest: str) -> bool:
         return self.blob_path(digest).is_file()
 
     def blob_writer(self, digest: str, size: int | None = None, *, verify: bool = True) -> BlobWriter:
         path = self.blob_path(digest)
-        self._make(path.parent)
+        self._make(digest.partition(":")[0])  # the algorithm blob_path checked
         return BlobWriter(path, digest, size, verify=verify)
 
     def write_blob(self, data: bytes, digest: str | None = None) -> str:
