@@ -132,8 +132,10 @@ class GuardedTransport(httpx.BaseTransport):
         if response.status_code in _READ_BY_HTTPX:
             cap = min(cap or INTERMEDIATE_LIMIT, INTERMEDIATE_LIMIT)
         where = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
-        length = response.headers.get("content-length", "")
-        declared = int(length) if length.isascii() and length.isdigit() else None
+        declared = None
+        if cap is not None:  # the declared length matters only against a cap (not for a blob's body)
+            length = response.headers.get("content-length", "")
+            declared = int(length) if length.isascii() and length.isdigit() else None
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
