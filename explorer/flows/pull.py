@@ -167,6 +167,9 @@ def pull(
             with client.step(Intent("fetch-config", repository=ref.repository, digest=config_digest, item="config",
                                     transfer=config_digest)):
                 configs.append(fetch_blob_bytes(client, ref.repository, config_desc, what="config", context=context))
+            if writer is not None:  # stored in its lane, while the layers still arrive: not after the last one
+                writer.write_blob(configs[0], config_digest)
+                writer.write_blob(image.manifest.data, image.manifest.digest)
             return len(configs[0])
         label = f"layer {i}/{len(layers)}"
         with client.step(Intent("fetch-layer", repository=ref.repository, digest=desc["digest"], item="layer",
@@ -180,8 +183,6 @@ def pull(
     config = configs[0]
 
     if writer is not None:
-        writer.write_blob(config, config_desc["digest"])
-        writer.write_blob(image.manifest.data, image.manifest.digest)
         root = {
             "mediaType": image.manifest.media_type or image.parsed.get("mediaType"),
             "digest": image.manifest.digest,
