@@ -266,3 +266,21 @@ def test_plain_http_to_the_registry_after_it_spoke_https_gets_no_credential():
     assert own.headers["authorization"].startswith("Basic ")
     downgraded = next(auth.auth_flow(httpx.Request("PUT", "http://reg.example/v2/a/blobs/uploads/u?digest=x")))
     assert "authorization" not in downgraded.headers
+
+
+def test_a_registry_that_never_challenged_gets_its_requests_as_they_are_with_no_scope_worked_out(monkeypatch):
+    """An anonymous registry (its ping answered 200): a pull's blob GETs cost no scope computation."""
+    auth = _auth()
+    ping = auth.auth_flow(httpx.Request("GET", f"{REG}/v2/", extensions={PING_EXTENSION: True}))
+    with pytest.raises(StopIteration):
+        ping.send(_respond(next(ping), 200))
+
+    def no_scopes(*args: object) -> tuple[str, ...]:
+        raise AssertionError("scopes worked out for a registry that never challenged")
+
+    monkeypatch.setattr("explorer.protocol.challenge.scopes_for_request", no_scopes)
+    flow = auth.auth_flow(httpx.Request("GET", f"{REG}/v2/team/app/blobs/sha256:{'a' * 64}"))
+    sent = next(flow)
+    assert "authorization" not in sent.headers
+    with pytest.raises(StopIteration):
+        flow.send(_respond(sent, 200))
