@@ -37,10 +37,12 @@ def _get(port: int, target: bytes) -> bytes:
 
 def test_proxy_live_lines_of_a_hostile_upstream_are_plain_text(tmp_path: Path) -> None:
     with HostileServer() as upstream:
+        # Raw answers close their connection: they say so, or the proxy's pool could reuse one the
+        # server is still closing, and the next request would fail as "Server disconnected"
         upstream.route("GET", r"/reason", Answer(200, body=Raw(
-            b"HTTP/1.1 200 " + EVIL_BYTES + b"\r\nContent-Length: 0\r\n\r\n")))
+            b"HTTP/1.1 200 " + EVIL_BYTES + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")))
         upstream.route("GET", r"/header", Answer(200, body=Raw(
-            b"HTTP/1.1 404 Not Found\r\nX-Evil: " + EVIL_BYTES + b"\r\nContent-Length: 2\r\n\r\nno")))
+            b"HTTP/1.1 404 Not Found\r\nX-Evil: " + EVIL_BYTES + b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno")))
         upstream.route("GET", r"/status", Answer(200, body=Raw(b"HTTP/1.1 2" + EVIL_BYTES + b"00 OK\r\n\r\n")))
         upstream.route("GET", r"/", Answer(200, {"Content-Type": "application/json"}, b"{}"))
         out = tmp_path / "t.json"
