@@ -87,6 +87,7 @@ class Recorder:
         self._local = threading.local()
         self._next_id = 1 + max((e.id for e in self.trace.exchanges), default=0)
         self._sealed = False
+        self._stored_headers: dict[tuple[tuple[bytes, bytes], bool], _StoredHeader] = {}
 
     # --- step labels -------------------------------------------------------
     @contextmanager
@@ -160,6 +161,30 @@ class Recorder:
         if self.on_exchange is not None:
             self.on_exchange(exchange)
 
+    def stored_headers(self, headers: httpx.Headers, *, request: bool) -> list[tuple[str, str]]:
+        """``headers`` redacted structurally (``redact.redact_header_value``, known secrets NOT yet scrubbed);
+        the values that redaction hides are registered as known secrets first (see ``_learn_hidden_values``).
+
+        Structural redaction depends on a header's raw name, raw value and direction only, and a
+        session's exchanges repeat most of their headers (``Host``, ``Accept``, ``User-Agent``,
+        ``Content-Type``, …): each distinct short header is redacted once per recorder, then looked up.
+        Known secrets grow as the run goes: they are scrubbed after (``_scrubbed``), never cached.
+        """
+        cache = self._stored_headers
+        stored = [cache.get((raw, request)) or self._store_header(raw, request) for raw in headers.raw]
+        for _header, hidden in stored:
+            for value in hidden:
+                self.secrets.add(value)
+        return [header for header, _hidden in stored]
+
+    def _store_header(self, raw: tuple[bytes, bytes], request: bool) -> _StoredHeader:
+        stored = _stored_header(raw[0].decode("latin-1"), raw[1].decode("latin-1"), request)
+        if len(raw[1]) <= _CACHED_VALUE_MAX:
+            if len(self._stored_headers) >= _CACHED_HEADERS_MAX:
+                self._stored_headers.clear()
+            self._stored_headers[(raw, request)] = stored
+        return stored
+
     def scrub_text(self, text: str, media_type: str | None) -> str:
         """A kept body, redacted; what it hides (a ``session_key``, a JWT) is learned, so ``seal`` scrubs it
         from every other exchange, error and log line too."""
@@ -225,12 +250,13 @@ class RecordingTransport(httpx.BaseTransport):
         secrets = rec.secrets
         req_media = request.headers.get("content-type")
         req_textual = mediatypes.is_textual(req_media)
-        url, raw_headers = str(request.url), _raw_headers(request.headers)
-        _learn_hidden_values(secrets, url, raw_headers, request=True)
+        url = str(request.url)
+        _learn_hidden_values(secrets, url)
+        request_headers = rec.stored_headers(request.headers, request=True)
         recorded_request = RecordedRequest(
             method=request.method,
             url=redact.redact_url(url, secrets),
-            headers=redact.redact_request_headers(raw_headers, secrets),
+            headers=_scrubbed(request_headers, secrets),
             body=None,
         )
         exchange = rec.begin(recorded_request, request.extensions.get(STEP_EXTENSION))
@@ -286,8 +312,7 @@ class RecordingTransport(httpx.BaseTransport):
             http_version=http_version.decode("ascii", "replace")
             if isinstance(http_version, bytes)
             else str(http_version),
-            headers=redact.redact_response_headers(
-                _learn_hidden_values(secrets, None, _raw_headers(response.headers), request=False), secrets),
+            headers=_scrubbed(rec.stored_headers(response.headers, request=False), secrets),
         )
         exchange.connection = connection(response, clock)
         exchange.duration_ms = (t_headers - t0) * 1000
@@ -317,24 +342,33 @@ class RecordingTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def _learn_hidden_values(
-    secrets: redact.Secrets, url: str | None, headers: list[tuple[str, str]], *, request: bool
-) -> list[tuple[str, str]]:
-    """Register what structural redaction hides (signed query values, cookies, secret headers) as known secrets.
+def _learn_hidden_values(secrets: redact.Secrets, url: str) -> None:
+    """Register the values of ``url`` that structural redaction hides (signed query values, a password).
 
     Then those values are scrubbed wherever else they turn up too: error
-    messages, ``--debug`` log lines, another exchange. Short values are left
-    alone (they would wreck unrelated text); returns ``headers`` unchanged.
+    messages, ``--debug`` log lines, another exchange (headers: ``Recorder.stored_headers``).
     """
-    for value in redact.hidden_url_values(url) if url else []:
+    for value in redact.hidden_url_values(url):
         secrets.add(value)
-    for name, value in headers:
-        if name.lower() in ("authorization", "proxy-authorization"):
-            continue  # the auth layer registers the credentials it sends
-        for hidden in redact.hidden_header_values(name, value, request=request):
-            secrets.add(hidden)
-    return headers
 
 
-def _raw_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw]
+def _scrubbed(headers: list[tuple[str, str]], secrets: redact.Secrets) -> list[tuple[str, str]]:
+    """Headers as stored: their structural redaction (``stored_headers``), then every known secret scrubbed."""
+    return [(name, secrets.scrub(value)) for name, value in headers] if secrets else headers
+
+
+_StoredHeader = tuple[tuple[str, str], tuple[str, ...]]
+_CACHED_VALUE_MAX = 512  # longer values (a hostile or huge header) are redacted each time, never kept
+_CACHED_HEADERS_MAX = 1024  # distinct headers a recorder keeps (digests, dates and upload URLs vary)
+_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization")
+
+
+def _stored_header(name: str, value: str, request: bool) -> _StoredHeader:
+    """A header as stored before known secrets are scrubbed, and the values its redaction hides.
+
+    ``Authorization`` has none to learn here: the auth layer registers the credentials it sends.
+    Short hidden values are left out (they would wreck unrelated text: ``redact.LEARNED_VALUE_MIN``).
+    """
+    hidden = () if name.lower() in _CREDENTIAL_HEADERS else tuple(
+        redact.hidden_header_values(name, value, request=request))
+    return (name, redact.redact_header_value(name, value, request=request)), hidden

@@ -37,6 +37,8 @@ def redact_url(url: str, secrets: Secrets | None = None) -> str:
 
 def hidden_url_values(url: str) -> list[str]:
     """What ``redact_url`` hides that is long enough to be scrubbed wherever else it turns up."""
+    if "?" not in url and "@" not in url:  # no query, no user:password (most URLs): nothing to parse
+        return []
     try:
         parts = urlsplit(url)
     except ValueError:  # not a URL (a hostile Location): nothing to learn, redaction still applies
