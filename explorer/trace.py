@@ -420,10 +420,11 @@ def dumps(trace: Trace) -> str:
     """
     data = trace.to_dict()
     exchanges = data.pop("exchanges")
-    head = json.dumps(data, ensure_ascii=False)[:-1]
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # what json.dumps(…, ensure_ascii=False) builds per call
+    head = encode(data)[:-1]
     if not exchanges:
         return head + ', "exchanges": []}\n'
-    lines = ",\n".join(json.dumps(e, ensure_ascii=False) for e in exchanges)
+    lines = ",\n".join(map(encode, exchanges))
     return f'{head}, "exchanges": [\n{lines}\n]}}\n'
 
 
