@@ -79,6 +79,29 @@ def test_unknown_secrets_are_hidden_and_learned_from_every_other_exchange():
     assert second.response.body.text == "you sent <redacted>, we said <redacted> and <redacted>"
 
 
+def test_a_header_seen_again_is_scrubbed_of_the_secrets_learned_since_and_teaches_every_recorder():
+    """Headers are redacted once per recorder (``Recorder.stored_headers``); known secrets never are cached."""
+    build = "build-canary-mike-november"
+    cookie = "cookie-canary-oscar-papa"
+
+    def handler(request):
+        return httpx.Response(200, text=f"your session is {cookie}", headers={
+            "Server": build, "Set-Cookie": f"sid={cookie}; Path=/", "Content-Type": "text/plain"})
+
+    finished = []
+    rec, client = _client(handler, Recorder(on_exchange=lambda ex: finished.append(ex.response.header("server"))))
+    client.get("http://registry.test/v2/")
+    rec.secrets.add(build)  # learned between two exchanges (as the auth layer learns a token)
+    client.get("http://registry.test/v2/")
+    assert finished == [build, "<redacted>"]  # as each exchange was finished, before ``seal`` scrubs them all
+    for recorder in (rec, _client(handler)[0]):  # a new recorder learns the same cookie from the same header
+        other = _client(handler, recorder)[1]
+        other.get("http://registry.test/v2/")
+        last = recorder.trace.exchanges[-1].response
+        assert last.header("set-cookie") == "sid=<redacted>; Path=/"
+        assert last.body.text == "your session is <redacted>"
+
+
 def test_a_50_mib_body_streams_through_without_being_buffered():
     chunk = b"z" * (1 << 20)
 
