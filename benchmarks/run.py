@@ -233,7 +233,7 @@ def side_timings(work: Path) -> list[tuple[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="runs of every case and client (medians, spread)")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of every case and client (medians, spread)")
     parser.add_argument("--cases", default="pull-small,pull-many,pull-big,pull-multi,push-small,push-many,push-big,"
                                             "copy-many")
     parser.add_argument("--links", default="loopback,25ms", help=f"comma-separated: {', '.join(LINKS)}")
