@@ -20,7 +20,6 @@ replayed and are left out, with a comment.
 from __future__ import annotations
 
 import base64
-import functools
 import re
 from collections.abc import Iterable
 
@@ -104,7 +103,6 @@ def _interaction(ex: Exchange) -> dict[str, object]:
 _SAFE_DUMPER = yaml.CSafeDumper if yaml.__with_libyaml__ else yaml.SafeDumper
 _OPTIONS: dict[str, object] = {"sort_keys": False, "allow_unicode": False, "default_flow_style": False,
                                "width": 2**31 - 1}
-_TAG = "tag:yaml.org,2002:"
 
 
 def _dump(value: object) -> str:
@@ -122,60 +120,6 @@ def _dump(value: object) -> str:
         return yaml.safe_dump(value, **_OPTIONS)
 
 
-class _Unusual(Exception):
-    """A value the safe representer would treat otherwise than :func:`_node` (another type, an alias)."""
-
-
-def _node(value: object, seen: set[int]) -> yaml.Node:
-    """The node PyYAML's safe representer makes of ``value`` (with ``default_flow_style=False``)."""
-    kind = type(value)
-    if kind is str:
-        return yaml.ScalarNode(_TAG + "str", value)
-    if kind is dict or kind is list:
-        if id(value) in seen:  # the representer would write an alias
-            raise _Unusual
-        seen.add(id(value))
-        if kind is dict:
-            pairs = [(_node(k, seen), _node(v, seen)) for k, v in value.items()]  # type: ignore[attr-defined]
-            return yaml.MappingNode(_TAG + "map", pairs, flow_style=False)
-        return yaml.SequenceNode(_TAG + "seq", [_node(item, seen) for item in value], flow_style=False)  # type: ignore[attr-defined]
-    if kind is int:
-        return yaml.ScalarNode(_TAG + "int", str(value))
-    if kind is bytes:
-        return yaml.ScalarNode(_TAG + "binary", base64.encodebytes(value).decode("ascii"), style="|")  # type: ignore[arg-type]
-    if value is None:
-        return yaml.ScalarNode(_TAG + "null", "null")
-    raise _Unusual
-
-
-class _Dumper(_SAFE_DUMPER):  # type: ignore[misc,valid-type]
-    """The safe dumper, remembering in ``memo`` (one per render) which tag each scalar resolves to:
-    the emitter asks twice per scalar, in Python, and a cassette repeats most of its scalars."""
-
-    def __init__(self, stream: object, memo: dict[tuple[object, object, object], str], **kwargs: object) -> None:
-        super().__init__(stream, **kwargs)
-        self.memo = memo
-
-    def resolve(self, kind: object, value: object, implicit: object) -> str:
-        if kind is not yaml.ScalarNode:  # a sequence or mapping: its value is its nodes
-            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
-        key = (kind, value, implicit)
-        tag = self.memo.get(key)
-        if tag is None:
-            tag = self.memo[key] = super().resolve(kind, value, implicit)
-        return tag
-
-
-def _dump_fast(value: object, memo: dict[tuple[object, object, object], str]) -> str:
-    """:func:`_dump`, the same text: the nodes built directly, scalars' tags remembered."""
-    try:
-        node = _node(value, set())
-        return yaml.serialize(node, Dumper=functools.partial(_Dumper, memo=memo), allow_unicode=False,
-                              width=_OPTIONS["width"])
-    except (_Unusual, UnicodeEncodeError):
-        return _dump(value)
-
-
 def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     summary = annotated.summary
     lines = [f"# vcrpy cassette exported by regexplore from: {_comment(options.title or summary.title)} ({summary.line})",
@@ -184,9 +128,8 @@ def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
              "# Secrets were redacted when the trace was recorded: tokens replay as \"<redacted>\"."]
     lines += [f"# WARNING: {w}" for w in warnings(annotated)]
     body: list[str] = []
-    memo: dict[tuple[object, object, object], str] = {}
     interactions = [[_interaction(a.exchange)] for a in annotated.exchanges if a.exchange.response is not None]
-    # most interactions are put together from their shape's layout and known scalars; the others by _dump_fast
+    # most interactions are put together from their shape's layout and known scalars; the others by _dump
     dumped = zip(interactions, yamltext.Writer(_SAFE_DUMPER, _OPTIONS).dump_all(interactions))  # type: ignore[arg-type]
     for a in annotated.exchanges:
         ex = a.exchange
@@ -198,6 +141,6 @@ def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
         body.append(f"# {_comment(note)}")
         body += [_comment(line) for line in _lost(ex.request.body, "request") + _lost(ex.response.body, "response")]
         interaction, text = next(dumped)
-        body.append((_dump_fast(interaction, memo) if text is None else text).rstrip("\n"))
+        body.append((_dump(interaction) if text is None else text).rstrip("\n"))
     lines += ["interactions:" if body else "interactions: []", *body, "version: 1"]
     return "\n".join(lines) + "\n"
