@@ -13,7 +13,7 @@ from collections.abc import Callable
 from explorer.annotate.intents import infer
 from explorer.annotate.challenges import readable_challenges
 from explorer.annotate.model import AnnotatedExchange, ErrorInfo, Participant
-from explorer.annotate.roles import Roles, netloc_of, query_params
+from explorer.annotate.roles import Roles, query_params
 from explorer.annotate.texts import (
     COUNTED,
     REQUEST_LABELS,
@@ -162,7 +162,7 @@ class Annotator:
         if family == "end-1":
             return "ping", fields
         if 300 <= status < 400:
-            fields["host"] = netloc_of(urls.join(req.url, resp.header("location") or "")) or who.host
+            fields["host"] = urls.netloc(urls.join(req.url, resp.header("location") or "")) or who.host
             return "blob redirect", fields
         simple = {"end-2": "blob get", "end-5": "upload chunk", "end-6": "upload close", "end-8": "tags",
                   "end-12": "referrers", "end-13": "upload status", "end-14": "upload cancel",
@@ -184,9 +184,9 @@ class Annotator:
         if not ex.request.url.startswith("https://"):
             return False
         if self.http_hosts is None:
-            self.http_hosts = {netloc_of(e.request.url) for e in self.trace.exchanges
+            self.http_hosts = {urls.netloc(e.request.url) for e in self.trace.exchanges
                                if e.request.url.startswith("http://")}
-        return netloc_of(ex.request.url) in self.http_hosts
+        return urls.netloc(ex.request.url) in self.http_hosts
 
     def _request_label(self, ex: Exchange, eid: str | None, match: endpoints.Match | None) -> str:
         req = ex.request
@@ -235,8 +235,8 @@ class Annotator:
             return _challenge_label([], resp.reason)
         if 300 <= status < 400:
             target = urls.join(ex.request.url, resp.header("location") or "")
-            same_host = netloc_of(target) == netloc_of(ex.request.url)
-            return f"{status} → {urls.split(target).path if same_host else netloc_of(target)}"
+            same_host = urls.netloc(target) == urls.netloc(ex.request.url)
+            return f"{status} → {urls.split(target).path if same_host else urls.netloc(target)}"
         rng, counted = resp.header("range"), COUNTED.get(situation)  # before situation may change below
 
         def api() -> str:

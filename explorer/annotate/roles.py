@@ -12,10 +12,6 @@ from explorer.annotate.model import Participant
 from explorer.protocol import urls
 from explorer.trace import Exchange
 
-def netloc_of(url: str) -> str:
-    return urls.netloc(url)
-
-
 def is_registry_path(path: str) -> bool:
     return path == "/v2" or path.startswith("/v2/")
 
@@ -42,7 +38,7 @@ class Roles:
         for ex in exchanges:
             url, resp = ex.request.url, ex.response
             if is_registry_path(urls.split(url).path):
-                self.registry.add(netloc_of(url))
+                self.registry.add(urls.netloc(url))
             if resp is None:
                 continue
             for ch in readable_challenges(resp.header_list("www-authenticate")):
@@ -50,7 +46,7 @@ class Roles:
                     self.realms.add(ch.realm.split("?")[0])
             location = resp.header("location")
             if 300 <= resp.status < 400 and location and is_registry_path(urls.split(url).path):
-                self.storage.add(netloc_of(urls.join(url, location)))
+                self.storage.add(urls.netloc(urls.join(url, location)))
         self.lanes: dict[tuple[str, str], Participant] = {}
         self._keys: dict[int, tuple[str, str]] = {id(ex): self._key(ex) for ex in exchanges}
         keys = list(dict.fromkeys(self._keys.values()))
@@ -67,7 +63,7 @@ class Roles:
 
     def _key(self, ex: Exchange) -> tuple[str, str]:
         url = ex.request.url
-        host, path = netloc_of(url), urls.split(url).path
+        host, path = urls.netloc(url), urls.split(url).path
         if is_registry_path(path):
             return "Registry", host
         if url.split("?")[0] in self.realms or {"service", "scope"} & query_params(url).keys():
