@@ -147,12 +147,15 @@ def skopeo_round_trips(host: str, layouts: dict[str, Path], cases: list[str], wo
         stats[case].skopeo_round_trips = critical_path(proxy.trace)
 
 
-def first_request_byte(rounds: int = 10) -> float:
+def first_request_byte(rounds: int = 10, *, http: bool = False) -> float:
     """Median seconds from starting ``regexplore trace pull -q`` to the first byte it sends.
 
-    A loopback listener timestamps the first byte it receives (the https probe's TLS hello)
-    and then closes, so the rest of the command fails at once; the start is taken in
-    this parent just before ``Popen``.
+    A loopback listener timestamps the first byte it receives (the https probe's TLS hello,
+    sent while the command still imports: ``recording/preconnect.py``) and then closes, so the
+    rest of the command fails at once; the start is taken in this parent just before ``Popen``.
+    ``http``: to the first byte of its first HTTP request instead (``GET /v2/``, sent by httpx
+    over plain http once the probe told): the listener closes each connection that begins with a
+    TLS hello and timestamps the first that does not.
     """
     walls = []
     for _ in range(rounds):
@@ -160,20 +163,28 @@ def first_request_byte(rounds: int = 10) -> float:
         port = listener.getsockname()[1]
         arrived: list[float] = []
 
-        def accept() -> None:
-            conn, _ = listener.accept()
-            conn.recv(1)
-            arrived.append(time.perf_counter())
+        def read(conn: socket.socket) -> None:
+            first = conn.recv(1)
+            if first and not (http and first == b"\x16"):  # 0x16: a TLS handshake record
+                arrived.append(time.perf_counter())
+                listener.close()  # what follows is refused: the command ends now
             conn.close()
-            listener.close()  # the http fallback is refused: the command ends now
+
+        def accept() -> None:
+            while not arrived:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                threading.Thread(target=read, args=(conn,), daemon=True).start()
 
         thread = threading.Thread(target=accept, daemon=True)
         thread.start()
         started = time.perf_counter()
         subprocess.run([PY, "-m", "explorer", "trace", "pull", f"127.0.0.1:{port}/x:1", "-q", "--retries", "0",
                         "-o", os.devnull], capture_output=True, cwd=str(REPO), check=False, timeout=60)
-        thread.join(timeout=5)
         listener.close()
+        thread.join(timeout=5)
         if arrived:
             walls.append(arrived[0] - started)
     return median(walls) if walls else float("nan")
@@ -203,7 +214,9 @@ def side_timings(work: Path) -> list[tuple[str, float]]:
     from explorer.annotate import annotate
     from tests.render.factory import case_big
 
-    out = [("trace pull: process start → first request byte", first_request_byte()), *startup_parts()]
+    out = [("trace pull: process start → first request byte", first_request_byte()),
+           ("trace pull: process start → first HTTP request (GET /v2/)", first_request_byte(http=True)),
+           *startup_parts()]
     walls = [run([PY, "-m", "explorer", "--help"], cwd=str(REPO)).wall for _ in range(7)]
     out.append(("regexplore --help (start-up)", median(walls)))
     big = case_big()

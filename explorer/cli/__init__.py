@@ -7,8 +7,8 @@ builds every registered command on each call (about 30 ms for all of them), so
 ``main`` imports only the module of ``trace pull|push|copy`` when that is what it
 runs, and runs an app holding that one command (``register``);
 ``explorer.cli.app`` is the whole CLI.
-Rule 2b: ``trace pull|push|copy`` opens its registries' first TCP connections on a thread
-before anything heavy is imported, typer included (``recording/preconnect.py``).
+Rule 2b: ``trace pull|push|copy`` opens its registries' first connections on a thread, TLS
+handshake included, before anything heavy is imported, typer included (``recording/preconnect.py``).
 Rule 2c: the program (``run``: the console script, ``python -m explorer``) pauses the
 garbage collector while ``trace pull|push|copy`` imports, freezes what start-up allocated
 out of later collections when the operation starts (``resume_collector``), and freezes
@@ -97,19 +97,21 @@ def resume_collector() -> None:
 
 
 def _preconnect(words: list[str]) -> None:
-    """``trace pull|push|copy``: the first connections to each registry the command names (the https
-    probe's and http's for a loopback registry) are opened while typer, httpx and the rest import.
-    Only the words right after the verb are read, and only images: an option before them, or a bad
-    image, and nothing is opened (the command reports what is wrong)."""
+    """``trace pull|push|copy``: the first connections to each registry the command names are opened,
+    and their TLS handshakes made, while typer, httpx and the rest import: a loopback registry's https
+    probe (no CA: its TLS hello) and http's, an https registry's verified handshake (``--insecure``:
+    TCP only). Only the words right after the verb are read, and only images: an option before them,
+    or a bad image, and nothing is opened (the command reports what is wrong)."""
     if tuple(words[:2]) not in _ALONE or {"-h", "--help"} & {*words}:
         return
     from explorer.errors import ExplorerError
     from explorer.protocol.reference import is_loopback, parse
-    from explorer.recording import preconnect
+    from explorer.recording import preconnect, tls
 
     given = list(itertools.takewhile(lambda w: not w.startswith("-"), [w for w in words[2:] if w != "--sample"]))
     images = {"pull": given[:1], "copy": given[:2], "push": given[:1] if "--sample" in words else given[1:2]}
-    addresses: list[tuple[str, int]] = []
+    insecure = "--insecure" in words  # the pool's context is made by httpx: only its TCP handshake here
+    addresses: list[tuple[str, int, str | None]] = []
     for image in images[words[1]]:
         try:
             host = parse(image).api_host
@@ -118,11 +120,13 @@ def _preconnect(words: list[str]) -> None:
         name, port = host.rsplit(":", 1) if ":" in host and not host.endswith("]") else (host, "")
         name = name.strip("[]").lower()
         if "--plain-http" in words:
-            ports = [int(port or 80)]
+            wanted = [(name, int(port or 80), None)]
+        elif is_loopback(host):  # https probe first, then http (schemes.py)
+            wanted = [(name, int(port or 443), None if insecure else tls.PROBE), (name, int(port or 80), None)]
         else:
-            ports = [int(port or 443)] + ([int(port or 80)] if is_loopback(host) else [])
-        if (name, ports[0]) not in addresses:  # a copy within one registry: its connections, once
-            addresses += [(name, p) for p in ports]
+            wanted = [(name, int(port or 443), None if insecure else tls.VERIFIED)]
+        if wanted[0] not in addresses:  # a copy within one registry: its connections, once
+            addresses += wanted
     preconnect.start(addresses)
 
 

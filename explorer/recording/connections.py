@@ -3,8 +3,10 @@
 Rule 1: connection mechanics only (which pool, which TLS context); whether a
 registry is tried over https first is decided in ``schemes.py``.
 Rule 2: every pool is a ``pools.Pool`` (its response heads have a deadline). A
-pool is made on first use, and a CA bundle (about 50 ms to load) only when a
-server turns out to speak TLS. A request marked ``PROBE_EXTENSION`` (the first https request to a loopback
+pool is made on first use, and a CA bundle (about 25 ms to load) only when a
+server turns out to speak TLS, or on the preconnect thread for a registry that is https
+only. The contexts are ``tls.py``'s, one per kind in the process, shared with the handshakes
+``preconnect`` makes while the command imports. A request marked ``PROBE_EXTENSION`` (the first https request to a loopback
 registry, which may well speak plain http) first shakes hands with a context holding no CA at all: a plain-http server fails that
 handshake as it would any other, and a TLS server fails it on verification; only
 then is the request sent over a verified connection (the failed handshake carried
@@ -21,6 +23,7 @@ import threading
 
 import httpx
 
+from explorer.recording import tls
 from explorer.recording.pools import Pool
 from explorer.recording.extensions import PROBE_EXTENSION
 
@@ -58,15 +61,17 @@ class Connections(httpx.BaseTransport):
         with self._lock:
             pool = self._pools.get(kind)
             if pool is None:
-                pool = self._pools[kind] = Pool(verify=self._context(kind), limits=self._limits)
+                early = {"probe": tls.PROBE, "tls": tls.VERIFIED if self._verify else None}.get(kind)
+                pool = self._pools[kind] = Pool(verify=self._context(kind), limits=self._limits, tls=early)
             return pool
 
     def _context(self, kind: str) -> ssl.SSLContext | bool:
-        if kind == "tls":
-            return self._verify  # True: httpx loads the CA bundle; False: no verification
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no CA loaded: cheap
-        if kind == "plain":  # never shakes hands
-            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        if kind == "tls":  # the CA bundle (shared with an early handshake, tls.py); False: no verification
+            return tls.context(tls.VERIFIED) if self._verify else False
+        if kind == "probe":  # no CA loaded: cheap
+            return tls.context(tls.PROBE)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # plain: never shakes hands
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         return context
 
     def close(self) -> None:

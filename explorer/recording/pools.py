@@ -187,12 +187,16 @@ class _Stream(httpcore.NetworkStream):
 
 
 class _Backend(httpcore.NetworkBackend):
-    def __init__(self) -> None:
+    """httpcore's sync backend, taking first the connections ``preconnect`` opened (with ``tls``:
+    those that shook hands with the pool's context too, see ``tls.py``)."""
+
+    def __init__(self, tls: str | None = None) -> None:
         self.inner = httpcore.SyncBackend()
+        self.tls = tls
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        early = adopt(host, port, timeout) if local_address is None and not socket_options else None
+        early = adopt(host, port, timeout, self.tls) if local_address is None and not socket_options else None
         if early is not None:  # opened while the command was still importing (``preconnect.py``)
             return _Stream(early)
         return _Stream(self.inner.connect_tcp(host, port, timeout, local_address, socket_options))
@@ -232,16 +236,17 @@ class _Body(httpx.SyncByteStream):
 
 
 class Pool(httpx.BaseTransport):
-    """HTTP/1.1 keep-alive pool (``verify``: an SSL context or True/False as httpx takes it)."""
+    """HTTP/1.1 keep-alive pool (``verify``: an SSL context or True/False as httpx takes it; ``tls``: the
+    kind of ``tls.py`` that context is, whose early handshakes the pool may adopt)."""
 
-    def __init__(self, *, verify: ssl.SSLContext | bool, limits: httpx.Limits) -> None:
+    def __init__(self, *, verify: ssl.SSLContext | bool, limits: httpx.Limits, tls: str | None = None) -> None:
         context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
         self._pool = httpcore.ConnectionPool(
             ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_Backend(),
+            network_backend=_Backend(tls),
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

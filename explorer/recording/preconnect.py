@@ -1,17 +1,26 @@
-"""TCP connections opened while the interpreter still imports, for the first connections of the pools.
+"""Connections opened while the interpreter still imports, for the first connections of the pools.
 
 A transfer command's start-up (typer, httpx, httpcore: about 0.15 s) sends nothing; on a
-real link each new connection's TCP handshake then costs one round trip more. ``start``
-opens the connections a command will open first (its registry, before any import of
-httpx) on a daemon thread, one after the other, so the handshakes happen during the
-imports; the pools' network backend (``pools.py``) ``take``s them for its first
-``connect_tcp`` to the same host and port, in the order they were opened.
+real link each new connection's TCP handshake then costs one round trip more, and its TLS
+handshake one more. ``start`` opens the connections a command will open first (its registry,
+before any import of httpx) on a daemon thread, one after the other, so the handshakes happen
+during the imports; the pools' network backend (``pools.py``, ``sockets.py``) ``take``s them for
+its first ``connect_tcp`` to the same host and port, in the order they were opened.
 
-Rule 1: no byte is sent here: a TCP handshake only, so nothing the trace would have to
-show. The exchange that adopts a connection records the connect time it actually waited
-(none, once the handshake is done), as for a connection of its own.
-Rule 2: stdlib only (it runs before the heavy imports). A connection the server already
-closed (readable while idle), or one older than ``MAX_AGE``, is not handed out: the backend
+Each address names its TLS: ``None`` (a TCP handshake only: plain http, or a context this
+module cannot know, ``--insecure``), ``tls.PROBE`` (the https probe of a loopback registry:
+the TLS hello goes out now, and whether the server speaks TLS is known before httpx is) or
+``tls.VERIFIED`` (an https registry: the verified handshake, certificate and host name
+checked with the CA bundle the pool uses, loaded here).
+
+Rule 1: no request is sent here: a TCP handshake, and for TLS the handshake a pool would
+make with the same context (``tls.py``) on its first connection. The exchange that adopts a
+connection records the connect and TLS time it actually waited (none, once done), as for a
+connection of its own, and a failed handshake fails the exchange that adopts it as it would
+have failed there (``sockets.py``): the probe's exchange of the trace is still its own.
+Rule 2: stdlib (and certifi, through ``tls.py``) only: it runs before the heavy imports. A
+connection the server already closed (readable while idle; for TLS, readable with no data
+after a session ticket), or one older than ``MAX_AGE``, is not handed out: the backend
 connects as usual. A connection that could not be opened is the error of the connect that
 takes it (refused, or timed out: connecting again would wait as long once more); the retries
 of ``client/sending.py`` connect anew. ``discard`` closes what nobody took (the CLI, at the end).
@@ -21,22 +30,40 @@ from __future__ import annotations
 
 import select
 import socket
+import ssl
 import threading
 import time
 
-__all__ = ["MAX_AGE", "discard", "start", "take"]
+from explorer.recording import tls as tls_contexts
+
+__all__ = ["MAX_AGE", "Early", "discard", "start", "take"]
 
 MAX_AGE = 10.0  # seconds: a server may close a connection that sends nothing for long
 CONNECT_TIMEOUT = 10.0
 
+
+class Early:
+    """A connection opened early: its socket (a TLS socket once shaken hands), the context and server
+    name it shook hands with (``tls``: none), and the error of that handshake if it failed (then the
+    socket is the one it failed on, still open: the adopting stream closes it as httpcore would)."""
+
+    __slots__ = ("context", "error", "host", "opened", "port", "sock", "tls")
+
+    def __init__(self, host: str, port: int, tls: str | None, sock: socket.socket, *,
+                 context: ssl.SSLContext | None = None, error: OSError | None = None) -> None:
+        self.host, self.port, self.tls, self.sock = host, port, tls, sock
+        self.context, self.error = context, error
+        self.opened = time.monotonic()
+
+
 _lock = threading.Lock()
 _ready = threading.Condition(_lock)
-_opened: list[tuple[str, int, socket.socket | OSError, float]] = []  # host, port, socket or error, when
-_pending: list[tuple[str, int]] = []  # still connecting, in order
+_opened: list[tuple[str, int, str | None, Early | OSError]] = []  # host, port, tls; the connection or its error
+_pending: list[tuple[str, int, str | None]] = []  # still connecting, in order
 
 
-def start(addresses: list[tuple[str, int]]) -> None:
-    """Open one TCP connection to each (host, port), in order, on a daemon thread."""
+def start(addresses: list[tuple[str, int, str | None]]) -> None:
+    """Open one connection to each (host, port, tls), in order, on a daemon thread (``tls``: see above)."""
     if not addresses:
         return
     with _lock:
@@ -44,41 +71,58 @@ def start(addresses: list[tuple[str, int]]) -> None:
     threading.Thread(target=_connect_all, args=(list(addresses),), name="preconnect", daemon=True).start()
 
 
-def _connect_all(addresses: list[tuple[str, int]]) -> None:
-    for host, port in addresses:
-        sock: socket.socket | OSError
-        try:
-            sock = socket.create_connection((host, port), CONNECT_TIMEOUT)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError as exc:
-            sock = exc
+def _connect_all(addresses: list[tuple[str, int, str | None]]) -> None:
+    for host, port, tls in addresses:
+        opened = _open(host, port, tls)
         with _ready:
-            wanted = (host, port) in _pending  # not once discarded
+            wanted = (host, port, tls) in _pending  # not once discarded
             if wanted:
-                _pending.remove((host, port))
-                _opened.append((host, port, sock, time.monotonic()))
-            elif isinstance(sock, socket.socket):
-                sock.close()
+                _pending.remove((host, port, tls))
+                _opened.append((host, port, tls, opened))
+            elif isinstance(opened, Early):
+                opened.sock.close()
             _ready.notify_all()
 
 
-def take(host: str, port: int, timeout: float | None = None) -> socket.socket | None:
-    """A connected socket to (host, port) opened by ``start`` (waiting, within ``timeout``,
-    for one still connecting), or None: then connect as usual. Raises the ``OSError`` of an
-    early connect that failed (``socket.timeout`` when it timed out)."""
+def _open(host: str, port: int, tls: str | None) -> Early | OSError:
+    try:
+        sock = socket.create_connection((host, port), CONNECT_TIMEOUT)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError as exc:
+        return exc
+    if tls is None:
+        return Early(host, port, None, sock)
+    try:
+        context = tls_contexts.context(tls)
+    except (OSError, ValueError):  # a CA setting that does not load: the pool meets it, and reports it
+        return Early(host, port, None, sock)
+    wrapped = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+    try:
+        wrapped.do_handshake()  # under the connect's timeout, as the pool's handshake is under its own
+    except OSError as exc:  # ssl.SSLError, a reset, a timeout
+        return Early(host, port, tls, wrapped, context=context, error=exc)
+    return Early(host, port, tls, wrapped, context=context)
+
+
+def take(host: str, port: int, timeout: float | None = None, tls: str | None = None) -> Early | None:
+    """A connection to (host, port) opened by ``start`` with no TLS or with ``tls`` (waiting, within
+    ``timeout``, for one still connecting), or None: then connect as usual. Raises the ``OSError`` of
+    an early connect that failed (``socket.timeout`` when it timed out)."""
     deadline = None if timeout is None else time.monotonic() + timeout
+    kinds = (None, tls)
     with _ready:
         while True:
-            found = next((i for i, (h, p, _, _) in enumerate(_opened) if (h, p) == (host, port)), None)
+            found = next((i for i, (h, p, t, _) in enumerate(_opened) if (h, p) == (host, port) and t in kinds), None)
             if found is not None:
-                _, _, sock, connected = _opened.pop(found)
-                if isinstance(sock, OSError):
-                    raise sock
-                if time.monotonic() - connected > MAX_AGE or _closed_by_peer(sock):
-                    sock.close()
+                opened = _opened.pop(found)[3]
+                if isinstance(opened, OSError):
+                    raise opened
+                if opened.error is None and (time.monotonic() - opened.opened > MAX_AGE
+                                             or _closed_by_peer(opened.sock)):
+                    opened.sock.close()
                     continue
-                return sock
-            if (host, port) not in _pending:
+                return opened
+            if not any((h, p) == (host, port) and t in kinds for h, p, t in _pending):
                 return None
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
@@ -87,9 +131,21 @@ def take(host: str, port: int, timeout: float | None = None) -> socket.socket | 
 
 
 def _closed_by_peer(sock: socket.socket) -> bool:
-    """An idle connection that is readable was closed (or reset) by the server."""
+    """An idle connection that is readable was closed (or reset) by the server; over TLS, unless what
+    it read was a session ticket only (TLS 1.3 servers send them after the handshake)."""
     try:
-        return bool(select.select([sock], [], [], 0)[0])
+        if not select.select([sock], [], [], 0)[0]:
+            return False
+        if not isinstance(sock, ssl.SSLSocket):
+            return True
+        sock.setblocking(False)
+        try:
+            sock.recv(1)  # data before any request, or the end: not a connection to hand out
+        except ssl.SSLWantReadError:
+            return False  # records, but no data: still open
+        finally:
+            sock.settimeout(CONNECT_TIMEOUT)
+        return True
     except (OSError, ValueError):
         return True
 
@@ -97,7 +153,7 @@ def _closed_by_peer(sock: socket.socket) -> bool:
 def discard() -> None:
     """Close every connection nobody took."""
     with _ready:
-        left = [sock for _, _, sock, _ in _opened if isinstance(sock, socket.socket)]
+        left = [opened.sock for _, _, _, opened in _opened if isinstance(opened, Early)]
         _opened.clear()
         _pending.clear()  # still connecting: closed as soon as connected
         _ready.notify_all()

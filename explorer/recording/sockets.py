@@ -1,6 +1,10 @@
 """httpcore's ``NetworkStream`` over a socket connected by ``preconnect`` (not by httpcore's backend).
 
 ``adopt`` is what the pools' backend calls first: the early connection to (host, port), if any.
+A connection that already shook hands (or failed to) is adopted by ``start_tls``: when httpcore
+asks for the handshake with the very context and server name of the early one, its socket (or
+its error) is the outcome; asked for another, the stream opens a fresh connection and shakes
+hands as httpcore would (a TLS socket cannot shake hands twice).
 
 Rule: behave as httpcore's own sync stream does (its class is not public API): the same
 timeouts per call, the same exceptions (``ReadTimeout``/``ReadError``, ``WriteTimeout``/
@@ -22,22 +26,25 @@ from explorer.recording import preconnect
 __all__ = ["SocketStream", "adopt"]
 
 
-def adopt(host: str, port: int, timeout: float | None) -> httpcore.NetworkStream | None:
-    """The connection ``preconnect`` opened to (host, port), as a stream; None: connect as usual.
-    An early connect that failed fails this connect as httpcore's backend would (``ConnectTimeout``,
-    ``ConnectError``, raised from the socket's error)."""
+def adopt(host: str, port: int, timeout: float | None, tls: str | None = None) -> httpcore.NetworkStream | None:
+    """The connection ``preconnect`` opened to (host, port), with no TLS or with ``tls``, as a stream;
+    None: connect as usual. An early connect that failed fails this connect as httpcore's backend
+    would (``ConnectTimeout``, ``ConnectError``, raised from the socket's error)."""
     try:
-        sock = preconnect.take(host, port, timeout)
+        early = preconnect.take(host, port, timeout, tls)
     except socket.timeout as exc:
         raise httpcore.ConnectTimeout(str(exc)) from exc
     except OSError as exc:
         raise httpcore.ConnectError(str(exc)) from exc
-    return SocketStream(sock) if sock is not None else None
+    if early is None:
+        return None
+    return SocketStream(early.sock, early if early.context is not None else None)
 
 
 class SocketStream(httpcore.NetworkStream):
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, early: preconnect.Early | None = None) -> None:
         self._sock = sock
+        self._early = early  # the handshake already made on sock (or its error): start_tls's outcome
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
@@ -64,6 +71,26 @@ class SocketStream(httpcore.NetworkStream):
 
     def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                   timeout: float | None = None) -> httpcore.NetworkStream:
+        early, self._early = self._early, None
+        if early is not None:
+            if early.context is ssl_context and early.host == server_hostname:
+                if early.error is None:
+                    return SocketStream(self._sock)
+                self.close()
+                try:  # raised in its handler, as httpcore's own: its pool re-raises ``from None``, the
+                    raise early.error  # context stays (the ssl error, which connections.py reads)
+                except socket.timeout as exc:
+                    raise httpcore.ConnectTimeout(str(exc)) from exc
+                except OSError as exc:
+                    raise httpcore.ConnectError(str(exc)) from exc
+            self.close()  # shaken hands for another context or name: connect anew, for this handshake
+            try:
+                self._sock = socket.create_connection((early.host, early.port), timeout)
+                self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except socket.timeout as exc:
+                raise httpcore.ConnectTimeout(str(exc)) from exc
+            except OSError as exc:
+                raise httpcore.ConnectError(str(exc)) from exc
         try:
             self._sock.settimeout(timeout)
             return SocketStream(ssl_context.wrap_socket(self._sock, server_hostname=server_hostname))

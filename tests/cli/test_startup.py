@@ -107,21 +107,24 @@ def test_a_transfer_loads_nothing_heavy_before_its_first_request(tmp_path: Path,
 
 
 @pytest.mark.parametrize(("words", "addresses"), [
-    (["trace", "pull", "127.0.0.1:5000/a:1", "-q"], [("127.0.0.1", 5000), ("127.0.0.1", 5000)]),  # probe, http
-    (["trace", "pull", "localhost/a:1"], [("localhost", 443), ("localhost", 80)]),
-    (["trace", "pull", "[::1]:5000/a:1"], [("::1", 5000), ("::1", 5000)]),
-    (["trace", "pull", "127.0.0.1:5000/a:1", "--plain-http"], [("127.0.0.1", 5000)]),  # no probe
-    (["trace", "pull", "ghcr.io/team/app:1"], [("ghcr.io", 443)]),  # not loopback: https only
-    (["trace", "pull", "alpine"], [("registry-1.docker.io", 443)]),
+    (["trace", "pull", "127.0.0.1:5000/a:1", "-q"], [("127.0.0.1", 5000, "probe"), ("127.0.0.1", 5000, None)]),
+    (["trace", "pull", "localhost/a:1"], [("localhost", 443, "probe"), ("localhost", 80, None)]),
+    (["trace", "pull", "[::1]:5000/a:1"], [("::1", 5000, "probe"), ("::1", 5000, None)]),
+    (["trace", "pull", "127.0.0.1:5000/a:1", "--plain-http"], [("127.0.0.1", 5000, None)]),  # no probe
+    (["trace", "pull", "127.0.0.1:5000/a:1", "--insecure"], [("127.0.0.1", 5000, None), ("127.0.0.1", 5000, None)]),
+    (["trace", "pull", "ghcr.io/team/app:1"], [("ghcr.io", 443, "verified")]),  # not loopback: https only
+    (["trace", "pull", "ghcr.io/team/app:1", "--insecure"], [("ghcr.io", 443, None)]),  # httpx's context: TCP only
+    (["trace", "pull", "alpine"], [("registry-1.docker.io", 443, "verified")]),
     (["trace", "pull", "127.0.0.1:5000/a:1", "--help"], []),
     (["trace", "pull", "-o", "t.json", "127.0.0.1:5000/a:1"], []),  # not sure which word is the image: none
     (["trace", "pull", "Not An Image!"], []),  # the command reports it
-    (["trace", "push", "layout:1", "ghcr.io/team/app:1", "-q"], [("ghcr.io", 443)]),  # the destination
-    (["trace", "push", "--sample", "127.0.0.1:5000/a:1", "--plain-http"], [("127.0.0.1", 5000)]),
+    (["trace", "push", "layout:1", "ghcr.io/team/app:1", "-q"], [("ghcr.io", 443, "verified")]),  # the destination
+    (["trace", "push", "--sample", "127.0.0.1:5000/a:1", "--plain-http"], [("127.0.0.1", 5000, None)]),
     (["trace", "push", "layout:1"], []),
     (["trace", "copy", "127.0.0.1:5000/a:1", "ghcr.io/b:1"],
-     [("127.0.0.1", 5000), ("127.0.0.1", 5000), ("ghcr.io", 443)]),
-    (["trace", "copy", "127.0.0.1:5000/a:1", "127.0.0.1:5000/b:1"], [("127.0.0.1", 5000), ("127.0.0.1", 5000)]),
+     [("127.0.0.1", 5000, "probe"), ("127.0.0.1", 5000, None), ("ghcr.io", 443, "verified")]),
+    (["trace", "copy", "127.0.0.1:5000/a:1", "127.0.0.1:5000/b:1"],
+     [("127.0.0.1", 5000, "probe"), ("127.0.0.1", 5000, None)]),
     (["trace", "tags", "127.0.0.1:5000/a"], []),
 ])
 def test_which_connections_a_command_opens_early(monkeypatch, words, addresses) -> None:

@@ -80,3 +80,18 @@ def non_loopback_address() -> str | None:
         except OSError:
             return None
     return None if address.startswith("127.") else str(address)
+
+
+def tls_handshakes(monkeypatch) -> list[str]:
+    """The name of the thread of each TLS handshake started from now on (``SSLContext.wrap_socket``), in order."""
+    import threading
+
+    threads: list[str] = []
+    wrap = ssl.SSLContext.wrap_socket
+
+    def wrap_socket(self, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return wrap(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "wrap_socket", wrap_socket)
+    return threads

@@ -20,6 +20,7 @@ from explorer.render import replay
 from explorer.client.session import ClientOptions, TraceSession
 from explorer.trace import Trace
 from tests.conftest import _start_seeded
+from tests.infra.network import tls_handshakes
 from tests.infra.registry import RunningRegistry
 from tests.infra.runner import Run, login_args, run_cli
 from tests.infra.schemas import validate_trace
@@ -223,3 +224,45 @@ def test_a_server_silent_to_the_tls_hello_holds_the_probe_only_for_its_timeout(t
     assert probe.step == "https probe: no TLS answer" and "Timeout" in (probe.error or "")
     assert 450 <= probe.duration_ms < 5000, probe.duration_ms  # the probe's bound, not the client's 30 s
     assert ping.request.url == f"http://{server.host}/v2/" and ping.response.status == 200
+
+
+# --- handshakes made while the command imports (recording/preconnect.py) ---------------------------
+def _https_only_ping(registry: RunningRegistry, tmp_path: Path) -> TraceSession:
+    """An https registry as any that is not loopback: no probe, the verified pool's handshake first."""
+    options = ClientOptions(credentials=Credentials(registry.username, registry.password), retries=0,
+                            plain_http=False)
+    session = TraceSession("tags", registry.host, tmp_path / "t.json", options=options)
+    with session.running():
+        session.client(registry.host).ping()
+    return session
+
+
+@pytest.fixture
+def early_verified(registry_tls):
+    from explorer.recording import preconnect, tls
+
+    host, port = registry_tls.host.rsplit(":", 1)
+    preconnect.discard()
+    yield lambda: preconnect.start([(host, int(port), tls.VERIFIED)])
+    preconnect.discard()
+
+
+def test_an_https_registry_is_verified_early_with_the_bundle_its_pool_uses(registry_tls, registry_workdir,
+                                                                           early_verified, monkeypatch, tmp_path):
+    monkeypatch.setenv("SSL_CERT_FILE", str(registry_workdir / "basic-tls" / "tls" / "cert.pem"))  # trusted now
+    threads = tls_handshakes(monkeypatch)
+    early_verified()
+    session = _https_only_ping(registry_tls, tmp_path)
+    assert threads == ["preconnect"]  # verified on the preconnect thread, adopted by the pool: no second hello
+    first = session.trace.exchanges[0]
+    assert first.response is not None and first.request.url.startswith("https://")
+    assert first.connection is not None and first.connection.tls and first.connection.tls.startswith("TLSv1")
+
+
+def test_an_early_handshake_that_fails_verification_is_the_error_of_the_first_request(
+        registry_tls, early_verified, monkeypatch, tmp_path):
+    threads = tls_handshakes(monkeypatch)
+    early_verified()  # certifi's bundle: the self-signed certificate does not verify
+    with pytest.raises(TransportError, match="--insecure"):
+        _https_only_ping(registry_tls, tmp_path)
+    assert threads == ["preconnect"]

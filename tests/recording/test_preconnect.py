@@ -1,7 +1,8 @@
-"""TCP connections opened early (``recording/preconnect.py``) and adopted by the pools' first connections.
+"""Connections opened early (``recording/preconnect.py``) and adopted by the pools' first connections.
 
-Against the real registry (a loopback registry: the https probe's connection, then http's) and
-plain loopback listeners for what must not be handed out.
+Against the real registry (a loopback registry: the https probe's connection and TLS hello, then
+http's), plain loopback listeners for what must not be handed out, and a TLS listener for
+handshakes made early with one context and asked for with another.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ import socket
 import threading
 import time
 
+import httpcore
 import pytest
+
+import ssl
 
 from explorer import operations as rx
 from explorer import trace as tracefile
 from explorer.errors import ExplorerError
+from explorer.recording import preconnect, sockets, tls
 from tests.conftest import SMALL
-from explorer.recording import preconnect
+from tests.infra.network import self_signed_context, tls_handshakes
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +50,7 @@ def test_a_pull_sends_its_probe_and_its_requests_over_the_connections_opened_ear
         registry_anonymous, monkeypatch, tmp_path):
     opened = _early_sockets(monkeypatch)
     host, port = registry_anonymous.host.rsplit(":", 1)
-    preconnect.start([(host, int(port)), (host, int(port))])  # the https probe's, then http's
+    preconnect.start([(host, int(port), None), (host, int(port), None)])  # the https probe's, then http's
     pulled = rx.pull(f"{registry_anonymous.host}/{SMALL}", trace_file=tmp_path / "t.json")
     assert len(opened) == 2
     probe, ping = pulled.trace.exchanges[:2]
@@ -56,10 +61,85 @@ def test_a_pull_sends_its_probe_and_its_requests_over_the_connections_opened_ear
     assert preconnect.take(host, int(port), timeout=0) is None  # both were taken
 
 
+def test_the_probes_tls_hello_goes_out_early_and_its_exchange_is_still_in_the_trace(
+        registry_anonymous, monkeypatch, tmp_path):
+    opened, threads = _early_sockets(monkeypatch), tls_handshakes(monkeypatch)
+    host, port = registry_anonymous.host.rsplit(":", 1)
+    preconnect.start([(host, int(port), tls.PROBE), (host, int(port), None)])  # as the CLI does for loopback
+    pulled = rx.pull(f"{registry_anonymous.host}/{SMALL}", trace_file=tmp_path / "t.json")
+    assert threads == ["preconnect"]  # the one TLS hello was sent early; the probe's pool made none
+    probe, ping = pulled.trace.exchanges[:2]
+    assert probe.step == "https probe: plain-HTTP registry" and probe.response is None  # told as before
+    assert "WRONG_VERSION_NUMBER" in (probe.error or "") or "record" in (probe.error or "").lower(), probe.error
+    assert probe.request.url.startswith("https://") and ping.request.url.startswith("http://")
+    assert ping.connection is not None and ping.connection.local == opened[1]
+    assert len(opened) == 2
+
+
+@pytest.fixture
+def tls_listener():
+    """A loopback TLS server (self-signed) that answers every handshake and keeps each connection open."""
+    context = self_signed_context("127.0.0.1", "127.0.0.1")
+    listener = socket.create_server(("127.0.0.1", 0))
+    kept: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                kept.append(context.wrap_socket(conn, server_side=True))
+            except OSError:
+                conn.close()
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    yield listener.getsockname()[1]
+    listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (closing alone does not, on Linux)
+    server.join(timeout=5)
+    listener.close()  # a handshake still under way ends first: then its socket is kept, and closed
+    for conn in kept:
+        conn.close()
+
+
+def test_an_early_handshake_is_adopted_only_with_its_own_context(tls_listener):
+    preconnect.start([("127.0.0.1", tls_listener, tls.PROBE), ("127.0.0.1", tls_listener, tls.PROBE)])
+    assert preconnect.take("127.0.0.1", tls_listener, timeout=5, tls=None) is None  # a plain pool takes no TLS
+    mine, other = (preconnect.take("127.0.0.1", tls_listener, timeout=5, tls=tls.PROBE) for _ in range(2))
+    assert mine is not None and other is not None
+    assert isinstance(mine.error, ssl.SSLCertVerificationError)  # shook hands: self-signed, no CA at all
+    stream = sockets.SocketStream(mine.sock, mine)
+    with pytest.raises(httpcore.ConnectError) as failed:  # its outcome, as the pool's own handshake would fail
+        stream.start_tls(tls.context(tls.PROBE), "127.0.0.1", timeout=5)
+    assert isinstance(failed.value.__context__, ssl.SSLCertVerificationError)  # what connections.py reads
+    assert mine.sock.fileno() == -1  # closed, as httpcore closes a stream whose handshake failed
+    unverified = ssl._create_unverified_context()
+    adopted = sockets.SocketStream(other.sock, other).start_tls(unverified, "127.0.0.1", timeout=5)
+    ssl_object = adopted.get_extra_info("ssl_object")  # asked for another context: a handshake of its own
+    assert ssl_object is not None and ssl_object is not other.sock and ssl_object.context is unverified
+    assert other.sock.fileno() == -1
+    adopted.close()
+
+
+def test_an_idle_tls_connection_is_still_handed_out_after_its_session_tickets(tls_listener, monkeypatch):
+    context = ssl._create_unverified_context()
+    monkeypatch.setattr(tls, "context", lambda kind: context)
+    preconnect.start([("127.0.0.1", tls_listener, tls.VERIFIED)])
+    time.sleep(0.3)  # TLS 1.3: the server's session tickets have arrived, and are readable
+    early = preconnect.take("127.0.0.1", tls_listener, timeout=5, tls=tls.VERIFIED)
+    assert early is not None and early.error is None and early.context is context
+    assert early.sock.version() == "TLSv1.3"
+    stream = sockets.SocketStream(early.sock, early).start_tls(context, "127.0.0.1", timeout=5)
+    assert stream.get_extra_info("ssl_object") is early.sock  # adopted as it was shaken
+    stream.close()
+
+
 def test_nothing_is_handed_out_for_another_address_or_after_discard():
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
-        preconnect.start([("127.0.0.1", port)])
+        preconnect.start([("127.0.0.1", port, None)])
         assert preconnect.take("127.0.0.1", port + 1, timeout=1) is None  # never asked for: no wait
         preconnect.discard()
         assert preconnect.take("127.0.0.1", port, timeout=1) is None
@@ -68,7 +148,7 @@ def test_nothing_is_handed_out_for_another_address_or_after_discard():
 def test_a_connection_the_server_closed_is_not_handed_out():
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
-        preconnect.start([("127.0.0.1", port)])
+        preconnect.start([("127.0.0.1", port, None)])
         accepted, _ = listener.accept()
         accepted.close()  # the server hangs up before the client sends anything
         time.sleep(0.2)
@@ -79,7 +159,7 @@ def test_an_old_connection_is_not_handed_out(monkeypatch):
     monkeypatch.setattr(preconnect, "MAX_AGE", 0.0)
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
-        preconnect.start([("127.0.0.1", port)])
+        preconnect.start([("127.0.0.1", port, None)])
         accepted, _ = listener.accept()
         time.sleep(0.05)
         assert preconnect.take("127.0.0.1", port, timeout=5) is None
@@ -89,15 +169,16 @@ def test_an_old_connection_is_not_handed_out(monkeypatch):
 def test_take_waits_for_a_connection_still_opening_and_a_refused_one_is_its_error():
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
-        preconnect.start([("127.0.0.1", port)])
-        sock = preconnect.take("127.0.0.1", port, timeout=5)  # at once after start: it waits
-        assert sock is not None
+        preconnect.start([("127.0.0.1", port, None)])
+        early = preconnect.take("127.0.0.1", port, timeout=5)  # at once after start: it waits
+        assert early is not None and early.context is None
+        sock = early.sock
         accepted, _ = listener.accept()
         sock.sendall(b"x")
         assert accepted.recv(1) == b"x"
         sock.close()
         accepted.close()
-    preconnect.start([("127.0.0.1", port)])  # nobody listens any more: refused
+    preconnect.start([("127.0.0.1", port, None)])  # nobody listens any more: refused
     with pytest.raises(ConnectionRefusedError):  # connecting again would meet the same (or wait as long)
         preconnect.take("127.0.0.1", port, timeout=5)
     assert preconnect.take("127.0.0.1", port, timeout=5) is None  # the retries connect anew
@@ -106,7 +187,7 @@ def test_take_waits_for_a_connection_still_opening_and_a_refused_one_is_its_erro
 def test_a_pull_whose_early_connections_were_refused_fails_as_a_refused_connect_does(tmp_path):
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
-    preconnect.start([("127.0.0.1", port), ("127.0.0.1", port)])
+    preconnect.start([("127.0.0.1", port, None), ("127.0.0.1", port, None)])
     with pytest.raises(ExplorerError) as failed:
         rx.pull(f"127.0.0.1:{port}/a/b:1", trace_file=tmp_path / "t.json", options=rx.ConnectionOptions(retries=0))
     assert "cannot connect" in failed.value.message, failed.value.message
