@@ -104,8 +104,11 @@ def report(results: dict[str, dict[str, CaseStats]], side: list[tuple[str, float
             verdicts.append(f"| {label} ≤ 1 s | {'yes' if seconds <= 1 else 'NO'} | {seconds:.2f} s | | |")
         if label.startswith("regexplore --help"):
             verdicts.append(f"| --help ≤ 0.25 s | {'yes' if seconds <= 0.25 else 'NO'} | {seconds:.3f} s | | |")
-        if label.startswith("trace pull: process start"):
+        if label == "trace pull: process start → first request byte":
             verdicts.append(f"| start-up to first request byte ≤ 100 ms | {'yes' if seconds <= 0.1 else 'NO'} | "
+                            f"{seconds * 1000:.0f} ms | | |")
+        if label.startswith("trace pull: process start → first HTTP request"):  # no target: said, not judged
+            verdicts.append(f"| start-up to first HTTP request (plain http, after the probe; no target) | — | "
                             f"{seconds * 1000:.0f} ms | | |")
     head = [f"{rounds} runs of every case and client (clients alternating inside each run), medians and the "
             "min–max spread; CPU = user + system time of the child process; RSS = its peak. "

@@ -44,7 +44,8 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("explorer.diff", (*MODEL, "explorer.annotate"), ()),
     ("explorer.importers", (*MODEL, REDACT), ("yaml",)),
     # talking to registries
-    ("explorer.recording", MODEL, ("httpx", "httpcore")),
+    # certifi: httpx's CA bundle, loaded by recording/tls.py before httpx is imported (the early handshakes)
+    ("explorer.recording", MODEL, ("httpx", "httpcore", "certifi")),
     ("explorer.client", (*MODEL, "explorer.recording"), ("httpx",)),
     ("explorer.client.credentials", (*BASE, REDACT), ()),  # finds credentials; never talks to a registry
     ("explorer.flows", (*MODEL, "explorer.recording", "explorer.client", "explorer.oci"), ("httpx",)),
