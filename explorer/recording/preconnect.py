@@ -3,15 +3,15 @@
 A transfer command's start-up (typer, httpx, httpcore: about 0.15 s) sends nothing; on a
 real link each new connection's TCP handshake then costs one round trip more, and its TLS
 handshake one more. ``start`` opens the connections a command will open first (its registry,
-before any import of httpx) on a daemon thread, one after the other, so the handshakes happen
-during the imports; the pools' network backend (``pools.py``, ``sockets.py``) ``take``s them for
-its first ``connect_tcp`` to the same host and port, in the order they were opened.
+before any import of httpx) on daemon threads, so the handshakes happen during the imports; the
+pools' network backend (``pools.py``, ``sockets.py``) ``take``s them for its first
+``connect_tcp`` to the same host and port: the one made for its kind of TLS first, else a TCP one.
 
 Each address names its TLS: ``None`` (a TCP handshake only: plain http, or a context this
 module cannot know, ``--insecure``), ``tls.PROBE`` (the https probe of a loopback registry:
 the TLS hello goes out now, and whether the server speaks TLS is known before httpx is) or
 ``tls.VERIFIED`` (an https registry: the verified handshake, certificate and host name
-checked with the CA bundle the pool uses, loaded here).
+checked with the CA bundle the pool uses, loaded here). Each connection has a thread of its own.
 
 Rule 1: no request is sent here: a TCP handshake, and for TLS the handshake a pool would
 make with the same context (``tls.py``) on its first connection. The exchange that adopts a
@@ -63,25 +63,24 @@ _pending: list[tuple[str, int, str | None]] = []  # still connecting, in order
 
 
 def start(addresses: list[tuple[str, int, str | None]]) -> None:
-    """Open one connection to each (host, port, tls), in order, on a daemon thread (``tls``: see above)."""
-    if not addresses:
-        return
+    """Open one connection to each (host, port, tls), a daemon thread each (``tls``: see above): a TLS
+    server that never answers holds its own handshake only."""
     with _lock:
         _pending.extend(addresses)
-    threading.Thread(target=_connect_all, args=(list(addresses),), name="preconnect", daemon=True).start()
-
-
-def _connect_all(addresses: list[tuple[str, int, str | None]]) -> None:
     for host, port, tls in addresses:
-        opened = _open(host, port, tls)
-        with _ready:
-            wanted = (host, port, tls) in _pending  # not once discarded
-            if wanted:
-                _pending.remove((host, port, tls))
-                _opened.append((host, port, tls, opened))
-            elif isinstance(opened, Early):
-                opened.sock.close()
-            _ready.notify_all()
+        threading.Thread(target=_connect, args=(host, port, tls), name="preconnect", daemon=True).start()
+
+
+def _connect(host: str, port: int, tls: str | None) -> None:
+    opened = _open(host, port, tls)
+    with _ready:
+        wanted = (host, port, tls) in _pending  # not once discarded, or given up by a connect that timed out
+        if wanted:
+            _pending.remove((host, port, tls))
+            _opened.append((host, port, tls, opened))
+        elif isinstance(opened, Early):
+            opened.sock.close()
+        _ready.notify_all()
 
 
 def _open(host: str, port: int, tls: str | None) -> Early | OSError:
@@ -105,29 +104,37 @@ def _open(host: str, port: int, tls: str | None) -> Early | OSError:
 
 
 def take(host: str, port: int, timeout: float | None = None, tls: str | None = None) -> Early | None:
-    """A connection to (host, port) opened by ``start`` with no TLS or with ``tls`` (waiting, within
-    ``timeout``, for one still connecting), or None: then connect as usual. Raises the ``OSError`` of
-    an early connect that failed (``socket.timeout`` when it timed out)."""
+    """A connection to (host, port) opened by ``start`` with ``tls``, else one with no TLS (waiting, within
+    ``timeout``, for one still connecting or shaking hands), or None: then connect as usual. Raises the
+    ``OSError`` of an early connect that failed, and ``socket.timeout`` when it timed out or is still
+    under way at ``timeout`` (it began before this connect: connecting anew would wait longer still)."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    kinds = (None, tls)
     with _ready:
-        while True:
-            found = next((i for i, (h, p, t, _) in enumerate(_opened) if (h, p) == (host, port) and t in kinds), None)
+        for kind in dict.fromkeys((tls, None)):  # the connection made for this pool first, else a TCP one
+            found = _take(host, port, kind, deadline)
             if found is not None:
-                opened = _opened.pop(found)[3]
-                if isinstance(opened, OSError):
-                    raise opened
-                if opened.error is None and (time.monotonic() - opened.opened > MAX_AGE
-                                             or _closed_by_peer(opened.sock)):
-                    opened.sock.close()
-                    continue
-                return opened
-            if not any((h, p) == (host, port) and t in kinds for h, p, t in _pending):
-                return None
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                return None
-            _ready.wait(left)
+                return found
+    return None
+
+
+def _take(host: str, port: int, tls: str | None, deadline: float | None) -> Early | None:
+    while True:
+        found = next((i for i, (h, p, t, _) in enumerate(_opened) if (h, p, t) == (host, port, tls)), None)
+        if found is not None:
+            opened = _opened.pop(found)[3]
+            if isinstance(opened, OSError):
+                raise opened
+            if opened.error is None and (time.monotonic() - opened.opened > MAX_AGE or _closed_by_peer(opened.sock)):
+                opened.sock.close()
+                continue
+            return opened
+        if (host, port, tls) not in _pending:
+            return None
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:  # as a connect of its own begun then would have timed out:
+            _pending.remove((host, port, tls))  # given up (closed once done: a retry connects anew)
+            raise socket.timeout("timed out")
+        _ready.wait(left)
 
 
 def _closed_by_peer(sock: socket.socket) -> bool:

@@ -210,15 +210,23 @@ class _SilentToTls:
         self.sock.close()
 
 
-def test_a_server_silent_to_the_tls_hello_holds_the_probe_only_for_its_timeout(tmp_path, monkeypatch):
+@pytest.mark.parametrize("early", [False, True])  # True: its hello sent early, as the CLI does (preconnect)
+def test_a_server_silent_to_the_tls_hello_holds_the_probe_only_for_its_timeout(tmp_path, monkeypatch, early):
+    from explorer.recording import preconnect, tls
+
     monkeypatch.setattr("explorer.client.schemes.PROBE_TIMEOUT", 0.5)
     server = _SilentToTls()
+    preconnect.discard()
+    if early:
+        port = int(server.host.rsplit(":", 1)[1])
+        preconnect.start([("127.0.0.1", port, tls.PROBE), ("127.0.0.1", port, None)])
     try:
         session = TraceSession("tags", server.host, tmp_path / "t.json", options=ClientOptions(retries=0))
         with session.running():
             response = session.client(server.host).ping()
     finally:
         server.close()
+        preconnect.discard()
     assert response.status_code == 200
     probe, ping = session.trace.exchanges
     assert probe.step == "https probe: no TLS answer" and "Timeout" in (probe.error or "")

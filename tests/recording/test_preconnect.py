@@ -56,7 +56,7 @@ def test_a_pull_sends_its_probe_and_its_requests_over_the_connections_opened_ear
     probe, ping = pulled.trace.exchanges[:2]
     assert probe.request.url.startswith("https://") and probe.response is None  # the failed TLS hello
     assert ping.request.url.startswith("http://")
-    assert ping.connection is not None and ping.connection.local == opened[1]  # the trace names the adopted connection
+    assert ping.connection is not None and ping.connection.local in opened  # the trace names the adopted connection (a thread each: any order)
     assert not ping.connection.reused  # a new connection for the trace, as it is for the registry
     assert preconnect.take(host, int(port), timeout=0) is None  # both were taken
 
@@ -72,7 +72,7 @@ def test_the_probes_tls_hello_goes_out_early_and_its_exchange_is_still_in_the_tr
     assert probe.step == "https probe: plain-HTTP registry" and probe.response is None  # told as before
     assert "WRONG_VERSION_NUMBER" in (probe.error or "") or "record" in (probe.error or "").lower(), probe.error
     assert probe.request.url.startswith("https://") and ping.request.url.startswith("http://")
-    assert ping.connection is not None and ping.connection.local == opened[1]
+    assert ping.connection is not None and ping.connection.local in opened
     assert len(opened) == 2
 
 
@@ -194,3 +194,17 @@ def test_a_pull_whose_early_connections_were_refused_fails_as_a_refused_connect_
     probe, ping = tracefile.load(tmp_path / "t.json").exchanges
     assert probe.request.url.startswith("https://") and ping.request.url.startswith("http://")  # probe, then http
     assert probe.error and ping.error and "ConnectError" in ping.error
+
+
+def test_a_handshake_still_under_way_at_the_connects_timeout_is_a_timeout_and_is_given_up():
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # accepts (the kernel does), never answers
+        port = listener.getsockname()[1]
+        preconnect.start([("127.0.0.1", port, tls.PROBE)])
+        started = time.monotonic()
+        with pytest.raises(socket.timeout):
+            preconnect.take("127.0.0.1", port, timeout=0.3, tls=tls.PROBE)
+        assert time.monotonic() - started < 5  # the connect's own bound, not the early handshake's 10 s
+        assert preconnect.take("127.0.0.1", port, timeout=0.3, tls=tls.PROBE) is None  # a retry connects anew
+        with pytest.raises(httpcore.ConnectTimeout):  # what the pool's connect raises, as httpcore's would
+            preconnect.start([("127.0.0.1", port, tls.PROBE)])
+            sockets.adopt("127.0.0.1", port, 0.3, tls.PROBE)
