@@ -3,7 +3,7 @@
 A transfer command's start-up (typer, httpx, httpcore: about 0.15 s) sends nothing; on a
 real link each new connection's TCP handshake then costs one round trip more, and its TLS
 handshake one more. ``start`` opens the connections a command will open first (its registry,
-before any import of httpx) on daemon threads, so the handshakes happen during the imports; the
+before any import of httpx) on a daemon thread, so the handshakes happen during the imports; the
 pools' network backend (``pools.py``, ``sockets.py``) ``take``s them for its first
 ``connect_tcp`` to the same host and port: the one made for its kind of TLS first, else a TCP one.
 
@@ -11,7 +11,8 @@ Each address names its TLS: ``None`` (a TCP handshake only: plain http, or a con
 module cannot know, ``--insecure``), ``tls.PROBE`` (the https probe of a loopback registry:
 the TLS hello goes out now, and whether the server speaks TLS is known before httpx is) or
 ``tls.VERIFIED`` (an https registry: the verified handshake, certificate and host name
-checked with the CA bundle the pool uses, loaded here). Each connection has a thread of its own.
+checked with the CA bundle the pool uses, loaded here). The TCP connects go one after
+the other, each TLS hello as soon as its connect is done, then the handshakes complete together.
 
 Rule 1: no request is sent here: a TCP handshake, and for TLS the handshake a pool would
 make with the same context (``tls.py``) on its first connection. The exchange that adopts a
@@ -59,28 +60,57 @@ class Early:
 _lock = threading.Lock()
 _ready = threading.Condition(_lock)
 _opened: list[tuple[str, int, str | None, Early | OSError]] = []  # host, port, tls; the connection or its error
-_pending: list[tuple[str, int, str | None]] = []  # still connecting, in order
+_pending: list[tuple[str, int, str | None]] = []  # not opened yet, in order
+_begun: set[tuple[str, int, str | None]] = set()  # ... of which the connect is under way
+_writing: set[Early] = set()  # handshakes waiting to send (the socket's buffer full), not to receive
 
 
 def start(addresses: list[tuple[str, int, str | None]]) -> None:
-    """Open one connection to each (host, port, tls), a daemon thread each (``tls``: see above): a TLS
-    server that never answers holds its own handshake only."""
+    """Open one connection to each (host, port, tls) on a daemon thread (``tls``: see above)."""
+    if not addresses:
+        return
     with _lock:
         _pending.extend(addresses)
-    for host, port, tls in addresses:
-        threading.Thread(target=_connect, args=(host, port, tls), name="preconnect", daemon=True).start()
+    threading.Thread(target=_connect_all, args=(list(addresses),), name="preconnect", daemon=True).start()
 
 
-def _connect(host: str, port: int, tls: str | None) -> None:
-    opened = _open(host, port, tls)
-    with _ready:
-        wanted = (host, port, tls) in _pending  # not once discarded, or given up by a connect that timed out
-        if wanted:
-            _pending.remove((host, port, tls))
-            _opened.append((host, port, tls, opened))
-        elif isinstance(opened, Early):
-            opened.sock.close()
-        _ready.notify_all()
+def _connect_all(addresses: list[tuple[str, int, str | None]]) -> None:
+    """The TCP connects one after the other (each TLS hello sent as soon as its connect is done), then
+    the handshakes together, non-blocking: a TLS server that never answers holds its own only. One
+    thread, few switches of the GIL away from the imports."""
+    shaking: list[tuple[tuple[str, int, str | None], Early]] = []
+    for key in addresses:
+        host, port, tls = key
+        with _lock:
+            _begun.add(key)
+        opened = _open(host, port, tls)
+        if isinstance(opened, Early) and opened.context is not None and opened.error is None:
+            opened.sock.setblocking(False)
+            if not _shake(opened):
+                shaking.append((key, opened))
+                continue
+        _publish(key, opened)
+    deadline = time.monotonic() + CONNECT_TIMEOUT
+    while shaking:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            for key, early in shaking:
+                early.error = socket.timeout("_ssl.c: The handshake operation timed out")
+                _publish(key, early)
+            return
+        reading = [early.sock for _, early in shaking if early not in _writing]
+        writing = [early.sock for _, early in shaking if early in _writing]
+        try:
+            select.select(reading, writing, [], left)  # a handshake's next flight has come (or it may send)
+        except (OSError, ValueError):
+            pass
+        still = []
+        for key, early in shaking:
+            if _shake(early):
+                _publish(key, early)
+            else:
+                still.append((key, early))
+        shaking = still
 
 
 def _open(host: str, port: int, tls: str | None) -> Early | OSError:
@@ -95,12 +125,36 @@ def _open(host: str, port: int, tls: str | None) -> Early | OSError:
         context = tls_contexts.context(tls)
     except (OSError, ValueError):  # a CA setting that does not load: the pool meets it, and reports it
         return Early(host, port, None, sock)
-    wrapped = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+    return Early(host, port, tls, context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False),
+                 context=context)
+
+
+def _shake(early: Early) -> bool:
+    """One step of ``early``'s handshake (non-blocking): True once it is done, shaken or failed."""
+    _writing.discard(early)
     try:
-        wrapped.do_handshake()  # under the connect's timeout, as the pool's handshake is under its own
-    except OSError as exc:  # ssl.SSLError, a reset, a timeout
-        return Early(host, port, tls, wrapped, context=context, error=exc)
-    return Early(host, port, tls, wrapped, context=context)
+        early.sock.do_handshake()  # type: ignore[attr-defined]
+    except ssl.SSLWantReadError:
+        return False
+    except ssl.SSLWantWriteError:
+        _writing.add(early)
+        return False
+    except OSError as exc:  # ssl.SSLError (not TLS, not verified, an alert), a reset
+        early.error = exc
+    if early.error is None:
+        early.sock.settimeout(CONNECT_TIMEOUT)  # blocking again (the stream sets each call's timeout)
+    return True
+
+
+def _publish(key: tuple[str, int, str | None], opened: Early | OSError) -> None:
+    with _ready:
+        _begun.discard(key)
+        if key in _pending:  # not once discarded, or given up by a connect that timed out
+            _pending.remove(key)
+            _opened.append((*key, opened))
+        elif isinstance(opened, Early):
+            opened.sock.close()
+        _ready.notify_all()
 
 
 def take(host: str, port: int, timeout: float | None = None, tls: str | None = None) -> Early | None:
@@ -128,12 +182,15 @@ def _take(host: str, port: int, tls: str | None, deadline: float | None) -> Earl
                 opened.sock.close()
                 continue
             return opened
-        if (host, port, tls) not in _pending:
+        key = (host, port, tls)
+        if key not in _pending:
             return None
         left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:  # as a connect of its own begun then would have timed out:
-            _pending.remove((host, port, tls))  # given up (closed once done: a retry connects anew)
-            raise socket.timeout("timed out")
+        if left is not None and left <= 0:
+            _pending.remove(key)  # given up: closed once opened (a retry connects anew)
+            if key in _begun:  # as a connect of its own begun then would have timed out
+                raise socket.timeout("timed out")
+            return None  # still behind another's connect: connect as usual
         _ready.wait(left)
 
 
@@ -162,6 +219,7 @@ def discard() -> None:
     with _ready:
         left = [opened.sock for _, _, _, opened in _opened if isinstance(opened, Early)]
         _opened.clear()
+        _begun.clear()
         _pending.clear()  # still connecting: closed as soon as connected
         _ready.notify_all()
     for sock in left:

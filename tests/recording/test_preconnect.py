@@ -208,3 +208,22 @@ def test_a_handshake_still_under_way_at_the_connects_timeout_is_a_timeout_and_is
         with pytest.raises(httpcore.ConnectTimeout):  # what the pool's connect raises, as httpcore's would
             preconnect.start([("127.0.0.1", port, tls.PROBE)])
             sockets.adopt("127.0.0.1", port, 0.3, tls.PROBE)
+
+
+def test_a_connection_still_behind_anothers_connect_is_not_a_timeout(monkeypatch):
+    with socket.create_server(("127.0.0.1", 0)) as first, socket.create_server(("127.0.0.1", 0)) as second:
+        ports = first.getsockname()[1], second.getsockname()[1]
+        gate = threading.Event()
+        real_open = preconnect._open
+
+        def slow_open(host, port, tls):
+            if port == ports[0]:
+                gate.wait(5)  # a connect that hangs (a host that drops the SYN)
+            return real_open(host, port, tls)
+
+        monkeypatch.setattr(preconnect, "_open", slow_open)
+        preconnect.start([("127.0.0.1", ports[0], None), ("127.0.0.1", ports[1], None)])
+        assert preconnect.take("127.0.0.1", ports[1], timeout=0.2) is None  # not begun: the pool connects itself
+        with pytest.raises(socket.timeout):  # begun before this connect: a connect of its own would be as late
+            preconnect.take("127.0.0.1", ports[0], timeout=0.2)
+        gate.set()
