@@ -45,15 +45,15 @@ CONNECT_TIMEOUT = 10.0
 
 class Early:
     """A connection opened early: its socket (a TLS socket once shaken hands), the context and server
-    name it shook hands with (``tls``: none), and the error of that handshake if it failed (then the
-    socket is the one it failed on, still open: the adopting stream closes it as httpcore would)."""
+    name (``host``) it shook hands with (``context`` None: TCP only), and the error of that handshake
+    if it failed (then the socket is the one it failed on, still open: the adopting stream closes it
+    as httpcore would)."""
 
-    __slots__ = ("context", "error", "host", "opened", "port", "sock", "tls")
+    __slots__ = ("context", "error", "host", "opened", "port", "sock")
 
-    def __init__(self, host: str, port: int, tls: str | None, sock: socket.socket, *,
-                 context: ssl.SSLContext | None = None, error: OSError | None = None) -> None:
-        self.host, self.port, self.tls, self.sock = host, port, tls, sock
-        self.context, self.error = context, error
+    def __init__(self, host: str, port: int, sock: socket.socket, context: ssl.SSLContext | None = None) -> None:
+        self.host, self.port, self.sock, self.context = host, port, sock, context
+        self.error: OSError | None = None
         self.opened = time.monotonic()
 
 
@@ -84,7 +84,7 @@ def _connect_all(addresses: list[tuple[str, int, str | None]]) -> None:
         with _lock:
             _begun.add(key)
         opened = _open(host, port, tls)
-        if isinstance(opened, Early) and opened.context is not None and opened.error is None:
+        if isinstance(opened, Early) and opened.context is not None:  # a handshake to make
             opened.sock.setblocking(False)
             if not _shake(opened):
                 shaking.append((key, opened))
@@ -120,13 +120,12 @@ def _open(host: str, port: int, tls: str | None) -> Early | OSError:
     except OSError as exc:
         return exc
     if tls is None:
-        return Early(host, port, None, sock)
+        return Early(host, port, sock)
     try:
         context = tls_contexts.context(tls)
     except (OSError, ValueError):  # a CA setting that does not load: the pool meets it, and reports it
-        return Early(host, port, None, sock)
-    return Early(host, port, tls, context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False),
-                 context=context)
+        return Early(host, port, sock)
+    return Early(host, port, context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False), context)
 
 
 def _shake(early: Early) -> bool:
