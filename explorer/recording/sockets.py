@@ -3,8 +3,8 @@
 ``adopt`` is what the pools' backend calls first: the early connection to (host, port), if any.
 A connection that already shook hands (or failed to) is adopted by ``start_tls``: when httpcore
 asks for the handshake with the very context and server name of the early one, its socket (or
-its error) is the outcome; asked for another, the stream opens a fresh connection and shakes
-hands as httpcore would (a TLS socket cannot shake hands twice).
+its error) is the outcome; asked for another, httpcore's own backend connects anew and shakes
+hands (a TLS socket cannot shake hands twice).
 
 Rule: behave as httpcore's own sync stream does (its class is not public API): the same
 timeouts per call, the same exceptions (``ReadTimeout``/``ReadError``, ``WriteTimeout``/
@@ -83,14 +83,9 @@ class SocketStream(httpcore.NetworkStream):
                     raise httpcore.ConnectTimeout(str(exc)) from exc
                 except OSError as exc:
                     raise httpcore.ConnectError(str(exc)) from exc
-            self.close()  # shaken hands for another context or name: connect anew, for this handshake
-            try:
-                self._sock = socket.create_connection((early.host, early.port), timeout)
-                self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except socket.timeout as exc:
-                raise httpcore.ConnectTimeout(str(exc)) from exc
-            except OSError as exc:
-                raise httpcore.ConnectError(str(exc)) from exc
+            self.close()  # shaken hands for another context or name: a connection of httpcore's own for this one
+            return httpcore.SyncBackend().connect_tcp(early.host, early.port, timeout).start_tls(
+                ssl_context, server_hostname, timeout)
         try:
             self._sock.settimeout(timeout)
             return SocketStream(ssl_context.wrap_socket(self._sock, server_hostname=server_hostname))
