@@ -167,7 +167,7 @@ def first_request_byte(rounds: int = 10, *, http: bool = False) -> float:
             first = conn.recv(1)
             if first and not (http and first == b"\x16"):  # 0x16: a TLS handshake record
                 arrived.append(time.perf_counter())
-                listener.close()  # what follows is refused: the command ends now
+                _stop(listener)  # what follows is refused: the command ends now
             conn.close()
 
         def accept() -> None:
@@ -183,11 +183,21 @@ def first_request_byte(rounds: int = 10, *, http: bool = False) -> float:
         started = time.perf_counter()
         subprocess.run([PY, "-m", "explorer", "trace", "pull", f"127.0.0.1:{port}/x:1", "-q", "--retries", "0",
                         "-o", os.devnull], capture_output=True, cwd=str(REPO), check=False, timeout=60)
-        listener.close()
+        _stop(listener)
         thread.join(timeout=5)
         if arrived:
             walls.append(arrived[0] - started)
     return median(walls) if walls else float("nan")
+
+
+def _stop(listener: socket.socket) -> None:
+    """Close ``listener``, waking the thread blocked in its ``accept`` (closing alone does not, on Linux:
+    each round then waited out its join's 5 s)."""
+    try:
+        listener.shutdown(socket.SHUT_RDWR)
+    except OSError:  # closed already
+        pass
+    listener.close()
 
 
 #: what the start-up is made of: ``python -c CODE``, median wall of 10 each, interleaved
