@@ -1,6 +1,6 @@
 """Git revisions of regexplore side by side with skopeo: an A/B of a change against main.
 
-    .venv/bin/python -m benchmarks.revisions [--rounds 15] [--case pull-big] [--host HOST] main HEAD
+    .venv/bin/python -m benchmarks.revisions [--rounds 15] [--case pull-big] [--host HOST] [--norec] main HEAD
 
 Every revision is exported (``git archive``) and byte-compiled into a folder of its own and
 run from there (the current folder comes first on ``sys.path``), with this venv. Every round
@@ -8,7 +8,9 @@ runs each revision and skopeo once, in alternating order, so that the ratios com
 made moments apart on a shared machine; the table gives medians, the spread, the ratio of
 each run to the skopeo run of its round (median and worst), CPU (user + system) and peak RSS.
 ``--host`` uses a registry that already holds ``bench/<name>:1`` (the profiling registry);
-without it one is started and seeded as ``benchmarks.run`` does.
+without it one is started and seeded as ``benchmarks.run`` does. ``--norec`` also runs each
+revision with recording off (``benchmarks.norec``, the client ``REV norec``): the recorder's
+cost by difference, alternated within each round.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--case", default="pull-big", help="a pull case of benchmarks.run (pull-big, pull-many...)")
     parser.add_argument("--host", help="a registry holding bench/<name>:1 already")
+    parser.add_argument("--norec", action="store_true", help="also each revision with recording off")
     args = parser.parse_args()
     name = args.case.split("-", 1)[1]
     work = Path(tempfile.mkdtemp(prefix="regexplore-revisions-"))
@@ -57,8 +60,9 @@ def main() -> None:
             registry = start_registry("anonymous", work / "registry")
             seed(registry, IMAGES[name](), f"bench/{name}", "1")
             host = registry.host
-        series = {client: Series() for client in [*trees, "skopeo"]}
-        ratios: dict[str, list[float]] = {revision: [] for revision in trees}
+        unrecorded = {f"{revision} norec": revision for revision in trees} if args.norec else {}
+        series = {client: Series() for client in [*trees, *unrecorded, "skopeo"]}
+        ratios: dict[str, list[float]] = {client: [] for client in series if client != "skopeo"}
         for round_no in range(args.rounds):
             clients = list(series) if round_no % 2 == 0 else list(reversed(series))
             walls = {}
@@ -66,14 +70,14 @@ def main() -> None:
                 out = work / "out"
                 shutil.rmtree(out, ignore_errors=True)
                 out.mkdir(parents=True)
-                real = "skopeo" if client == "skopeo" else "regexplore"
+                real = "skopeo" if client == "skopeo" else "regexplore-norec" if client in unrecorded else "regexplore"
                 argv = argv_for(real, args.case, host, {}, out, round_no)
                 sample = run(argv, env=environment(real, "pull", out),
-                             cwd=str(REPO if client == "skopeo" else trees[client]))
+                             cwd=str(REPO if client == "skopeo" else trees[unrecorded.get(client, client)]))
                 series[client].add(sample)
                 walls[client] = sample.wall
-            for revision in trees:
-                ratios[revision].append(walls[revision] / walls["skopeo"])
+            for client, those in ratios.items():
+                those.append(walls[client] / walls["skopeo"])
             print(f"  round {round_no + 1}: " + "  ".join(f"{c} {walls[c]:.3f} s" for c in series), file=sys.stderr)
     finally:
         if registry is not None:
@@ -89,6 +93,9 @@ def main() -> None:
               f"{s.rss_mib:.0f} MiB | {ratio} |")
     for revision in trees:
         print(f"\n{revision}: per-run ratios " + " ".join(f"{r:.2f}" for r in ratios[revision]))
+    for client, revision in unrecorded.items():  # the recorder's cost: recorded over unrecorded, same revision
+        print(f"\n{revision}: recording on / off {series[revision].wall / series[client].wall:.3f} wall, "
+              f"{series[revision].cpu / series[client].cpu:.3f} CPU")
 
 
 if __name__ == "__main__":
