@@ -11,10 +11,17 @@ redacted or written. Benchmark-only: the switch is set here, not offered to user
 from __future__ import annotations
 
 import gc
+import sys
 
 # As ``explorer.cli.run`` does for a transfer: no young collections while start-up imports (else this
 # command paid ~50 of them, 4-8 ms, that the recorded one does not); the operation resumes the collector.
 gc.disable()
+
+from explorer import cli  # noqa: E402  (light: nothing heavy before the early connections)
+
+if __name__ == "__main__":  # the early connections and handshakes begin before the heavy imports, as in the
+    cli._preconnect([w for w in sys.argv[1:] if w not in cli._ROOT_FLAGS])  # recorded command (main's order)
+    cli._preconnect = lambda words: None  # begun: main() must not open them twice
 
 from explorer.client import session  # noqa: E402
 from explorer.cli import run  # noqa: E402
