@@ -1,7 +1,10 @@
-"""Run a command and measure it: wall time, CPU time (user + system) and peak RSS of the child.
+"""Run a command and measure it: wall time, CPU time (user + system) and peak RSS of the child,
+and the CPU time a server process (the registry) spent while it ran.
 
 Rule: stdlib only; ``os.wait4`` gives the child's own rusage, so nothing of the
-benchmark driver is counted.
+benchmark driver is counted. The server's CPU is the difference of its /proc
+``utime + stime`` before and after: on a 2-core machine the registry and the client
+share the cores, and what the registry spends bounds what any client can reach.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ class Sample:
     wall: float
     cpu: float
     rss_mib: float
+    server_cpu: float | None = None  # the server's CPU seconds during the run (``server_pid``)
 
 
 @dataclass
@@ -39,17 +43,24 @@ class Series:
     def rss_mib(self) -> float:
         return max(s.rss_mib for s in self.samples)
 
+    @property
+    def server_cpu(self) -> float | None:
+        spent = [s.server_cpu for s in self.samples if s.server_cpu is not None]
+        return statistics.median(spent) if spent else None
+
 
 class CommandFailed(RuntimeError):
     pass
 
 
-def run(argv: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None) -> Sample:
+def run(argv: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None,
+        server_pid: int | None = None) -> Sample:
     """Run ``argv`` to completion (output discarded unless it fails) and measure it.
 
     Peak RSS is the child's ``VmHWM`` polled from /proc every 2 ms: ``ru_maxrss`` of a
     forked child also counts the parent's pages it shared before ``exec``.
     """
+    server_before = process_cpu(server_pid) if server_pid is not None else None
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
     peak_kib = 0
@@ -66,7 +77,21 @@ def run(argv: list[str], *, env: dict[str, str] | None = None, cwd: str | None =
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise CommandFailed(f"{' '.join(argv)} exited {proc.returncode}: {err.strip()[-500:]}")
-    return Sample(wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mib=peak_kib / 1024)
+    server = None
+    if server_pid is not None and server_before is not None:
+        after = process_cpu(server_pid)
+        server = after - server_before if after is not None else None
+    return Sample(wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mib=peak_kib / 1024, server_cpu=server)
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a running process so far (/proc/PID/stat), None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()  # the name, in parentheses, may hold spaces
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
 
 
 def _vm_hwm_kib(pid: int) -> int:

@@ -57,9 +57,9 @@ def _ratio(series: Series, base: Series | None, attr: str = "wall") -> str:
 
 def report(results: dict[str, dict[str, CaseStats]], side: list[tuple[str, float]], rounds: int,
            took: float | None = None) -> str:
-    lines = ["| link | case | client | median wall | wall min–max | median CPU | peak RSS | wall / skopeo "
-             "| CPU / skopeo | wall / skopeo-isolated | TCP connections |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| link | case | client | median wall | wall min–max | median CPU | registry CPU | peak RSS "
+             "| wall / skopeo | CPU / skopeo | wall / skopeo-isolated | TCP connections |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     trips = ["", "| link | case | regexplore exchanges | regexplore round trips | skopeo exchanges "
              "| skopeo round trips (+ probe) |", "|---|---|---:|---:|---:|---:|"]
     verdicts = ["", "| target | reached (median) | median | every run | per run |", "|---|---|---|---|---|"]
@@ -68,8 +68,9 @@ def report(results: dict[str, dict[str, CaseStats]], side: list[tuple[str, float
             base, isolated = stats.series.get("skopeo"), stats.series.get("skopeo-isolated")
             for client, series in stats.series.items():
                 conns = stats.connections.get(client)
+                server = f"{series.server_cpu:.3f} s" if series.server_cpu is not None else "–"
                 lines.append(f"| {link} | {case} | {client} | {series.wall:.3f} s | {_spread(series)} s | "
-                             f"{series.cpu:.3f} s | {series.rss_mib:.0f} MiB | {_ratio(series, base)} | "
+                             f"{series.cpu:.3f} s | {server} | {series.rss_mib:.0f} MiB | {_ratio(series, base)} | "
                              f"{_ratio(series, base, 'cpu')} | {_ratio(series, isolated)} | "
                              f"{f'{median(conns):.0f}' if conns else '–'} |")
             ours = f"{median(stats.round_trips):.0f}" if stats.round_trips else "–"
@@ -111,7 +112,8 @@ def report(results: dict[str, dict[str, CaseStats]], side: list[tuple[str, float
             verdicts.append(f"| start-up to first HTTP request (plain http, after the probe; no target) | — | "
                             f"{seconds * 1000:.0f} ms | | |")
     head = [f"{rounds} runs of every case and client (clients alternating inside each run), medians and the "
-            "min–max spread; CPU = user + system time of the child process; RSS = its peak. "
+            "min–max spread; CPU = user + system time of the child process; registry CPU = what the registry "
+            "process spent during the same run (the two share this machine's cores); RSS = the child's peak. "
             "Ratios are to plain `skopeo copy` run as a user runs it (root, its own HOME); "
             "`skopeo-isolated` is the tests' private-HOME variant (loopback only). TCP connections: accepted "
             "by the 25 ms link's proxy per run. Round trips: the critical path of the trace (requests that "

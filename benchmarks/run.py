@@ -91,8 +91,9 @@ def argv_for(client: str, case: str, host: str, layouts: dict[str, Path], out: P
 
 
 def measure_cases(host: str, layouts: dict[str, Path], cases: list[str], rounds: int, work: Path,
-                  label: str, link: LatencyProxy | None = None) -> dict[str, CaseStats]:
-    """Every case ROUNDS times; through a latency ``link``, also the TCP connections each run opened."""
+                  label: str, link: LatencyProxy | None = None, registry_pid: int | None = None) -> dict[str, CaseStats]:
+    """Every case ROUNDS times; through a latency ``link``, also the TCP connections each run opened; with
+    ``registry_pid``, the registry's CPU during each run."""
     from explorer import trace as tracefile
 
     stats = {case: CaseStats() for case in cases}
@@ -110,7 +111,7 @@ def measure_cases(host: str, layouts: dict[str, Path], cases: list[str], rounds:
                 argv = argv_for(client, case, host, layouts, out, counter)
                 before = link.accepted if link is not None else 0
                 try:
-                    sample = run(argv, env=environment(client, verb, home), cwd=str(REPO))
+                    sample = run(argv, env=environment(client, verb, home), cwd=str(REPO), server_pid=registry_pid)
                     if link is not None:
                         stats[case].connections.setdefault(client, []).append(link.accepted - before)
                     if client == "regexplore":
@@ -288,7 +289,8 @@ def main() -> None:
                     port = int(registry.host.rsplit(":", 1)[1])
                     proxy = stack.enter_context(LatencyProxy("127.0.0.1", port, rtt=LINKS[link]))
                     host = proxy.host
-                results[link] = measure_cases(host, layouts, cases, args.rounds, work / link, link, proxy)
+                results[link] = measure_cases(host, layouts, cases, args.rounds, work / link, link, proxy,
+                                               registry.process.pid)
                 skopeo_round_trips(host, layouts, cases, work / link, results[link])
         side = side_timings(work)
     finally:
