@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from explorer.errors import BadSource, ExplorerError, ManifestError
 from explorer.flows.blobs import Descriptor, check_descriptor
@@ -21,8 +21,10 @@ from explorer.flows.upload import BlobSource, BlobStep, ChunksSource, FileSource
 from explorer.oci.layout import OciLayout
 from explorer.protocol import digest as digests
 from explorer.protocol import mediatypes
-from explorer.oci.sample import SampleImage
 from explorer.trace import Intent
+
+if TYPE_CHECKING:
+    from explorer.oci.sample import SampleImage  # a --sample push loads it; a layout push does not
 
 __all__ = ["ImageSource", "LayoutImage", "ManifestPlan", "SampleSource", "plan_push"]
 

@@ -111,7 +111,6 @@ def push(
     from explorer.flows.images import LayoutImage, SampleSource, plan_push
     from explorer.flows.push import push_plans
     from explorer.oci.layout import OciLayout, parse_layout_source
-    from explorer.oci.sample import SampleImage
     from explorer.protocol import reference
 
     options = options or ConnectionOptions()
@@ -120,15 +119,15 @@ def push(
         raise UsageError(f"chunk_size {chunk_size} is not a size", "give a positive number of bytes")
     if mount_from is not None:
         reference.validate_repository(mount_from)
-    if isinstance(source, SampleImage):
-        image: SampleSource | LayoutImage = SampleSource(source)
-        plans = plan_push(image, ref.reference)
-        words = ["--sample", destination]
-    else:
+    if isinstance(source, (str, os.PathLike)):  # a layout: the sample module (tarfile) stays unloaded
         directory, tag = parse_layout_source(os.fspath(source))
-        image = LayoutImage(OciLayout(directory), tag)
+        image: SampleSource | LayoutImage = LayoutImage(OciLayout(directory), tag)
         plans = image.plan(ref.reference)
         words = [os.fspath(source), destination]
+    else:
+        image = SampleSource(_sample(source))
+        plans = plan_push(image, ref.reference)
+        words = ["--sample", destination]
     if ref.digest is not None and ref.digest != plans[-1].digest:
         raise UsageError(f"{ref} names digest {ref.digest}, but the image is {plans[-1].digest}", "push by tag")
     with traced("push", str(ref), words, credentials=credentials, options=options, trace_file=trace_file,
@@ -136,6 +135,14 @@ def push(
         done = push_plans(session.client(ref.api_host), ref, image, plans, chunk_size=chunk_size,
                           mount_from=mount_from, jobs=options.jobs, progress=as_progress(progress))
     return _pushed(done, session)
+
+
+def _sample(source: object) -> SampleImage:
+    from explorer.oci.sample import SampleImage
+
+    if not isinstance(source, SampleImage):
+        raise TypeError(f"push source must be an OCI layout path or a SampleImage, not {type(source).__name__}")
+    return source
 
 
 def copy(

@@ -85,12 +85,22 @@ LAZY_PATTERNS = {
 }
 
 
+# a push from a layout generates no sample image: no tarfile (its --sample does)
+NOT_FOR_A_LAYOUT_PUSH = ("explorer.oci.sample", "tarfile", "explorer.flows.copy", "explorer.flows.probe",
+                         "explorer.operations.api", "explorer.operations.outputs")
+
+
 @pytest.mark.parametrize(("argv", "heavy"), [
     (["trace", "pull", "127.0.0.1:{port}/startup/x:1", "--oci-layout", "{tmp}/layout"], HEAVY + NOT_FOR_A_PULL),
+    (["trace", "push", "{tmp}/source:1", "127.0.0.1:{port}/startup/x:1"], HEAVY + NOT_FOR_A_LAYOUT_PUSH),
     (["trace", "copy", "127.0.0.1:{port}/startup/x:1", "127.0.0.1:{port}/startup/y:1"], HEAVY),
 ])
 def test_a_transfer_loads_nothing_heavy_before_its_first_request(tmp_path: Path, argv: list[str],
                                                                  heavy: tuple[str, ...]) -> None:
+    if "push" in argv:
+        from explorer.oci.sample import build_sample
+
+        build_sample().write_layout(tmp_path / "source", "1")
     args = [a.format(port=9, tmp=tmp_path) for a in argv] + ["-q", "--retries", "0", "-o", str(tmp_path / "t.json")]
     done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(heavy), json.dumps(LAZY_PATTERNS), *args],
                           capture_output=True, text=True, cwd=REPO, timeout=60, check=False)
