@@ -104,6 +104,15 @@ def test_argv(argv, expected):
     assert redact.redact_argv(argv) == expected
 
 
+@pytest.mark.parametrize("value", ['pw "q\\z&<x>é', "&amp;", "a'b", "&&<<>>\"\"''", "plain", "&#x27;", "<&>"])
+def test_a_secrets_html_form_is_what_html_escape_gives(value):
+    import html
+
+    secrets = Secrets()
+    secrets.add(value * 2)  # long enough to register
+    assert html.escape(value * 2) in secrets
+
+
 def test_secrets_a_server_echoes_json_or_html_escaped_are_scrubbed():
     secrets = Secrets()
     secrets.add('pw "q\\z&<x>é')
