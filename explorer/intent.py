@@ -8,11 +8,12 @@ blob's exchanges together (see docs/trace-format.md, "Intent").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal, get_args
 
 from explorer import jsonfields as fields
 from explorer.errors import TraceFormatError
+from explorer.records import record
 
 __all__ = ["BLOB_KINDS", "STEP_KINDS", "UPLOAD_KINDS", "Intent", "StepKind"]
 
@@ -29,7 +30,7 @@ BLOB_KINDS = frozenset({"fetch-config", "fetch-layer", "fetch-blob", "check-blob
 UPLOAD_KINDS = frozenset({"open-upload", "upload-chunk", "upload-status", "close-upload", "cancel-upload"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Intent:
     """What the flow made a request FOR; recorded with the exchange (format 2), inferred for older traces.
 

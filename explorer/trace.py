@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -30,6 +30,7 @@ from explorer import jsonfields as fields
 from explorer.atomic import write_atomic
 from explorer.errors import TraceFormatError
 from explorer.intent import BLOB_KINDS, STEP_KINDS, UPLOAD_KINDS, Intent, StepKind
+from explorer.records import record
 
 __all__ = [
     "FORMAT_VERSION",
@@ -73,7 +74,7 @@ def iso_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@dataclass
+@record
 class Body:
     """What we know of a message body: always its size and sha256; text kept when small."""
 
@@ -112,7 +113,7 @@ class Body:
         )
 
 
-@dataclass
+@record
 class RecordedRequest:
     method: str
     url: str
@@ -141,7 +142,7 @@ class RecordedRequest:
         )
 
 
-@dataclass
+@record
 class RecordedResponse:
     status: int
     reason: str = ""
@@ -179,7 +180,7 @@ class RecordedResponse:
         )
 
 
-@dataclass
+@record
 class Timings:
     """Connection-level phases in milliseconds (None: not applicable or not observed).
 
@@ -211,7 +212,7 @@ class Timings:
         return cls(**{k: fields.optional_float(d, k) for k in ("blocked", "connect", "tls", "send", "wait", "receive")})
 
 
-@dataclass
+@record
 class Connection:
     """Which TCP connection carried the exchange (local address = a connection id)."""
 
@@ -236,7 +237,7 @@ class Connection:
         )
 
 
-@dataclass
+@record
 class Via:
     """How a recording proxy received this exchange from its client (``regexplore proxy``).
 
@@ -260,7 +261,7 @@ class Via:
         return cls(proxy=fields.string(d, "proxy"), url=fields.string(d, "url"), client=fields.integer(d, "client"))
 
 
-@dataclass
+@record
 class Exchange:
     """One HTTP request and its response (or the error that replaced it): one hop on the wire."""
 
@@ -319,7 +320,7 @@ OutcomeStatus = Literal["ok", "failed", "interrupted"]
 OUTCOME_STATUSES: tuple[str, ...] = get_args(OutcomeStatus)
 
 
-@dataclass
+@record
 class Outcome:
     """How the traced operation ended: ``ok``, ``failed`` or ``interrupted``, with the message."""
 
@@ -341,7 +342,7 @@ class Outcome:
                    message=fields.optional_str(d, "message"))
 
 
-@dataclass
+@record
 class Trace:
     """A recorded operation: the command that ran and every exchange, in start order."""
 

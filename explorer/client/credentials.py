@@ -20,11 +20,11 @@ import binascii
 import json
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.errors import AuthError, UsageError
 from explorer.recording.redact import Secrets
+from explorer.records import record
 
 __all__ = ["Credentials", "CredentialSource", "lookup", "docker_config_path"]
 
@@ -32,7 +32,7 @@ __all__ = ["Credentials", "CredentialSource", "lookup", "docker_config_path"]
 _DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
 
 
-@dataclass(frozen=True, repr=False)  # its own __repr__
+@record(frozen=True)  # its own __repr__ (kept)
 class Credentials:
     """A username with a password, or an identity (refresh) token, and where it came from."""
 

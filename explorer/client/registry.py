@@ -16,7 +16,6 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -33,6 +32,7 @@ from explorer.recording.extensions import BODY_TAP_EXTENSION, PING_EXTENSION
 from explorer.recording.recorder import Recorder, RecordingTransport, StepHandle
 from explorer.client.schemes import Schemes, SchemeTransport
 from explorer.recording.taps import BodyTap
+from explorer.records import record
 from explorer.trace import Intent
 from explorer.client.sending import Sending
 
@@ -43,7 +43,7 @@ DEFAULT_TIMEOUT = 30.0  # seconds without bytes (or with fewer than bounded.STAL
 USER_AGENT = f"regexplore/{__version__}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Manifest:
     """A manifest exactly as received: its bytes, media type and computed digest."""
 
@@ -62,7 +62,7 @@ class Manifest:
         return value
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class UploadSession:
     """An open blob upload: where to send the next request (absolute URL) and what the registry asked."""
 

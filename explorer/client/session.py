@@ -16,7 +16,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 import httpx
@@ -28,12 +28,13 @@ from explorer.errors import ExplorerError, Interrupted, Terminated, UsageError
 from explorer.recording.recorder import Recorder, RecordingTransport
 from explorer.recording.redact import Secrets, redact_argv, redact_urls
 from explorer.client.schemes import Schemes
+from explorer.records import record
 from explorer.trace import Outcome, Trace
 
 __all__ = ["ClientOptions", "TraceSession"]
 
 
-@dataclass
+@record
 class ClientOptions:
     """How to reach registries: credentials, scheme, TLS, retries (shared by every trace command)."""
 

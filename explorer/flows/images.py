@@ -12,7 +12,7 @@ before the first request; nothing is pushed half-way because of bad input.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from explorer.errors import BadSource, ExplorerError, ManifestError
@@ -21,6 +21,7 @@ from explorer.flows.upload import BlobSource, BlobStep, ChunksSource, FileSource
 from explorer.oci.layout import OciLayout
 from explorer.protocol import digest as digests
 from explorer.protocol import mediatypes
+from explorer.records import record
 from explorer.trace import Intent
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class ImageSource(Protocol):
     def blob(self, descriptor: Descriptor) -> BlobSource: ...
 
 
-@dataclass
+@record
 class ManifestPlan:
     """One manifest to PUT: under ``reference`` (a digest for index children, else the tag)."""
 

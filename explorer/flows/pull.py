@@ -10,7 +10,7 @@ manifests stay ordered.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,13 @@ from explorer.protocol import digest as digests
 from explorer.protocol import mediatypes
 from explorer.protocol.mediatypes import Platform
 from explorer.protocol.reference import Reference
+from explorer.records import record
 from explorer.trace import Intent
 
 __all__ = ["PullResult", "checked_media_type", "pull", "resolve_image", "verify_manifest"]
 
 
-@dataclass
+@record
 class PullResult:
     reference: Reference
     manifest_digest: str

@@ -19,7 +19,7 @@ are PUT with the manifest's own media type.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from explorer.client.registry import RegistryClient
 from explorer.errors import ManifestError
@@ -29,12 +29,13 @@ from explorer.flows.referrers import referrer_descriptor, update_referrers_tag
 from explorer.flows.upload import DEFAULT_CHUNK_SIZE, MOUNTED, SKIPPED, UPLOADED, BlobStep, upload_blob
 from explorer.flows.progress import NullProgress, Progress
 from explorer.protocol.reference import Reference
+from explorer.records import record
 from explorer.trace import Intent
 
 __all__ = ["PushResult", "push_manifest", "push_plans"]
 
 
-@dataclass
+@record
 class PushResult:
     reference: Reference
     digest: str  # of the root manifest or index

@@ -16,7 +16,7 @@ when listing, and is an error when updating (we never overwrite foreign content)
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from explorer.client.registry import RegistryClient
@@ -24,6 +24,7 @@ from explorer.errors import ManifestError, RegistryError
 from explorer.flows.blobs import Descriptor
 from explorer.protocol import digest as digests
 from explorer.protocol import mediatypes
+from explorer.records import record
 from explorer.trace import Intent
 
 __all__ = ["ReferrersResult", "list_referrers", "referrer_descriptor", "remove_from_referrers_tag",
@@ -32,7 +33,7 @@ __all__ = ["ReferrersResult", "list_referrers", "referrer_descriptor", "remove_f
 MAX_PAGES = 1000
 
 
-@dataclass
+@record
 class ReferrersResult:
     subject: str
     referrers: list[Descriptor] = field(default_factory=list)

@@ -30,7 +30,6 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -41,6 +40,7 @@ from explorer.errors import BadSource, ExplorerError, RegistryError
 from explorer.flows import DEFAULT_CHUNK_SIZE
 from explorer.flows.blobs import Transfers
 from explorer.flows.progress import NullProgress, Progress
+from explorer.records import record
 from explorer.trace import Intent
 
 __all__ = [
@@ -176,7 +176,7 @@ class SliceBody(httpx.SyncByteStream):
             )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BlobStep:
     """Which blob of an image a transfer moves: the config, or layer ``index``/``total``."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
@@ -20,6 +19,7 @@ from explorer.flows.progress import NullProgress, Progress
 from explorer.protocol import digest, reference
 from explorer.protocol.reference import Reference
 from explorer.client.session import ClientOptions, TraceSession
+from explorer.records import record
 
 if TYPE_CHECKING:  # a plain function as progress: callbacks.py, imported when one is given
     from explorer.operations.callbacks import ProgressCallback
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # a plain function as progress: callbacks.py, imported when o
 __all__ = ["ConnectionOptions", "Progressable", "as_progress", "parse_image", "traced"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ConnectionOptions:
     """How to reach registries; the defaults are the CLI's.
 

@@ -6,10 +6,11 @@ creates neither class (each dataclass costs its start-up, issue 17).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from explorer.operations.results import Traced
+from explorer.records import record
 
 if TYPE_CHECKING:  # annotations only
     from explorer.protocol.mediatypes import Platform
@@ -17,7 +18,7 @@ if TYPE_CHECKING:  # annotations only
 __all__ = ["Copied", "Pushed"]
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class Pushed(Traced):
     reference: str
     digest: str  # of the root manifest or index
@@ -39,7 +40,7 @@ class Pushed(Traced):
         return ", ".join(parts)
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class Copied(Pushed):
     source: str
     platform: Platform | None  # the index entry copied; None for a single-platform image or every platform

@@ -8,10 +8,11 @@ its start-up, issue 17).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from explorer.records import record
 from explorer.units import human_duration, human_size
 
 if TYPE_CHECKING:  # annotations only
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # annotations only
 __all__ = ["Pulled", "Traced"]
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class Traced:
     """Every traced operation's result: the trace (always), the file it went to (when asked for one)."""
 
@@ -40,7 +41,7 @@ class Traced:
         return ", ".join(parts)
 
 
-@dataclass(kw_only=True)
+@record(kw_only=True)
 class Pulled(Traced):
     reference: str
     digest: str  # of the platform's manifest

@@ -1,7 +1,8 @@
 """Pure protocol knowledge: the registry API's grammars, tables and rules.
 
 Rule 1: pure and stdlib only: no httpx, no files, no clock, no network. Values in, values
-out, so each protocol decision can be unit-tested from a string.
+out, so each protocol decision can be unit-tested from a string. Of ours, only the error tree
+(``explorer.errors``) and the value types' decorator (``explorer.records.record``).
 
 Rule 2: each module cites where its rules come from (OCI distribution-spec
 ids such as end-3 / code-7, RFC sections, distribution/reference), and

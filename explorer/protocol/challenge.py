@@ -28,13 +28,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from explorer.errors import AuthError, MalformedHeader
 from explorer.protocol.endpoints import parse_route
 from explorer.protocol.quoting import quote
 from explorer.protocol.reference import is_repository
+from explorer.records import record
 
 __all__ = [
     "Challenge",
@@ -60,7 +60,7 @@ _SPACES = r"[ \t]*"
 _BARE_VALUE = r'[^\s,"]*'
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Challenge:
     """One challenge: ``Bearer realm="…",service="…",scope="…"`` (scheme and names lower-cased)."""
 
@@ -199,7 +199,7 @@ _RESOURCE_TYPE = re.compile(r"[a-z0-9]+(?:\([a-z0-9]+\))?", re.ASCII)
 _ACTION = re.compile(r"\*|[a-zA-Z0-9_.-]+", re.ASCII)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scope:
     """``type:name:actions``, e.g. ``repository:team/app:pull,push`` (actions sorted, deduplicated)."""
 
@@ -357,7 +357,7 @@ def token_form(
     return fields + credentials
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TokenGrant:
     """A token server's answer (distribution ``docs/spec/auth/token.md``, ``oauth.md``)."""
 

@@ -17,18 +17,18 @@ is what we recognise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import unquote
 
 from explorer.protocol import urls
 from explorer.protocol.reference import is_repository
+from explorer.records import record
 
 __all__ = ["ENDPOINTS", "Endpoint", "Match", "Route", "RouteKind", "by_id", "classify", "parse_route", "path"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Endpoint:
     """One row of the spec's endpoint table."""
 
@@ -145,7 +145,7 @@ def path(endpoint_id: str, name: str | None = None, reference: str | None = None
 RouteKind = Literal["base", "catalog", "manifest", "blob", "uploads", "upload", "tags", "referrers"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Route:
     """What a ``/v2/...`` path addresses, before the method is considered.
 
@@ -157,7 +157,7 @@ class Route:
     reference: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Match:
     """A request recognised as an endpoint: the repository and the tag/digest/upload id it names."""
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from explorer.errors import InvalidPlatform
 from explorer.protocol.quoting import quote
+from explorer.records import record
 
 __all__ = [
     "MANIFEST_LIMIT",
@@ -205,7 +205,7 @@ def is_textual(media_type: str | None) -> bool:
 
 # --- platforms ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Platform:
     """An ``os/architecture[/variant]`` triple as found in index entries (OCI ``platform``)."""
 

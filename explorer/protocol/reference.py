@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from explorer.errors import InvalidReference
 from explorer.protocol import digest as digests
 from explorer.protocol.quoting import quote
+from explorer.records import record
 
 __all__ = [
     "DEFAULT_TAG",
@@ -90,7 +91,7 @@ TAG_PATTERN = _TAG.pattern
 _HOST_RULE = "a registry is host[:port] (a DNS name, IPv4 or [IPv6]), e.g. ghcr.io or 127.0.0.1:5000"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reference:
     """A normalised image reference; every field is validated on construction.
 

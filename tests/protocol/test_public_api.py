@@ -75,7 +75,8 @@ def test_all_is_pinned_and_resolves(name: str) -> None:
 
 
 @pytest.mark.parametrize("path", sorted(PACKAGE_DIR.glob("*.py")), ids=lambda path: path.name)
-def test_imports_only_stdlib_and_explorer_errors(path: Path) -> None:
+def test_imports_only_stdlib_explorer_errors_and_records(path: Path) -> None:
+    """Pure: the standard library, the error tree and ``@record`` (a dataclass decorator, stdlib only)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
@@ -86,7 +87,7 @@ def test_imports_only_stdlib_and_explorer_errors(path: Path) -> None:
             allowed = (
                 top in sys.stdlib_module_names
                 or top == "__future__"
-                or imported == "explorer.errors"
+                or imported in ("explorer.errors", "explorer.records")
                 or imported.startswith("explorer.protocol")
             )
             assert allowed, f"{path.name} imports {imported}"
