@@ -11,7 +11,7 @@ Rule: a record behaves as the dataclass would, value for value (``tests/test_rec
 each method with a dataclass twin): ``__eq__`` compares the ``compare`` fields when both objects are
 of the same class, ``__hash__`` hashes them (frozen records; mutable ones are unhashable, as
 ``eq=True`` makes them), ``__repr__`` shows the ``repr`` fields; a class that writes its own
-``__repr__`` keeps it (and ``__repr__`` has no guard against a record that holds itself, which none
+``__eq__``, ``__hash__`` or ``__repr__`` keeps it (and ``__repr__`` has no guard against a record that holds itself, which none
 does). It is still a dataclass: ``fields``, ``replace``, ``asdict`` work, and
 ``__init__`` and a frozen record's ``__setattr__`` are dataclass's own.
 """
@@ -40,15 +40,19 @@ def record(cls: T | None = None, /, *, frozen: bool = False, kw_only: bool = Fal
     """``@record``, ``@record(frozen=True)``, ``@record(kw_only=True)``: see the module's docstring."""
 
     def make(klass: T) -> T:
-        own_repr = "__repr__" in klass.__dict__
+        own = klass.__dict__  # what the class writes itself, dataclass keeps (an __eq__ leaves __hash__ None)
+        own_eq, own_repr = "__eq__" in own, "__repr__" in own
+        own_hash = "__hash__" in own and not (own["__hash__"] is None and own_eq)
         done = dataclass(klass, eq=False, repr=False, frozen=frozen, kw_only=kw_only)
         every = fields(done)
         done.__record_compared__ = tuple(f.name for f in every if f.compare)  # type: ignore[attr-defined]
         done.__record_hashed__ = tuple(  # type: ignore[attr-defined]
             f.name for f in every if (f.compare if f.hash is None else f.hash))
         done.__record_shown__ = tuple(f.name for f in every if f.repr)  # type: ignore[attr-defined]
-        done.__eq__ = _eq  # type: ignore[method-assign, assignment]
-        done.__hash__ = _hash if frozen else None  # type: ignore[method-assign, assignment]
+        if not own_eq:
+            done.__eq__ = _eq  # type: ignore[method-assign, assignment]
+        if not own_hash:
+            done.__hash__ = _hash if frozen else None  # type: ignore[method-assign, assignment]
         if not own_repr:
             done.__repr__ = _repr  # type: ignore[method-assign, assignment]
         return done

@@ -93,6 +93,26 @@ def test_a_subclass_and_an_own_repr():
     assert repr(Secret("u", "p")) == "Secret(user='u', password=<redacted>)"
 
 
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_class_s_own_equality_and_hash_are_kept_as_dataclass_keeps_them(frozen):
+    def body():
+        class ByName:
+            name: str
+            size: int = 0
+
+            def __eq__(self, other: object) -> bool:
+                return isinstance(other, ByName) and other.name == self.name
+
+            def __hash__(self) -> int:
+                return hash(self.name)
+
+        return ByName
+
+    ours, theirs = record(frozen=frozen)(body()), dataclass(frozen=frozen)(body())
+    assert (ours("a", 1) == ours("a", 2)) is (theirs("a", 1) == theirs("a", 2)) is True
+    assert hash(ours("a", 1)) == hash(theirs("a", 2)) == hash("a")
+
+
 def test_every_dataclass_of_a_transfer_s_start_up_is_a_record():
     """What a pull or push loads before its first request defines no plain ``@dataclass``: each costs
     its start-up the three generated methods ``@record`` shares (docs/performance.md, Start-up)."""
