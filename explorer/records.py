@@ -10,9 +10,9 @@ the fields the class already lists: defining it skips the ``exec`` of each of th
 Rule: a record behaves as the dataclass would, value for value (``tests/test_records.py`` compares
 each method with a dataclass twin): ``__eq__`` compares the ``compare`` fields when both objects are
 of the same class, ``__hash__`` hashes them (frozen records; mutable ones are unhashable, as
-``eq=True`` makes them), ``__repr__`` shows the ``repr`` fields; a class that writes its own
-``__eq__``, ``__hash__`` or ``__repr__`` keeps it (and ``__repr__`` has no guard against a record that holds itself, which none
-does). It is still a dataclass: ``fields``, ``replace``, ``asdict`` work, and
+``eq=True`` makes them), ``__repr__`` shows the ``repr`` fields (with no guard against a record
+that holds itself, which none does); a class that writes its own ``__eq__``, ``__hash__`` or
+``__repr__`` keeps it. It is still a dataclass: ``fields``, ``replace``, ``asdict`` work, and
 ``__init__`` and a frozen record's ``__setattr__`` are dataclass's own.
 """
 
