@@ -78,8 +78,8 @@ def run(argv: list[str], *, env: dict[str, str] | None = None, cwd: str | None =
     if proc.returncode != 0:
         raise CommandFailed(f"{' '.join(argv)} exited {proc.returncode}: {err.strip()[-500:]}")
     server = None
-    if server_pid is not None and server_before is not None:
-        after = process_cpu(server_pid)
+    if server_before is not None:  # the server ran when the command started (server_pid given)
+        after = process_cpu(server_pid)  # type: ignore[arg-type]
         server = after - server_before if after is not None else None
     return Sample(wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mib=peak_kib / 1024, server_cpu=server)
 

@@ -61,22 +61,25 @@ class Connections(httpx.BaseTransport):
         with self._lock:
             pool = self._pools.get(kind)
             if pool is None:
-                early = {"probe": tls.PROBE, "tls": tls.VERIFIED if self._verify else None}.get(kind)
-                pool = self._pools[kind] = Pool(verify=self._context(kind), limits=self._limits, tls=early)
+                # the tls.py context the pool shakes hands with, shared with the early handshakes: the probe's
+                # (no CA loaded: cheap) or the CA bundle's; None for plain http and for --insecure (httpx's)
+                shared = {"probe": tls.PROBE, "tls": tls.VERIFIED if self._verify else None}.get(kind)
+                pool = self._pools[kind] = Pool(verify=_context(kind, shared), limits=self._limits, tls=shared)
             return pool
-
-    def _context(self, kind: str) -> ssl.SSLContext | bool:
-        if kind == "tls":  # the CA bundle (shared with an early handshake, tls.py); False: no verification
-            return tls.context(tls.VERIFIED) if self._verify else False
-        if kind == "probe":  # no CA loaded: cheap
-            return tls.context(tls.PROBE)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # plain: never shakes hands
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        return context
 
     def close(self) -> None:
         for pool in list(self._pools.values()):
             pool.close()
+
+
+def _context(kind: str, shared: str | None) -> ssl.SSLContext | bool:
+    if shared is not None:
+        return tls.context(shared)
+    if kind == "tls":
+        return False  # --insecure: no verification
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # plain: never shakes hands
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
 
 
 # --- reading the ssl error under httpx's ConnectError ------------------------------------------
