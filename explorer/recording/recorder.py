@@ -329,8 +329,12 @@ class RecordingTransport(httpx.BaseTransport):
 
         stream = response.stream
         assert isinstance(stream, httpx.SyncByteStream)
-        # a new Response: the inner one may already hold its content (MockTransport),
-        # and then reading it would bypass the tap
+        if not response.is_closed:  # its body still streams: the tap goes between it and its reader
+            response.stream = TappedResponseStream(stream, tap, on_close)
+            response.extensions[BODY_TAP_EXTENSION] = tap
+            return response
+        # an inner response holding its content already (MockTransport) would not read its stream
+        # again: a new one reads it through the tap
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,

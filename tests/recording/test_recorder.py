@@ -10,6 +10,7 @@ import tracemalloc
 import httpx
 import pytest
 
+from explorer.recording.extensions import BODY_TAP_EXTENSION
 from explorer.recording.recorder import Recorder, RecordingTransport
 
 
@@ -129,6 +130,7 @@ def test_a_50_mib_body_streams_through_without_being_buffered():
     body = rec.trace.exchanges[0].response.body
     assert body.size == 50 << 20 and body.complete
     assert body.sha256 == expected.hexdigest()
+    assert r.extensions[BODY_TAP_EXTENSION].sha256_hex() == expected.hexdigest()  # what a verified download borrows
 
 
 def test_streamed_request_bodies_are_counted_and_hashed():

@@ -54,6 +54,19 @@ def test_url_keeps_protocol_parameters_and_hides_the_rest():
     assert out.count(PLACEHOLDER) == 3
 
 
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:5000/v2/a/blobs/sha256:" + "0" * 64,
+    "https://reg.example/v2/",
+    "http://reg.example/v2/a/manifests/1#",
+    "not a url at all",
+])
+def test_a_url_without_query_or_userinfo_is_kept_as_it_is_and_scrubbed_of_known_secrets(url):
+    assert redact.redact_url(url) == url
+    secrets = Secrets()
+    secrets.add("reg.example/v2/a")  # a secret the URL happens to contain
+    assert "reg.example/v2/a" not in redact.redact_url(url, secrets)
+
+
 def test_userinfo_password_is_hidden():
     assert redact.redact_url("https://bob:hunter22@reg.example/v2/") == f"https://bob:{PLACEHOLDER}@reg.example/v2/"
 

@@ -21,6 +21,8 @@ LEARNED_QUERY_MIN = 16  # signed query values (X-Amz-Signature, _state, sig) are
 
 def redact_url(url: str, secrets: Secrets | None = None) -> str:
     """Hide the password in ``user:password@`` and every non-allowlisted query value."""
+    if "?" not in url and "@" not in url:  # nothing of either (most URLs): kept as it is, unparsed
+        return secrets.scrub(url) if secrets else url
     try:
         parts = urlsplit(url)
     except ValueError:
