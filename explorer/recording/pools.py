@@ -47,7 +47,7 @@ import httpcore
 import httpx
 
 from explorer.recording.heap import keep_freed_memory
-from explorer.recording.sockets import adopt
+from explorer.recording.sockets import adopt, connect
 
 __all__ = ["BODY_READ", "HeadDeadline", "Pool"]
 
@@ -187,8 +187,9 @@ class _Stream(httpcore.NetworkStream):
 
 
 class _Backend(httpcore.NetworkBackend):
-    """httpcore's sync backend, taking first the connections ``preconnect`` opened (with ``tls``:
-    those that shook hands with the pool's context too, see ``tls.py``)."""
+    """Connections as httpcore's sync backend makes them (``sockets.connect``: without loading the idna
+    codec), taking first those ``preconnect`` opened (with ``tls``: those that shook hands with the
+    pool's context too, see ``tls.py``); unix sockets are httpcore's."""
 
     def __init__(self, tls: str | None = None) -> None:
         self.inner = httpcore.SyncBackend()
@@ -199,7 +200,7 @@ class _Backend(httpcore.NetworkBackend):
         early = adopt(host, port, timeout, self.tls) if local_address is None and not socket_options else None
         if early is not None:  # opened while the command was still importing (``preconnect.py``)
             return _Stream(early)
-        return _Stream(self.inner.connect_tcp(host, port, timeout, local_address, socket_options))
+        return _Stream(connect(host, port, timeout, local_address, socket_options))
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:

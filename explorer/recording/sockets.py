@@ -1,6 +1,8 @@
-"""httpcore's ``NetworkStream`` over a socket connected by ``preconnect`` (not by httpcore's backend).
+"""httpcore's ``NetworkStream`` over a socket of ours: connected by ``preconnect``, early, or by ``connect``.
 
-``adopt`` is what the pools' backend calls first: the early connection to (host, port), if any.
+``adopt`` is what the pools' backend calls first: the early connection to (host, port), if any;
+``connect`` what it calls then, as httpcore's backend connects but with an ASCII host name given to
+``socket`` and ``ssl`` as bytes (``preconnect.host_name``: no idna codec to import).
 A connection that already shook hands (or failed to) is adopted by ``start_tls``: when httpcore
 asks for the handshake with the very context and server name of the early one, its socket (or
 its error) is the outcome; asked for another, httpcore's own backend connects anew and shakes
@@ -17,13 +19,14 @@ from __future__ import annotations
 import select
 import socket
 import ssl
+from collections.abc import Iterable
 from typing import Any
 
 import httpcore
 
 from explorer.recording import preconnect
 
-__all__ = ["SocketStream", "adopt"]
+__all__ = ["SocketStream", "adopt", "connect"]
 
 
 def adopt(host: str, port: int, timeout: float | None, tls: str | None = None) -> httpcore.NetworkStream | None:
@@ -39,6 +42,26 @@ def adopt(host: str, port: int, timeout: float | None, tls: str | None = None) -
     if early is None:
         return None
     return SocketStream(early.sock, early if early.context is not None else None)
+
+
+def connect(host: str, port: int, timeout: float | None, local_address: str | None = None,
+            socket_options: Iterable[Any] | None = None) -> SocketStream:
+    """A new connection, as httpcore's sync backend makes it (its socket options, then ``TCP_NODELAY``;
+    ``ConnectTimeout``/``ConnectError`` raised from the socket's error), without its idna codec
+    (``preconnect.host_name``)."""
+    try:
+        sock = preconnect.tcp(host, port, timeout, None if local_address is None else (local_address, 0))
+    except socket.timeout as exc:
+        raise httpcore.ConnectTimeout(str(exc)) from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc)) from exc
+    try:
+        for option in socket_options or ():
+            sock.setsockopt(*option)
+    except OSError as exc:
+        sock.close()
+        raise httpcore.ConnectError(str(exc)) from exc
+    return SocketStream(sock)
 
 
 class SocketStream(httpcore.NetworkStream):
@@ -83,12 +106,12 @@ class SocketStream(httpcore.NetworkStream):
                     raise httpcore.ConnectTimeout(str(exc)) from exc
                 except OSError as exc:
                     raise httpcore.ConnectError(str(exc)) from exc
-            self.close()  # shaken hands for another context or name: a connection of httpcore's own for this one
-            return httpcore.SyncBackend().connect_tcp(early.host, early.port, timeout).start_tls(
-                ssl_context, server_hostname, timeout)
+            self.close()  # shaken hands for another context or name: a new connection for this one
+            return connect(early.host, early.port, timeout).start_tls(ssl_context, server_hostname, timeout)
+        name = None if server_hostname is None else preconnect.host_name(server_hostname)
         try:
             self._sock.settimeout(timeout)
-            return SocketStream(ssl_context.wrap_socket(self._sock, server_hostname=server_hostname))
+            return SocketStream(ssl_context.wrap_socket(self._sock, server_hostname=name))
         except socket.timeout as exc:
             self.close()
             raise httpcore.ConnectTimeout(str(exc)) from exc

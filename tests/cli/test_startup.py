@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("jinja2", "rich", "yaml", "pygments", "jsonschema", "explorer.render", "explorer.annotate",
          "explorer.openapi", "explorer.check", "explorer.diff", "explorer.importers", "explorer.sandbox",
          "explorer.cli.outputs", "explorer.cli.spec", "explorer.cli.builtin", "explorer.cli.diff",
-         "explorer.cli.proxy", "explorer.cli.trace_api")
+         "explorer.cli.proxy", "explorer.cli.trace_api",
+         "encodings.idna")  # socket and ssl load it for a str host name: an ASCII one is given as bytes
 
 CHILD = r"""
 import gc, json, os, re, socket, ssl, sys

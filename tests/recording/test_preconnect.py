@@ -8,8 +8,11 @@ handshakes made early with one context and asked for with another.
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpcore
 import pytest
@@ -121,6 +124,36 @@ def test_an_early_handshake_is_adopted_only_with_its_own_context(tls_listener):
     assert ssl_object is not None and ssl_object is not other.sock and ssl_object.context is unverified
     assert other.sock.fileno() == -1
     adopted.close()
+
+
+_NO_IDNA = r"""
+import ssl, sys
+from explorer.recording import preconnect, sockets, tls
+port = int(sys.argv[1])
+preconnect.start([("127.0.0.1", port, tls.PROBE)])  # early: TCP, then the TLS hello
+early = preconnect.take("127.0.0.1", port, timeout=5, tls=tls.PROBE)
+assert early is not None and early.sock.server_hostname == "127.0.0.1"
+unverified = ssl._create_unverified_context()
+own = sockets.connect("127.0.0.1", port, timeout=5).start_tls(unverified, "127.0.0.1", timeout=5)  # the pools' own
+assert own.get_extra_info("ssl_object").version() is not None
+print(sorted(m for m in sys.modules if m in ("encodings.idna", "stringprep")))
+"""
+
+
+def test_connections_and_handshakes_load_no_idna_codec_for_an_ascii_name(tls_listener):
+    """``socket`` and ``ssl`` encode a str host name with the idna codec, whose import costs every command
+    2-4 ms: an ASCII name is given as bytes, early and in the pools' own connections alike."""
+    done = subprocess.run([sys.executable, "-c", _NO_IDNA, str(tls_listener)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2], timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("name", "given"), [("127.0.0.1", b"127.0.0.1"), ("::1", b"::1"),
+                                             ("registry.example", b"registry.example"),
+                                             ("bücher.example", "bücher.example")])
+def test_a_name_is_given_as_bytes_only_when_it_is_ascii(name, given):
+    assert preconnect.host_name(name) == given
 
 
 def test_an_idle_tls_connection_is_still_handed_out_after_its_session_tickets(tls_listener, monkeypatch):
