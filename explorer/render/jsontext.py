@@ -4,9 +4,10 @@ Rule: the same characters as ``json.dumps`` for every value (``tests/render/test
 compares them, hostile strings included). With ``indent``, ``json.dumps`` runs its pure-Python
 encoder, one generator step per value: most of a 5,000-exchange Postman or HAR export. Here
 Python only lays out the containers; every key and scalar is encoded by the C encoder in one
-call. An encoded key or scalar never holds a raw newline or NUL (JSON escapes every control
-character), so the scalars are encoded as one list separated by newlines and split again, and
-each stands in the layout as a NUL until it is put in place. An export repeats the same keys, header
+call. An encoded key or scalar never holds a raw newline (JSON escapes every control
+character), so the scalars are encoded as one list separated by newlines and split again. The
+layout holds only JSON punctuation and white space, so each key and scalar stands in it as a
+``%s``, and one ``%`` puts them all in place. An export repeats the same keys, header
 names and script lines thousands of times: each distinct string is encoded once. The JSON exports
 build and write their document under :func:`collector_paused`.
 """
@@ -23,7 +24,7 @@ from operator import is_, is_not
 __all__ = ["collector_paused", "dumps"]
 
 _SCALARS = json.JSONEncoder(ensure_ascii=False, separators=("\n", ":"))
-_MARK = "\x00"
+_MARK = "%s"  # where a key or scalar goes: the layout holds no other "%"
 _PAIR = _MARK + ": " + _MARK
 _CONTAINERS = (dict, list, tuple)
 
@@ -40,13 +41,7 @@ def dumps(value: object, indent: int) -> str:
         _lay_out(value, "\n", " " * indent, layout, scalars)
     except _Unusual:
         return json.dumps(value, indent=indent, ensure_ascii=False)
-    encoded = _encoded(scalars)
-    parts = "".join(layout).split(_MARK)
-    assert len(parts) == len(encoded) + 1
-    out = [""] * (2 * len(encoded) + 1)
-    out[0::2] = parts
-    out[1::2] = encoded
-    return "".join(out)
+    return "".join(layout) % tuple(_encoded(scalars))
 
 
 @contextmanager
@@ -91,7 +86,7 @@ def _encode_each(values: list[object]) -> list[str]:
 
 
 def _lay_out(value: object, newline: str, step: str, layout: list[str], scalars: list[object]) -> None:
-    """Append ``value``'s layout (NUL for each key and scalar) and its keys and scalars, in order."""
+    """Append ``value``'s layout (``%s`` for each key and scalar) and its keys and scalars, in order."""
     if isinstance(value, dict):
         if not value:
             layout.append("{}")
