@@ -1,7 +1,7 @@
 """The rooms of explorer/ and which may import which, enforced by reading every module's imports with ast.
 
 Ground floor (imports nothing of ours but the ground floor): errors, atomic, units, printable, jsonfields, records
-(``@record``, the data classes' decorator), protocol/ (pure, stdlib only), then intent ← trace, the data model. Beside them: oci/ (image layouts), sandbox/.
+(``@record``, the data classes' decorator), collector (the garbage collector paused), protocol/ (pure, stdlib only), then intent ← trace, the data model. Beside them: oci/ (image layouts), sandbox/.
 Reading a trace: annotate ← render ← openapi; check, diff, importers. None of them loads network code.
 Talking to registries: recording/ (the recording transport; its redact/ is pure) ← client/ ← flows/ ←
 operations ← cli/. proxy/ records with recording/ and serves with sandbox/. Nobody imports cli/.
@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "explorer"
 STDLIB = set(sys.stdlib_module_names)
 
 BASE = ("explorer.errors", "explorer.atomic", "explorer.protocol", "explorer.units", "explorer.printable",
-        "explorer.jsonfields", "explorer.records", "explorer.__init__")
+        "explorer.jsonfields", "explorer.records", "explorer.collector", "explorer.__init__")
 MODEL = (*BASE, "explorer.intent", "explorer.trace")
 REDACT = "explorer.recording.redact"
 # room (dotted, longest prefix wins) -> explorer modules it may import (prefix match), third-party packages
@@ -31,6 +31,7 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("explorer.printable", (), ()),
     ("explorer.jsonfields", ("explorer.errors",), ()),
     ("explorer.records", (), ()),
+    ("explorer.collector", (), ()),
     ("explorer.protocol", ("explorer.errors", "explorer.records"), ()),
     ("explorer.intent", BASE, ()),
     ("explorer.trace", MODEL, ()),

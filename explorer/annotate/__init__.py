@@ -27,6 +27,7 @@ meaning); this file joins them into :func:`annotate`.
 
 from __future__ import annotations
 
+from explorer import collector
 from explorer.annotate.exchanges import Annotator
 from explorer.annotate.intents import step_labels
 from explorer.annotate.model import CLIENT, AnnotatedExchange, AnnotatedTrace, ErrorInfo, Participant, Summary
@@ -60,10 +61,11 @@ __all__ = [
 
 def annotate(trace: Trace) -> AnnotatedTrace:
     """Derive the meaning of every exchange of ``trace`` and a summary of the whole."""
-    annotator = Annotator(trace)
-    ids = [ex.id for ex in trace.exchanges]
-    unique = len(set(ids)) == len(ids) and all(i > 0 for i in ids)  # else (a hand-edited file) by position
-    exchanges = tuple(annotator.one(i, ex.id if unique else i + 1, ex) for i, ex in enumerate(trace.exchanges))
+    with collector.paused():  # many small objects an exchange, none in a cycle: see explorer.collector
+        annotator = Annotator(trace)
+        ids = [ex.id for ex in trace.exchanges]
+        unique = len(set(ids)) == len(ids) and all(i > 0 for i in ids)  # else (a hand-edited file) by position
+        exchanges = tuple(annotator.one(i, ex.id if unique else i + 1, ex) for i, ex in enumerate(trace.exchanges))
     participants = (CLIENT, *annotator.roles.lanes.values())
     operation = trace.operation
     title = " ".join(x for x in (operation, trace.target) if x) or " ".join(trace.command) or "regexplore trace"

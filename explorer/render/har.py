@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
+from explorer import collector
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
 from explorer.protocol import urls
 from explorer.render import jsontext
@@ -168,5 +169,5 @@ def log(annotated: AnnotatedTrace, options: RenderOptions | None = None) -> dict
 
 
 def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
-    with jsontext.collector_paused():
+    with collector.paused():
         return jsontext.dumps(log(annotated, options), indent=1) + "\n"

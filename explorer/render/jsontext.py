@@ -9,19 +9,16 @@ character), so the scalars are encoded as one list separated by newlines and spl
 layout holds only JSON punctuation and white space, so each key and scalar stands in it as a
 ``%s``, and one ``%`` puts them all in place. An export repeats the same keys, header
 names and script lines thousands of times: each distinct string is encoded once. The JSON exports
-build and write their document under :func:`collector_paused`.
+build and write their document with the collector paused (``explorer.collector``).
 """
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import chain, compress, repeat
 from operator import is_, is_not
 
-__all__ = ["collector_paused", "dumps"]
+__all__ = ["dumps"]
 
 _SCALARS = json.JSONEncoder(ensure_ascii=False, separators=("\n", ":"))
 _MARK = "%s"  # where a key or scalar goes: the layout holds no other "%"
@@ -42,25 +39,6 @@ def dumps(value: object, indent: int) -> str:
     except _Unusual:
         return json.dumps(value, indent=indent, ensure_ascii=False)
     return "".join(layout) % tuple(_encoded(scalars))
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while a JSON export is built and written.
-
-    An export of 5,000 exchanges builds some 200,000 dicts and lists, none of them in a reference
-    cycle, and each burst of them made the collector walk every live object (the trace and its
-    annotation too) again: 25-60 ms of a Postman or HAR export. Reference counting frees as ever;
-    the collector runs again when the block ends (and stays off if it was off).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _encoded(scalars: list[object]) -> list[str]:

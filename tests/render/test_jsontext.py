@@ -7,7 +7,6 @@ here every kind of JSON value, empty and nested containers, and the hostile corp
 
 from __future__ import annotations
 
-import gc
 import json
 from pathlib import Path
 
@@ -47,20 +46,3 @@ def test_what_json_dumps_refuses_is_refused() -> None:
         jsontext.dumps({"a": [object()]}, indent=2)
     with pytest.raises(TypeError):
         json.dumps({"a": [object()]}, indent=2, ensure_ascii=False)
-
-
-def test_collector_paused_only_inside_and_restored() -> None:
-    assert gc.isenabled()
-    with jsontext.collector_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    with pytest.raises(ValueError), jsontext.collector_paused():
-        raise ValueError
-    assert gc.isenabled(), "an error inside does not leave the collector off"
-    gc.disable()
-    try:
-        with jsontext.collector_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled(), "a collector that was off stays off"
-    finally:
-        gc.enable()

@@ -17,6 +17,7 @@ Modules:
 
 from __future__ import annotations
 
+from explorer import collector
 from explorer.annotate import AnnotatedTrace
 from explorer.render import jsontext
 from explorer.render.base import RenderOptions
@@ -33,7 +34,7 @@ def collection(annotated: AnnotatedTrace, options: RenderOptions | None = None) 
 
 
 def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
-    with jsontext.collector_paused():
+    with collector.paused():
         return jsontext.dumps(collection(annotated, options), indent=2) + "\n"
 
 
