@@ -54,8 +54,10 @@ def connect(self, address):
     heavy = sorted(m for m in sys.modules if m.startswith(HEAVY))
     compiled = [f"{module}.{name}" for module, names in LAZY.items() for name in names
                 if module in sys.modules and getattr(sys.modules[module], name) in patterns]
+    loaded = list(sys.modules)  # in the order their imports began
+    order = [m for m in loaded if m in ("httpcore", "httpx", "explorer.client.session", "typer")]
     print(json.dumps({"heavy": heavy, "cas": cas, "address": list(address)[:2], "early": early, "compiled": compiled,
-                      "collections": collections, "frozen": gc.get_freeze_count()}), flush=True)
+                      "collections": collections, "frozen": gc.get_freeze_count(), "order": order}), flush=True)
     os._exit(0)
 socket.socket.connect = connect
 from explorer.cli import run
@@ -109,6 +111,8 @@ def test_a_transfer_loads_nothing_heavy_before_its_first_request(tmp_path: Path,
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["address"] == ["127.0.0.1", 9]  # it stopped at the first connection, to the registry
     assert seen["heavy"] == [], f"imported before the first request: {seen['heavy']}"
+    # httpcore and httpx first, each from the bottom of the stack, then the client, then typer (cli Rule 2d)
+    assert seen["order"] == ["httpcore", "httpx", "explorer.client.session", "typer"]
     assert seen["compiled"] == [], f"compiled before the first request: {seen['compiled']}"
     assert seen["cas"] == [], "a CA bundle was loaded for a loopback registry before its first request"
     assert seen["collections"] == []  # the collector does not run while the command imports
