@@ -1,0 +1,78 @@
+"""The recorder's cost in instructions: ``trace pull`` with recording on and off, under valgrind.
+
+    .venv/bin/python -m benchmarks.instructions [--host HOST] [--cases pull-small,pull-many] [--rounds 2]
+
+Times on this 2-core VM swing by 10-20 % from one run to the next, more than the recorder costs,
+so a page run's on/off ratio of medians says little about the recorder. ``valgrind --tool=callgrind``
+counts the user-space instructions of every thread of the command instead: the same command gives
+the same count within a few tenths of a percent. Both commands are the benchmark's own
+(``benchmarks.clients.pull_command``: ``python -m explorer``, and ``benchmarks.norec`` for recording
+off), each run ``--rounds`` times, alternating. What the count leaves out is the kernel's share
+(system calls, page faults), and the cost of an instruction, which is not the same everywhere;
+a command runs about 50 times slower under valgrind. Without ``--host`` a registry is started and
+seeded as ``benchmarks.run`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from statistics import median
+
+from benchmarks.run import IMAGES, REPO, argv_for
+from tests.infra.registry import seed, start_registry
+
+
+def instructions(argv: list[str], work: Path) -> int:
+    """User-space instructions of ``argv`` and every thread it starts (callgrind's ``summary``)."""
+    out = work / "callgrind.out"
+    done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *argv],
+                          cwd=REPO, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"error: {' '.join(argv[2:5])} failed under valgrind (exit {done.returncode})")
+    summary = next(line for line in out.read_text().splitlines() if line.startswith("summary:"))
+    return int(summary.split()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", help="a registry holding bench/<name>:1 already")
+    parser.add_argument("--cases", default="pull-small,pull-many")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("error: valgrind is not installed\nhint: apt-get install valgrind")
+    cases = args.cases.split(",")
+    work = Path(tempfile.mkdtemp(prefix="regexplore-instructions-"))
+    registry = None
+    try:
+        host = args.host
+        if host is None:
+            registry = start_registry("anonymous", work / "registry")
+            for case in cases:
+                name = case.split("-", 1)[1]
+                seed(registry, IMAGES[name](), f"bench/{name}", "1")
+            host = registry.host
+        print("| case | recording on | recording off | on / off |\n|---|---:|---:|---:|")
+        for case in cases:
+            counts: dict[str, list[int]] = {"regexplore": [], "regexplore-norec": []}
+            for round_no in range(args.rounds):
+                for client in counts if round_no % 2 == 0 else reversed(counts):
+                    out = work / "out"
+                    shutil.rmtree(out, ignore_errors=True)
+                    out.mkdir(parents=True)
+                    counts[client].append(instructions(argv_for(client, case, host, {}, out, round_no), work))
+            on, off = median(counts["regexplore"]), median(counts["regexplore-norec"])
+            print(f"| {case} | {on / 1e6:,.1f} M | {off / 1e6:,.1f} M | {on / off:.3f} |", flush=True)
+    finally:
+        if registry is not None:
+            registry.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
