@@ -5,7 +5,7 @@
 ``socket`` and ``ssl`` as bytes (``preconnect.host_name``: no idna codec to import).
 A connection that already shook hands (or failed to) is adopted by ``start_tls``: when httpcore
 asks for the handshake with the very context and server name of the early one, its socket (or
-its error) is the outcome; asked for another, httpcore's own backend connects anew and shakes
+its error) is the outcome; asked for another, a new connection (``connect``) shakes
 hands (a TLS socket cannot shake hands twice).
 
 Rule: behave as httpcore's own sync stream does (its class is not public API): the same
