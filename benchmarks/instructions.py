@@ -23,8 +23,7 @@ import tempfile
 from pathlib import Path
 from statistics import median
 
-from benchmarks.run import IMAGES, REPO, argv_for
-from tests.infra.registry import seed, start_registry
+from benchmarks.run import REPO, argv_for, bench_registry
 
 
 def instructions(argv: list[str], work: Path) -> int:
@@ -48,30 +47,25 @@ def main() -> None:
         raise SystemExit("error: valgrind is not installed\nhint: apt-get install valgrind")
     cases = args.cases.split(",")
     work = Path(tempfile.mkdtemp(prefix="regexplore-instructions-"))
-    registry = None
     try:
-        host = args.host
-        if host is None:
-            registry = start_registry("anonymous", work / "registry")
-            for case in cases:
-                name = case.split("-", 1)[1]
-                seed(registry, IMAGES[name](), f"bench/{name}", "1")
-            host = registry.host
-        print("| case | recording on | recording off | on / off |\n|---|---:|---:|---:|")
-        for case in cases:
-            counts: dict[str, list[int]] = {"regexplore": [], "regexplore-norec": []}
-            for round_no in range(args.rounds):
-                for client in counts if round_no % 2 == 0 else reversed(counts):
-                    out = work / "out"
-                    shutil.rmtree(out, ignore_errors=True)
-                    out.mkdir(parents=True)
-                    counts[client].append(instructions(argv_for(client, case, host, {}, out, round_no), work))
-            on, off = median(counts["regexplore"]), median(counts["regexplore-norec"])
-            print(f"| {case} | {on / 1e6:,.1f} M | {off / 1e6:,.1f} M | {on / off:.3f} |", flush=True)
+        with bench_registry(args.host, [case.split("-", 1)[1] for case in cases], work) as host:
+            _count(cases, host, args.rounds, work)
     finally:
-        if registry is not None:
-            registry.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _count(cases: list[str], host: str, rounds: int, work: Path) -> None:
+    print("| case | recording on | recording off | on / off |\n|---|---:|---:|---:|")
+    for case in cases:
+        counts: dict[str, list[int]] = {"regexplore": [], "regexplore-norec": []}
+        for round_no in range(rounds):
+            for client in counts if round_no % 2 == 0 else reversed(counts):
+                out = work / "out"
+                shutil.rmtree(out, ignore_errors=True)
+                out.mkdir(parents=True)
+                counts[client].append(instructions(argv_for(client, case, host, {}, out, round_no), work))
+        on, off = median(counts["regexplore"]), median(counts["regexplore-norec"])
+        print(f"| {case} | {on / 1e6:,.1f} M | {off / 1e6:,.1f} M | {on / off:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -29,14 +29,13 @@ from statistics import median
 from types import FrameType
 from typing import Any
 
-from benchmarks.run import IMAGES, REPO
+from benchmarks.run import REPO, bench_registry
 
 sys.path.insert(0, str(REPO))
 
 from explorer.client.session import ClientOptions, TraceSession  # noqa: E402
 from explorer.flows.blobs import fetch_blob  # noqa: E402
 from explorer.oci.layout import OciLayoutWriter  # noqa: E402
-from tests.infra.registry import seed, start_registry  # noqa: E402
 
 _LIBRARIES = ("/httpx/", "/httpcore/", "/h11/")
 _OURS = (("recording/pools", "client"), ("recording/sockets", "client"), ("recording/connections", "client"),
@@ -65,23 +64,15 @@ def main() -> None:
     parser.add_argument("--no-record", dest="record", action="store_false")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="regexplore-perblob-"))
-    registry = None
     try:
-        host = args.host
-        if host is None:
-            registry = start_registry("anonymous", work / "registry")
-            image = IMAGES["many"]()
-            seed(registry, image, "bench/many", "1")
-            host = registry.host
-        session = TraceSession("pull", "bench/many", None, options=ClientOptions(record=args.record))
-        with session.running():
-            client = session.client(host)
-            client.ping()
-            layers = client.get_manifest("bench/many", "1", context="bench/many:1").parsed()["layers"]
-            counts, cpu = _measure(client, layers, work, args.rounds)
+        with bench_registry(args.host, ["many"], work) as host:
+            session = TraceSession("pull", "bench/many", None, options=ClientOptions(record=args.record))
+            with session.running():
+                client = session.client(host)
+                client.ping()
+                layers = client.get_manifest("bench/many", "1", context="bench/many:1").parsed()["layers"]
+                counts, cpu = _measure(client, layers, work, args.rounds)
     finally:
-        if registry is not None:
-            registry.stop()
         shutil.rmtree(work, ignore_errors=True)
     gets = len(layers) * args.rounds
     total = sum(counts.values())

@@ -28,8 +28,7 @@ from statistics import median
 
 from benchmarks.clients import environment
 from benchmarks.measure import Series, run
-from benchmarks.run import IMAGES, REPO, argv_for
-from tests.infra.registry import seed, start_registry
+from benchmarks.run import REPO, argv_for, bench_registry
 
 
 def export(revision: str, into: Path) -> Path:
@@ -52,36 +51,11 @@ def main() -> None:
     args = parser.parse_args()
     name = args.case.split("-", 1)[1]
     work = Path(tempfile.mkdtemp(prefix="regexplore-revisions-"))
-    registry = None
     try:
         trees = {revision: export(revision, work / "trees") for revision in args.revisions}
-        host = args.host
-        if host is None:
-            registry = start_registry("anonymous", work / "registry")
-            seed(registry, IMAGES[name](), f"bench/{name}", "1")
-            host = registry.host
-        unrecorded = {f"{revision} norec": revision for revision in trees} if args.norec else {}
-        series = {client: Series() for client in [*trees, *unrecorded, "skopeo"]}
-        ratios: dict[str, list[float]] = {client: [] for client in series if client != "skopeo"}
-        for round_no in range(args.rounds):
-            clients = list(series) if round_no % 2 == 0 else list(reversed(series))
-            walls = {}
-            for client in clients:
-                out = work / "out"
-                shutil.rmtree(out, ignore_errors=True)
-                out.mkdir(parents=True)
-                real = "skopeo" if client == "skopeo" else "regexplore-norec" if client in unrecorded else "regexplore"
-                argv = argv_for(real, args.case, host, {}, out, round_no)
-                sample = run(argv, env=environment(real, "pull", out),
-                             cwd=str(REPO if client == "skopeo" else trees[unrecorded.get(client, client)]))
-                series[client].add(sample)
-                walls[client] = sample.wall
-            for client, those in ratios.items():
-                those.append(walls[client] / walls["skopeo"])
-            print(f"  round {round_no + 1}: " + "  ".join(f"{c} {walls[c]:.3f} s" for c in series), file=sys.stderr)
+        with bench_registry(args.host, [name], work) as host:
+            series, ratios, unrecorded = _alternate(args, trees, host, work)
     finally:
-        if registry is not None:
-            registry.stop()
         shutil.rmtree(work, ignore_errors=True)
     print(f"{args.case}, {args.rounds} rounds, alternating, medians\n")
     print("| client | wall | wall min–max | CPU | peak RSS | wall / skopeo | worst run / skopeo |")
@@ -96,6 +70,33 @@ def main() -> None:
     for client, revision in unrecorded.items():  # the recorder's cost: recorded over unrecorded, same revision
         print(f"\n{revision}: recording on / off {series[revision].wall / series[client].wall:.3f} wall, "
               f"{series[revision].cpu / series[client].cpu:.3f} CPU")
+
+
+def _alternate(args: argparse.Namespace, trees: dict[str, Path], host: str,
+               work: Path) -> tuple[dict[str, Series], dict[str, list[float]], dict[str, str]]:
+    """Every round: each revision (and, with ``--norec``, each unrecorded) and skopeo once, in alternating
+    order. Returns the series per client, each run's ratio to its round's skopeo run, and the unrecorded
+    clients (name -> revision)."""
+    unrecorded = {f"{revision} norec": revision for revision in trees} if args.norec else {}
+    series = {client: Series() for client in [*trees, *unrecorded, "skopeo"]}
+    ratios: dict[str, list[float]] = {client: [] for client in series if client != "skopeo"}
+    for round_no in range(args.rounds):
+        clients = list(series) if round_no % 2 == 0 else list(reversed(series))
+        walls = {}
+        for client in clients:
+            out = work / "out"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            real = "skopeo" if client == "skopeo" else "regexplore-norec" if client in unrecorded else "regexplore"
+            argv = argv_for(real, args.case, host, {}, out, round_no)
+            sample = run(argv, env=environment(real, "pull", out),
+                         cwd=str(REPO if client == "skopeo" else trees[unrecorded.get(client, client)]))
+            series[client].add(sample)
+            walls[client] = sample.wall
+        for client, those in ratios.items():
+            those.append(walls[client] / walls["skopeo"])
+        print(f"  round {round_no + 1}: " + "  ".join(f"{c} {walls[c]:.3f} s" for c in series), file=sys.stderr)
+    return series, ratios, unrecorded
 
 
 if __name__ == "__main__":

@@ -47,7 +47,8 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import ExitStack
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from statistics import median
 
@@ -79,6 +80,22 @@ NUMBERS = itertools.count(1)
 #: clients measured on loopback only: the isolated skopeo (the targets judge by the plain one; at 25 ms its
 #: push-many alone takes about 19 s a run) and recording off (the recorder's overhead is a loopback target)
 LOOPBACK_ONLY = ("skopeo-isolated", "regexplore-norec")
+
+
+@contextmanager
+def bench_registry(host: str | None, names: Iterable[str], work: Path) -> Iterator[str]:
+    """``host`` when given (a registry that holds ``bench/<name>:1`` already, such as a profiling one),
+    else the host of an anonymous registry started in ``work`` and seeded with ``names``, stopped after."""
+    if host is not None:
+        yield host
+        return
+    registry = start_registry("anonymous", work / "registry")
+    try:
+        for name in names:
+            seed(registry, IMAGES[name](), f"bench/{name}", "1")
+        yield registry.host
+    finally:
+        registry.stop()
 
 
 def argv_for(client: str, case: str, host: str, layouts: dict[str, Path], out: Path, counter: int) -> list[str]:
