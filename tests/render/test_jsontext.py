@@ -16,7 +16,7 @@ from explorer.render import jsontext
 from tests.hostile import corpus
 
 _HOSTILE = [*corpus.payloads(Path("/nonexistent/PWNED")).values(), "\x00", "a\x00b", "\u2028\u2029", "\x7f\x85",
-            "\ud800", "é ✓ 😀", '\\"', ""]
+            "\ud800", "é ✓ 😀", '\\"', "", "%s", "%%", "%(name)s", "100% %d %"]  # the layout fills %s places
 
 VALUES = [
     None, True, False, 0, -1, 2**70, 1.5, float("inf"), float("nan"), -0.0, "text", "",
