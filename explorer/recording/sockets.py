@@ -19,7 +19,8 @@ from __future__ import annotations
 import select
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpcore
@@ -33,12 +34,8 @@ def adopt(host: str, port: int, timeout: float | None, tls: str | None = None) -
     """The connection ``preconnect`` opened to (host, port), with no TLS or with ``tls``, as a stream;
     None: connect as usual. An early connect that failed fails this connect as httpcore's backend
     would (``ConnectTimeout``, ``ConnectError``, raised from the socket's error)."""
-    try:
+    with _connecting():
         early = preconnect.take(host, port, timeout, tls)
-    except socket.timeout as exc:
-        raise httpcore.ConnectTimeout(str(exc)) from exc
-    except OSError as exc:
-        raise httpcore.ConnectError(str(exc)) from exc
     if early is None:
         return None
     return SocketStream(early.sock, early if early.context is not None else None)
@@ -49,19 +46,25 @@ def connect(host: str, port: int, timeout: float | None, local_address: str | No
     """A new connection, as httpcore's sync backend makes it (its socket options, then ``TCP_NODELAY``;
     ``ConnectTimeout``/``ConnectError`` raised from the socket's error), without its idna codec
     (``preconnect.host_name``)."""
-    try:
+    with _connecting():
         sock = preconnect.tcp(host, port, timeout, None if local_address is None else (local_address, 0))
-    except socket.timeout as exc:
-        raise httpcore.ConnectTimeout(str(exc)) from exc
-    except OSError as exc:
-        raise httpcore.ConnectError(str(exc)) from exc
-    try:
+    with _connecting(sock):
         for option in socket_options or ():
             sock.setsockopt(*option)
-    except OSError as exc:
-        sock.close()
-        raise httpcore.ConnectError(str(exc)) from exc
     return SocketStream(sock)
+
+
+@contextmanager
+def _connecting(sock: socket.socket | None = None) -> Iterator[None]:
+    """A socket error inside becomes httpcore's ``ConnectTimeout``/``ConnectError``, raised from it (the
+    error ``connections.py`` reads) as httpcore's backend raises it; ``sock`` is closed first."""
+    try:
+        yield
+    except OSError as exc:
+        if sock is not None:
+            sock.close()
+        error = httpcore.ConnectTimeout if isinstance(exc, socket.timeout) else httpcore.ConnectError
+        raise error(str(exc)) from exc
 
 
 class SocketStream(httpcore.NetworkStream):
@@ -100,24 +103,14 @@ class SocketStream(httpcore.NetworkStream):
                 if early.error is None:
                     return SocketStream(self._sock)
                 self.close()
-                try:  # raised in its handler, as httpcore's own: its pool re-raises ``from None``, the
-                    raise early.error  # context stays (the ssl error, which connections.py reads)
-                except socket.timeout as exc:
-                    raise httpcore.ConnectTimeout(str(exc)) from exc
-                except OSError as exc:
-                    raise httpcore.ConnectError(str(exc)) from exc
+                with _connecting():  # raised in its handler, as httpcore's own: its pool re-raises
+                    raise early.error  # ``from None``, the context stays (the ssl error, which connections.py reads)
             self.close()  # shaken hands for another context or name: a new connection for this one
             return connect(early.host, early.port, timeout).start_tls(ssl_context, server_hostname, timeout)
         name = None if server_hostname is None else preconnect.host_name(server_hostname)
-        try:
+        with _connecting(self._sock):
             self._sock.settimeout(timeout)
             return SocketStream(ssl_context.wrap_socket(self._sock, server_hostname=name))
-        except socket.timeout as exc:
-            self.close()
-            raise httpcore.ConnectTimeout(str(exc)) from exc
-        except OSError as exc:
-            self.close()
-            raise httpcore.ConnectError(str(exc)) from exc
 
     def get_extra_info(self, info: str) -> Any:
         if info == "ssl_object":
