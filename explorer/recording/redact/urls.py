@@ -21,7 +21,7 @@ LEARNED_QUERY_MIN = 16  # signed query values (X-Amz-Signature, _state, sig) are
 
 def redact_url(url: str, secrets: Secrets | None = None) -> str:
     """Hide the password in ``user:password@`` and every non-allowlisted query value."""
-    if "?" not in url and "@" not in url:  # nothing of either (most URLs): kept as it is, unparsed
+    if _hides_nothing(url):  # kept as it is, unparsed
         return secrets.scrub(url) if secrets else url
     try:
         parts = urlsplit(url)
@@ -39,7 +39,7 @@ def redact_url(url: str, secrets: Secrets | None = None) -> str:
 
 def hidden_url_values(url: str) -> list[str]:
     """What ``redact_url`` hides that is long enough to be scrubbed wherever else it turns up."""
-    if "?" not in url and "@" not in url:  # no query, no user:password (most URLs): nothing to parse
+    if _hides_nothing(url):
         return []
     try:
         parts = urlsplit(url)
@@ -66,6 +66,11 @@ def redact_urls(text: str, secrets: Secrets | None = None) -> str:
     out = _URL_IN_TEXT.sub(lambda m: redact_url(m.group()), text)
     out = _USERINFO_IN_TEXT.sub(lambda m: f"{m.group(1)}:{PLACEHOLDER}@", out)
     return secrets.scrub(out) if secrets else out
+
+
+def _hides_nothing(url: str) -> bool:
+    """No query and no ``user:password@`` (most URLs): nothing for ``redact_url`` to hide, nothing to parse."""
+    return "?" not in url and "@" not in url
 
 
 def _redact_query(query: str) -> str:
