@@ -21,10 +21,8 @@ from explorer import cli  # noqa: E402  (light: nothing heavy before the early c
 
 if __name__ == "__main__":  # the early connections and handshakes begin before the heavy imports, as in the
     cli._preconnect([w for w in sys.argv[1:] if w not in cli._ROOT_FLAGS])  # recorded command (main's order)
-    cli._preconnect = lambda words: True  # begun: main() must not open them twice (and imports as after them)
-
-import httpcore  # noqa: E402, F401  (as main imports them for a transfer: explorer/cli Rule 2d)
-import httpx  # noqa: E402, F401
+    cli._preconnect = lambda words: True  # begun: main() must not open them twice
+    cli._import_operation()  # then, as main, the transfer's modules (explorer/cli Rule 2d), before the client below
 
 from explorer.client import session  # noqa: E402
 from explorer.cli import run  # noqa: E402

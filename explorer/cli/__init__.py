@@ -138,14 +138,19 @@ def _preconnect(words: list[str]) -> bool:
     return True
 
 
+def _import_operation() -> None:
+    """What a transfer runs, imported near the bottom of the stack, httpcore and httpx first (Rule 2d)."""
+    import httpcore  # noqa: F401
+    import httpx  # noqa: F401
+
+    import explorer.operations.images  # noqa: F401
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: usage errors become one ``error:`` line too (exit 2)."""
     words = list(sys.argv[1:] if argv is None else argv)
     if _preconnect([w for w in words if w not in _ROOT_FLAGS]):
-        import httpcore  # noqa: F401  (Rule 2d: theirs first, from here)
-        import httpx  # noqa: F401
-
-        import explorer.operations.images  # noqa: F401
+        _import_operation()
     import typer
 
     try:
