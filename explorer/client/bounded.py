@@ -12,7 +12,11 @@ Rules:
 - a response body that delivers fewer than ``STALL_BYTES`` bytes in ``stall``
   seconds raises ``httpx.ReadTimeout``, like silence does (httpx's read timeout
   only fires when bytes stop completely; a server that drips one byte every
-  20 s would otherwise hold a pull forever). The request is retried as usual.
+  20 s would otherwise hold a pull forever). The request is retried as usual;
+- a declared length counts only where a body can follow (``declared_length``): the
+  answer to a HEAD declares the size of what a GET would return (a blob's HEAD 200
+  says 200 MiB and carries nothing), and a 1xx, 204 or 304 has no body either
+  (RFC 9110 section 6.4.1).
 
 The response head (status line and headers) has its own deadline, the same
 ``--timeout`` counted from its first byte awaited: ``explorer/recording/pools.py`` keeps it in
@@ -36,6 +40,7 @@ __all__ = [
     "INTERMEDIATE_LIMIT",
     "STALL_BYTES",
     "TOKEN_LIMIT",
+    "declared_length",
     "read_capped",
 ]
 
@@ -44,6 +49,7 @@ TOKEN_LIMIT = 1024 * 1024  # token responses: a JWT is a few KiB
 INTERMEDIATE_LIMIT = 64 * 1024  # 3xx, 401, 407 bodies httpx reads before following or answering
 STALL_BYTES = 1024  # fewer than this many bytes in one timeout window: the connection stalled
 _READ_BY_HTTPX = frozenset({301, 302, 303, 307, 308, 401, 407})
+_NO_BODY = frozenset({204, 304})  # and every 1xx
 
 
 class BodyTooLarge(ProtocolViolation):
@@ -61,13 +67,23 @@ class BodyTooLarge(ProtocolViolation):
         self.limit = limit
 
 
+def declared_length(request: httpx.Request, response: httpx.Response) -> int | None:
+    """The length of the body that follows ``response``'s head, as its Content-Length declares it; None
+    when it declares none (or not a number), and when no body can follow: the answer to a HEAD, a 1xx,
+    a 204 or a 304, whatever length they declare."""
+    if request.method == "HEAD" or response.status_code < 200 or response.status_code in _NO_BODY:
+        return None
+    length = response.headers.get("content-length", "")
+    return int(length) if length.isascii() and length.isdigit() else None
+
+
 def read_capped(response: httpx.Response, limit: int) -> bytes:
     """The body of a streamed ``response``, at most ``limit`` bytes (``BodyTooLarge`` beyond); closes it."""
     where = f"{response.request.url.scheme}://{response.request.url.netloc.decode('ascii')}"
     try:
-        declared = response.headers.get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge(int(declared), limit, where)
+        declared = declared_length(response.request, response)
+        if declared is not None and declared > limit:
+            raise BodyTooLarge(declared, limit, where)
         data = bytearray()
         for chunk in response.iter_bytes():
             data += chunk
@@ -132,10 +148,8 @@ class GuardedTransport(httpx.BaseTransport):
         if response.status_code in _READ_BY_HTTPX:
             cap = min(cap or INTERMEDIATE_LIMIT, INTERMEDIATE_LIMIT)
         where = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
-        declared = None
-        if cap is not None:  # the declared length matters only against a cap (not for a blob's body)
-            length = response.headers.get("content-length", "")
-            declared = int(length) if length.isascii() and length.isdigit() else None
+        # the declared length matters only against a cap (not for a blob's body)
+        declared = declared_length(request, response) if cap is not None else None
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,

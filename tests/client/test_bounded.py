@@ -11,6 +11,7 @@ from explorer.client.bounded import (
     STALL_BYTES,
     BodyTooLarge,
     GuardedTransport,
+    declared_length,
     read_capped,
 )
 
@@ -81,3 +82,30 @@ def test_read_capped_stops_an_endless_body():
     response = httpx.Response(200, content=endless(), request=request)
     with pytest.raises(BodyTooLarge, match="from http://127.0.0.1:5000 goes beyond the limit of 100000 bytes"):
         read_capped(response, 100_000)
+
+
+@pytest.mark.parametrize(("method", "status"), [("HEAD", 200), ("HEAD", 404), ("GET", 204), ("GET", 304), ("GET", 103)])
+def test_a_response_that_has_no_body_declares_no_length_whatever_its_content_length(method, status):
+    # a blob's HEAD 200 declares the size of the blob that a GET would send: 200 MiB, and no body follows
+    request = httpx.Request(method, "http://127.0.0.1:5000/v2/r/blobs/sha256:" + "0" * 64)
+    response = httpx.Response(status, headers={"Content-Length": str(200 << 20)}, content=b"", request=request)
+    assert declared_length(request, response) is None
+    assert read_capped(response, 10) == b""
+
+
+def test_a_guarded_head_under_a_cap_is_not_refused_for_the_size_it_declares():
+    class Inner(httpx.BaseTransport):
+        def handle_request(self, request):
+            return httpx.Response(200, headers={"Content-Length": str(200 << 20)}, stream=httpx.ByteStream(b""))
+
+    request = httpx.Request("HEAD", "http://127.0.0.1:5000/v2/r/blobs/x", extensions={LIMIT_EXTENSION: 10})
+    response = GuardedTransport(Inner(), stall=30.0).handle_request(request)
+    assert b"".join(response.stream) == b""
+
+
+@pytest.mark.parametrize(("length", "expected"), [("11", 11), ("", None), ("1e3", None), ("0x10", None), ("-1", None)])
+def test_a_get_declares_the_length_its_content_length_gives_when_it_is_a_number(length, expected):
+    request = httpx.Request("GET", "http://127.0.0.1:5000/v2/")
+    headers = {"Content-Length": length} if length else {}
+    response = httpx.Response(200, headers=headers, stream=httpx.ByteStream(b""), request=request)
+    assert declared_length(request, response) == expected

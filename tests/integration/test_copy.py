@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from explorer.client.bounded import HELD_LIMIT
 from explorer.protocol.mediatypes import Platform
-from explorer.oci.sample import build_sample
+from explorer.oci.sample import build_image, build_sample
+from tests.infra.registry import seed
 from tests.infra.skopeo import skopeo_copy, skopeo_inspect
 from tests.infra.traces import signature
 from tests.integration.helpers import core_signature, traced, user_pass
@@ -92,3 +94,19 @@ def test_what_skopeo_pushed_regexplore_pulls_verifies_and_copies(registry_redire
                         name="copy.json", creds=False)
     assert run.code == 0, run.output
     assert skopeo_inspect(f"docker://{dest}", raw=True, creds=reg.creds)["manifests"] == image.manifest()["manifests"]
+
+
+def test_a_second_copy_skips_a_layer_bigger_than_any_answer_it_reads(registry_anonymous, tmp_path):
+    # the destination's HEAD 200 declares the layer's size, over the 4 MiB cap of answers held in memory
+    reg = registry_anonymous
+    image = build_image([HELD_LIMIT + 1], seed="copy-over-the-cap")
+    seed(reg, image, "copy/big-layer", "1")
+    args = ["copy", f"{reg.host}/copy/big-layer:1", f"{reg.host}/copy/big-layer-mirror:1"]
+    first, _ = traced(reg, tmp_path, *args, name="first.json")
+    assert first.code == 0, first.output
+    again, trace = traced(reg, tmp_path, *args, name="second.json")
+    assert again.code == 0, again.output
+    assert "0 blobs copied, 2 skipped" in again.stdout
+    sizes = [ex.response.header("content-length") for ex in trace.exchanges
+             if ex.request.method == "HEAD" and ex.response.status == 200 and ex.step.startswith("layer 1/1")]
+    assert sizes == [str(HELD_LIMIT + 1)]

@@ -6,9 +6,10 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 from explorer import trace as tracefile
+from explorer.client.bounded import HELD_LIMIT
 from explorer.protocol import digest as digests
 from explorer.protocol.mediatypes import Platform
-from explorer.oci.sample import build_artifact, build_sample
+from explorer.oci.sample import build_artifact, build_image, build_sample
 from explorer.sandbox import Sandbox
 from tests.infra.runner import run_cli
 from tests.infra.skopeo import skopeo_copy, skopeo_inspect
@@ -49,6 +50,23 @@ def test_first_push_uploads_and_second_push_skips_everything(registry, tmp_path)
     skipped = {ex.step for ex in second.exchanges if ex.step and ex.step.endswith("already present, skipped")}
     assert skipped == {f"layer {i}/3 already present, skipped" for i in (1, 2, 3)} | {"config already present, skipped"}
     assert "0 blobs uploaded, 4 skipped" in run.stdout
+
+
+def test_a_second_push_skips_a_layer_bigger_than_any_answer_it_reads(registry, tmp_path):
+    # the blob's HEAD 200 declares the layer's size (over the 4 MiB cap of answers held in memory) and
+    # carries no body: that is a skip, not a body too large to read
+    image = build_image([HELD_LIMIT + 1], seed="over-the-cap")
+    layout = image.write_layout(tmp_path / "layout", "1")
+    dest = f"{registry.host}/push/big-layer:1"
+    first, _ = traced(registry, tmp_path, "push", f"{layout}:1", dest, name="first.json")
+    assert first.code == 0, first.output
+    again, trace = traced(registry, tmp_path, "push", f"{layout}:1", dest, name="second.json")
+    assert again.code == 0, again.output
+    assert "0 blobs uploaded, 2 skipped" in again.stdout
+    # the layer's HEAD (the redirect variant's: its storage's) is what declared the size
+    sizes = [ex.response.header("content-length") for ex in trace.exchanges
+             if ex.request.method == "HEAD" and ex.response.status == 200 and ex.step == "layer 1/1 already present, skipped"]
+    assert sizes == [str(HELD_LIMIT + 1)]
 
 
 def test_small_chunk_size_patches_with_content_range_and_the_image_survives(registry_anonymous, tmp_path):
