@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.client
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,3 +69,25 @@ def test_unsupported_range_forms_are_ignored(server: StaticServer) -> None:
 )
 def test_range_parsing(header: str, expected: tuple[int, int] | None) -> None:
     assert _parse_range(header, 10) == expected
+
+
+def test_a_big_file_reaches_a_slow_reader_whole(tmp_path: Path) -> None:
+    # sendfile on the handler's socket (it has a timeout: non-blocking underneath) stops with EAGAIN
+    # once the socket's buffers are full; a 64 MiB layer through the redirect variant came in 4 MiB pieces
+    (tmp_path / "root").mkdir()
+    data = os.urandom(1 << 20) * 24
+    (tmp_path / "root" / "big").write_bytes(data)
+    running = StaticServer(tmp_path / "root").start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=10)
+        connection.request("GET", "/big")
+        answer = connection.getresponse()
+        time.sleep(0.3)  # the server fills the socket's buffers while the client has not read
+        got = bytearray()
+        while piece := answer.read(256 << 10):
+            got += piece
+            time.sleep(0.001)
+        connection.close()
+    finally:
+        running.stop()
+    assert answer.status == 200 and len(got) == len(data) and got == data
