@@ -91,7 +91,7 @@ class Annotator:
         expected_4xx = situation in ("ping 401", "challenge", "basic 401", "blob missing", "manifest missing",
                                      "no referrers api", "no referrers tag")
         unusual = failed or situation == "mount refused" or situation == "storage leak" or (
-            resp is not None and resp.status >= 400 and not expected_4xx)
+            resp is not None and (resp.status >= 400 and not expected_4xx or ex.error is not None))
         status = "x" if resp is None else str(resp.status)
         step = ex.step if ex.step is not None else (intent.label() if intent.kind != "other" else None)
         return AnnotatedExchange(
@@ -219,6 +219,13 @@ class Annotator:
 
     def _response_label(self, ex: Exchange, situation: str, fields: dict[str, str],
                         errors: tuple[ErrorInfo, ...]) -> str:
+        label = self._answer_label(ex, situation, fields, errors)
+        if ex.response is not None and ex.error:  # the answer came, then its body broke off (the size: where)
+            label += f" ✗ broke off ({one_line(ex.error.split(':', 1)[0], 40)})"
+        return label
+
+    def _answer_label(self, ex: Exchange, situation: str, fields: dict[str, str],
+                      errors: tuple[ErrorInfo, ...]) -> str:
         resp = ex.response
         if resp is None and situation in RESPONSE_LABELS:
             return RESPONSE_LABELS[situation]

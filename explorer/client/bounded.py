@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 
 from explorer.errors import ProtocolViolation
-from explorer.recording.extensions import LIMIT_EXTENSION
+from explorer.recording.extensions import BODY_TAP_EXTENSION, LIMIT_EXTENSION
 
 __all__ = [
     "BodyTooLarge",
@@ -95,11 +96,12 @@ def read_capped(response: httpx.Response, limit: int) -> bytes:
 
 
 class _GuardedStream(httpx.SyncByteStream):
-    """A response body that fails when it stalls (``stall`` seconds) or, with ``cap``, grows beyond it."""
+    """A response body that fails when it stalls (``stall`` seconds) or, with ``cap``, grows beyond it;
+    the recorder's ``tap`` of that body, if any, learns why it ended (the trace's ``error``)."""
 
     def __init__(
         self, inner: httpx.SyncByteStream, *, stall: float | None, cap: int | None, where: str,
-        declared: int | None = None, clock: Callable[[], float] = time.monotonic,
+        declared: int | None = None, clock: Callable[[], float] = time.monotonic, tap: Any = None,
     ) -> None:
         self.inner = inner
         self.declared = declared
@@ -107,8 +109,17 @@ class _GuardedStream(httpx.SyncByteStream):
         self.cap = cap
         self.where = where
         self.clock = clock
+        self.tap = tap
 
     def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._guarded()
+        except (BodyTooLarge, httpx.ReadTimeout) as exc:
+            if self.tap is not None and self.tap.broken is None:
+                self.tap.broken = exc
+            raise
+
+    def _guarded(self) -> Iterator[bytes]:
         if self.cap is not None and self.declared is not None and self.declared > self.cap:
             raise BodyTooLarge(self.declared, self.cap, self.where)
         window_start, window_bytes, total = self.clock(), 0, 0
@@ -153,7 +164,8 @@ class GuardedTransport(httpx.BaseTransport):
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
-            stream=_GuardedStream(stream, stall=self.stall, cap=cap, where=where, declared=declared, clock=self.clock),
+            stream=_GuardedStream(stream, stall=self.stall, cap=cap, where=where, declared=declared, clock=self.clock,
+                                  tap=response.extensions.get(BODY_TAP_EXTENSION)),
             extensions=response.extensions,
         )
 

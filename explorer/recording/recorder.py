@@ -288,7 +288,7 @@ class RecordingTransport(httpx.BaseTransport):
             response = self._inner.handle_request(request)
         except BaseException as exc:
             exchange.duration_ms = (time.perf_counter() - t0) * 1000
-            exchange.error = secrets.scrub(f"{type(exc).__name__}: {exc}") or type(exc).__name__
+            exchange.error = _error_text(exc, secrets)
             exchange.timings = timings(clock, t0, None)
             if request_tap is not None:
                 recorded_request.body = request_tap.tap.body(req_media, rec.scrub_text, binary=True)
@@ -324,6 +324,8 @@ class RecordingTransport(httpx.BaseTransport):
             exchange.timings = timings(clock, t0, (t_headers, t_end))
             if request.method == "HEAD" and tap.size == 0:
                 tap.complete = True
+            if tap.broken is not None:  # the response came, its body broke off: why, as for no response
+                exchange.error = _error_text(tap.broken, secrets)
             exchange.response.body = tap.body(media, rec.scrub_text, binary=not textual)  # type: ignore[union-attr]
             rec.finished(exchange)
 
@@ -354,6 +356,11 @@ def _learn_hidden_values(secrets: redact.Secrets, url: str) -> None:
     """
     for value in redact.hidden_url_values(url):
         secrets.add(value)
+
+
+def _error_text(exc: BaseException, secrets: redact.Secrets) -> str:
+    """An exchange's ``error``: the exception's class and message, known secrets scrubbed."""
+    return secrets.scrub(f"{type(exc).__name__}: {exc}") or type(exc).__name__
 
 
 def _scrubbed(headers: list[tuple[str, str]], secrets: redact.Secrets) -> list[tuple[str, str]]:

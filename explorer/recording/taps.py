@@ -36,6 +36,7 @@ class BodyTap:
         self._keep = keep
         self._head = bytearray()
         self.complete = False
+        self.broken: BaseException | None = None  # what ended the body before its end (not a reader that stopped)
 
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -77,9 +78,13 @@ class TappedResponseStream(httpx.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         feed = self._tap.feed
-        for chunk in self._inner:
-            feed(chunk)
-            yield chunk
+        try:
+            for chunk in self._inner:
+                feed(chunk)
+                yield chunk
+        except Exception as exc:  # the body broke off (a reader that stops early closes us: GeneratorExit)
+            self._tap.broken = exc
+            raise
         self._tap.complete = True
 
     def close(self) -> None:

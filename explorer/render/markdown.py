@@ -259,6 +259,8 @@ def _exchange(a: AnnotatedExchange, trace: Trace, taught: set[str]) -> ExchangeV
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     media = resp.header("content-type") if resp else None
     note, text, language = _body(resp.body if resp else None, media)
+    if resp is not None and ex.error:  # the answer came, then its body broke off
+        note += f"; then the body broke off: {ex.error}"
     keep_req = [f"{k}: {v}" for k, v in req.headers if k.lower() in REQUEST_HEADERS]
     keep_resp = [f"{k}: {v}" for k, v in (resp.headers if resp else []) if k.lower() in RESPONSE_HEADERS]
     return ExchangeView(

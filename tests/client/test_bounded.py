@@ -14,6 +14,7 @@ from explorer.client.bounded import (
     declared_length,
     read_capped,
 )
+from explorer.recording.extensions import BODY_TAP_EXTENSION
 
 
 class _Clock:
@@ -109,3 +110,26 @@ def test_a_get_declares_the_length_its_content_length_gives_when_it_is_a_number(
     headers = {"Content-Length": length} if length else {}
     response = httpx.Response(200, headers=headers, stream=httpx.ByteStream(b""), request=request)
     assert declared_length(request, response) == expected
+
+
+def test_a_guarded_body_that_stalls_tells_the_recorders_tap_why_it_ended():
+    class Tap:  # what the recorder's tap offers: where a break is written
+        broken = None
+
+    tap, clock = Tap(), _Clock()
+
+    class Drip(httpx.SyncByteStream):
+        def __iter__(self):
+            for _ in range(5):
+                clock.now += 20
+                yield b"{"
+
+    class Inner(httpx.BaseTransport):
+        def handle_request(self, request):
+            return httpx.Response(200, stream=Drip(), extensions={BODY_TAP_EXTENSION: tap})
+
+    response = GuardedTransport(Inner(), stall=30.0, clock=clock).handle_request(
+        httpx.Request("GET", "http://127.0.0.1:5000/v2/"))
+    with pytest.raises(httpx.ReadTimeout) as raised:
+        b"".join(response.stream)
+    assert tap.broken is raised.value

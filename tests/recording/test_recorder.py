@@ -150,6 +150,30 @@ def test_streamed_request_bodies_are_counted_and_hashed():
     assert body.sha256 == hashlib.sha256(b"a" * 1000 + b"b" * 24).hexdigest()
 
 
+def test_a_body_that_breaks_off_is_recorded_with_its_response_and_the_error_that_ended_it():
+    class Cut(httpx.SyncByteStream):
+        def __iter__(self):
+            yield b"x" * 1000
+            raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+
+    rec, client = _client(lambda request: httpx.Response(200, stream=Cut(), headers={"Content-Length": "4000"}))
+    with pytest.raises(httpx.RemoteProtocolError):
+        with client.stream("GET", "http://registry.test/v2/a/blobs/sha256:" + "1" * 64) as r:
+            for _ in r.iter_raw():
+                pass
+    (ex,) = rec.trace.exchanges
+    assert ex.response.status == 200 and ex.response.body.size == 1000 and not ex.response.body.complete
+    assert ex.error == "RemoteProtocolError: peer closed connection without sending complete message body"
+
+
+def test_a_reader_that_stops_early_leaves_no_error():
+    rec, client = _client(lambda request: httpx.Response(200, content=iter([b"a" * 10, b"b" * 10])))
+    with client.stream("GET", "http://registry.test/v2/a/blobs/sha256:" + "1" * 64) as r:
+        next(r.iter_raw())  # a HEAD-like peek: the rest is not wanted
+    (ex,) = rec.trace.exchanges
+    assert ex.response.body.complete is False and ex.error is None
+
+
 def test_connection_failure_is_recorded_with_error_and_no_response():
     rec = Recorder()
     client = httpx.Client(transport=RecordingTransport(rec))

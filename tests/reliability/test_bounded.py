@@ -97,6 +97,9 @@ def test_a_drip_server_fails_the_request_after_the_timeout_and_it_is_retried(hos
     assert took < 10, took  # two attempts of about a second each, plus the backoff
     attempts = [ex for ex in trace.exchanges if "/tags/list" in ex.request.url]
     assert len(attempts) == 2 and "(after 2 attempts, " in run.stderr
+    for attempt in attempts:  # each came with its 200, then its body stalled: the trace says so
+        assert attempt.response.status == 200 and attempt.response.body.complete is False
+        assert attempt.error.startswith("ReadTimeout: ") and "stalled" in attempt.error
 
 
 @pytest.mark.parametrize("where", ["ping", "manifest"])

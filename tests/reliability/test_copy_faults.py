@@ -126,6 +126,7 @@ def test_a_stalled_source_times_out_and_resumes(sides, registry_anonymous, tmp_p
     gets = _blob_gets(recorder.trace, layer)
     assert [(g.response.status, g.request.header("range")) for g in gets] == [(200, None), (206, f"bytes={CUT}-")]
     assert gets[0].response.body.complete is False and gets[0].response.body.size == CUT
+    assert gets[0].error.startswith("ReadTimeout") and gets[1].error is None  # why the first body ended
     assert_pulled_back(registry_anonymous.host, registry_anonymous, repository, image, tmp_path)
 
 

@@ -301,6 +301,24 @@ def case_pull_broken_storage() -> Trace:
     return b.done("failed", "cannot reach localhost:5005")
 
 
+def case_pull_resumed() -> Trace:
+    """A layer whose body broke off after its 200, read on from there with ``Range`` (a 206)."""
+    b = Builder("pull", f"{REG}/team/app:1.0")
+    b.ping()
+    b.manifest("team/app", "1.0", OCI_MANIFEST, 1187, "resolve tag")
+    b.blob("team/app", "config", 1469, "fetch config")
+    b.seed("layer1")
+    url, size, cut = f"http://{REG}/v2/team/app/blobs/{dg('layer1')}", 3_400_000, 1_048_576
+    cut_body = Body(size=cut, sha256=hashlib.sha256(b"cut").hexdigest(), media_type=OCTET, complete=False)
+    b.add("GET", url, 200, step="fetch layer 1/1", headers=[("Content-Length", str(size))], resp_body=cut_body,
+          error=f"RemoteProtocolError: peer closed connection without sending complete message body "
+                f"(received {cut} bytes, expected {size})")
+    b.add("GET", url, 206, step="fetch layer 1/1", req_headers=[("Range", f"bytes={cut}-")],
+          headers=[("Content-Length", str(size - cut)), ("Content-Range", f"bytes {cut}-{size - 1}/{size}")],
+          resp_body=body(size - cut, OCTET))
+    return b.done()
+
+
 def case_tags_paged() -> Trace:
     b = Builder("tags", f"{REG}/team/app")
     b.ping()
@@ -363,6 +381,7 @@ CASES: dict[str, Callable[[], Trace]] = {
     "copy_across": case_copy_across,
     "pull_failed": case_pull_failed,
     "pull_broken_storage": case_pull_broken_storage,
+    "pull_resumed": case_pull_resumed,
     "tags_paged": case_tags_paged,
     "torture": case_torture,
 }
