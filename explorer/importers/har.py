@@ -4,7 +4,8 @@ Mapping, the inverse of ``explorer/render/har.py``: entries → exchanges in
 ``startedDateTime`` order; ``timings`` → trace timings (``-1`` → null; ``ssl`` → ``tls``);
 ``serverIPAddress`` + the URL's port → ``connection.remote``, ``connection`` →
 ``connection.local``; ``content.text`` (``encoding: base64`` decoded) → the body;
-``status: 0`` → an exchange without response (``_error`` or "no response"). Our
+``status: 0`` → an exchange without response (``_error`` or "no response"); a response's
+``_error`` (ours: its body broke off) → the exchange's error beside it. Our
 own custom fields come back: ``_step``, ``_sha256``, ``log._operation``/``_target``.
 Bodies a HAR leaves out (or that we marked ``_truncated``) are described by their stated
 size and ``_sha256``; without one the sha256 is unknown and that of the empty string is
@@ -126,7 +127,8 @@ def _record(entry: Any) -> Record:
         status=status, reason=str(resp.get("statusText") or ""),
         http_version=version.upper() if version.lower().startswith("http/") else version,
         response=_content(resp.get("content"), resp_headers, resp.get("bodySize")),
-        error=str(resp.get("_error") or entry.get("_error") or "no response (status 0)") if status is None else None,
+        error=str(resp.get("_error") or entry.get("_error") or "no response (status 0)") if status is None
+        else str(resp["_error"]) if resp.get("_error") else None,  # ours: the body broke off after the response
         started=_time(entry.get("startedDateTime")), duration_ms=_ms(entry.get("_duration_ms")) or _ms(entry.get("time")) or 0.0,
         step=entry.get("_step") if isinstance(entry.get("_step"), str) else None,
         timings=Timings(blocked=_ms(t.get("blocked")), connect=connect, tls=_ms(t.get("ssl")),

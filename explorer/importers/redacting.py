@@ -131,7 +131,8 @@ class CaptureRedactor:
         return Exchange(
             id=number, step=s.scrub(record.step) if record.step else None, started=record.started,
             duration_ms=max(record.duration_ms, 0.0), request=request, response=response,
-            error=s.scrub(record.error or "no response") if response is None else None,
+            error=s.scrub(record.error or "no response") if response is None
+            else s.scrub(record.error) if record.error else None,  # with a response: its body broke off
             timings=record.timings, connection=record.connection)
 
 

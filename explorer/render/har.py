@@ -129,6 +129,8 @@ def _entry(a: AnnotatedExchange) -> dict[str, object]:
             "redirectURL": urls.join(req.url, location) if location else "",
             "headersSize": -1, "bodySize": resp.body.size if resp.body else 0,
         }
+        if ex.error:  # the body broke off after this response: why (as for no response)
+            response["_error"] = ex.error
     timings, total = _timings(a)
     entry: dict[str, object] = {
         "pageref": _PAGE, "startedDateTime": ex.started, "time": total, "request": request, "response": response,

@@ -63,6 +63,20 @@ def test_every_synthetic_case_exports_a_valid_har():
     assert failed["response"]["status"] == 0 and "Connection refused" in failed["response"]["_error"]
 
 
+def test_a_body_that_broke_off_keeps_its_error_through_a_har_and_back(tmp_path):
+    original = factory.case_pull_resumed()
+    cut = next(ex for ex in original.exchanges if ex.response is not None and ex.error)
+    path = tmp_path / "resumed.har"
+    path.write_text(har.render(annotate(original), RenderOptions()))
+    entry = json.loads(path.read_text())["log"]["entries"][cut.id - 1]
+    assert entry["response"]["status"] == 200 and entry["response"]["_error"] == cut.error
+    run = run_cli("import", "har", str(path), "-o", str(tmp_path / "back.trace.json"))
+    assert run.code == 0, run.output
+    back = tracefile.load(tmp_path / "back.trace.json")
+    assert [(ex.response.status, ex.error) for ex in back.exchanges] == [
+        (ex.response.status, ex.error) for ex in original.exchanges]
+
+
 def test_binary_bodies_kept_by_the_recorder_are_base64(pull_trace):
     data = har.log(annotate(tracefile.load(pull_trace("anonymous", keep_bodies=True))))
     blob = next(e for e in data["log"]["entries"] if "/blobs/" in e["request"]["url"])
