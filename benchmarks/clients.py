@@ -17,7 +17,7 @@ from tests.infra.skopeo import skopeo_env
 
 PY = sys.executable
 PULL_CLIENTS = ("regexplore", "regexplore-norec", "skopeo", "skopeo-isolated", "python-dxf")
-PUSH_CLIENTS = ("regexplore", "skopeo", "skopeo-isolated")
+PUSH_CLIENTS = ("regexplore", "regexplore-norec", "skopeo", "skopeo-isolated")
 COPY_CLIENTS = ("regexplore", "skopeo", "skopeo-isolated")
 ROOT_BLOB_CACHE = Path("/var/lib/containers/cache/blob-info-cache-v1.boltdb")
 
@@ -43,8 +43,11 @@ def pull_command(client: str, host: str, repo: str, out: Path) -> list[str]:
 
 def push_command(client: str, host: str, layout: Path, repo: str, out: Path) -> list[str]:
     dest = f"{host}/{repo}:1"
+    push_args = ["trace", "push", f"{layout}:1", dest, "-q", "-o", str(out / "t.json")]
     if client == "regexplore":
-        return [PY, "-m", "explorer", "trace", "push", f"{layout}:1", dest, "-q", "-o", str(out / "t.json")]
+        return [PY, "-m", "explorer", *push_args]
+    if client == "regexplore-norec":  # the same command, recording off
+        return [PY, "-m", "benchmarks.norec", *push_args]
     if client.startswith("skopeo"):
         return ["skopeo", "copy", "-q", "--dest-tls-verify=false", "--preserve-digests", f"oci:{layout}:1",
                 f"docker://{dest}"]

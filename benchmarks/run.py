@@ -13,7 +13,8 @@ clients inside each round so drift hits all of them alike:
            the same command with recording off    → OCI layout (benchmarks/norec.py)
            skopeo copy docker:// → oci:  (as a user runs it, and isolated as the tests run it)
            python-dxf (manifest + config + layers to files)
-    push:  regexplore trace push oci-layout → registry  vs  skopeo copy oci: → docker://
+    push:  regexplore trace push oci-layout → registry (recording on, and off: loopback)
+           vs  skopeo copy oci: → docker://
     copy:  regexplore trace copy  vs  skopeo copy docker:// → docker://, two repositories of one registry
 
 Links: ``loopback`` talks to the registry directly; ``25ms`` goes through a
