@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -192,10 +193,15 @@ class Transfers:
         return results
 
     def abandon(self, threads: list[threading.Thread]) -> None:
-        """Cancel, give the threads ``CANCEL_GRACE`` to stop, then remove whatever files they left open."""
+        """Cancel, give the threads ``CANCEL_GRACE`` in all to stop, then remove whatever files they left open.
+
+        They wind down side by side: one deadline for all, so a thread still sending a chunk when it was
+        cancelled (its next check comes after that request) may use the whole grace, not a share of it.
+        """
         self.cancel()
+        deadline = time.monotonic() + CANCEL_GRACE
         for thread in threads:
-            thread.join(CANCEL_GRACE / max(1, len(threads)))
+            thread.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
             leftovers = list(self._sinks)
             self._sinks.clear()

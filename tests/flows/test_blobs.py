@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 
 import httpx
 import pytest
@@ -87,3 +89,20 @@ def test_bodies_are_hashed_once_and_still_verified(monkeypatch):
     tampered = _client(_serve(DATA[:-1] + b"X"))
     with pytest.raises(DigestMismatch):
         blobs.fetch_blob(tampered, "a/b", {"digest": DIGEST, "size": len(DATA)}, what="layer", context="x")
+
+
+def test_cancelled_transfers_share_one_grace_so_the_last_slow_one_still_winds_down():
+    # a transfer still sending a chunk when Ctrl-C came notices only after that request: it may need
+    # more than a share of the grace, while the others stopped at once (a push's session then got no
+    # DELETE: test_sigint_during_a_push_cancels_the_open_uploads[4] under load)
+    transfers = blobs.Transfers(jobs=4)
+    slow = 0.8
+    assert slow < blobs.CANCEL_GRACE and slow > blobs.CANCEL_GRACE / 4
+    threads = [threading.Thread(target=time.sleep, args=(0.01,)) for _ in range(3)]
+    threads.append(threading.Thread(target=time.sleep, args=(slow,)))
+    for thread in threads:
+        thread.start()
+    started = time.monotonic()
+    transfers.abandon(threads)
+    assert not any(thread.is_alive() for thread in threads)
+    assert time.monotonic() - started < blobs.CANCEL_GRACE
