@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from explorer.errors import ProtocolViolation
+from explorer.protocol import headers
 from explorer.recording.extensions import BODY_TAP_EXTENSION, LIMIT_EXTENSION
 
 __all__ = [
@@ -74,8 +75,7 @@ def declared_length(request: httpx.Request, response: httpx.Response) -> int | N
     a 204 or a 304, whatever length they declare."""
     if request.method == "HEAD" or response.status_code < 200 or response.status_code in _NO_BODY:
         return None
-    length = response.headers.get("content-length", "")
-    return int(length) if length.isascii() and length.isdigit() else None
+    return headers.parse_content_length(response.headers.get("content-length"))
 
 
 def read_capped(response: httpx.Response, limit: int) -> bytes:

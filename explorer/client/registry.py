@@ -257,8 +257,8 @@ class RegistryClient(Sending):
             )
         if response.status_code == 404:
             return None
-        length = response.headers.get("content-length", "")
-        return int(length) if length.isdigit() else -1
+        length = headers.parse_content_length(response.headers.get("content-length"))
+        return -1 if length is None else length
 
     def delete_blob(self, repository: str, digest: str, *, context: str) -> httpx.Response:
         digests.validate(digest)

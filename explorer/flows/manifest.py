@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from explorer.client.registry import Manifest, RegistryClient
 from explorer.flows.pull import checked_media_type, verify_manifest
+from explorer.protocol import headers
 from explorer.protocol.reference import Reference
 from explorer.trace import Intent
 
@@ -37,5 +38,5 @@ def inspect_manifest(client: RegistryClient, ref: Reference) -> Inspected:
     verify_manifest(manifest, ref.digest, context)
     media = checked_media_type(manifest, manifest.parsed(), context)
     head_digest = head.headers.get("docker-content-digest") if head is not None else None
-    length = head.headers.get("content-length", "") if head is not None else ""
-    return Inspected(manifest, media, head_digest, int(length) if length.isdigit() else None)
+    length = headers.parse_content_length(head.headers.get("content-length")) if head is not None else None
+    return Inspected(manifest, media, head_digest, length)

@@ -1,9 +1,9 @@
-"""The small header grammars: Link, upload Range, Content-Range, Retry-After, Location.
+"""The small header grammars: Link, upload Range, Content-Range, Content-Length, Retry-After, Location.
 
 Rule 1: no clock (``parse_retry_after`` takes ``now``).
 Rule 2: parsers raise ``MalformedHeader`` on garbage and never any other
-exception; the one exception is Retry-After, which is advisory, so garbage
-there is ``None``.
+exception; the exceptions are Retry-After and Content-Length, which are advisory
+(the body's own end decides its length), so garbage there is ``None``.
 Rule 3: numbers are ASCII digits only (Python's ``\\d`` and ``int()`` accept
 other scripts' digits) and at most 19 of them.
 
@@ -18,6 +18,7 @@ Sources:
 - Upload ``Content-Range`` (request, end-5/end-6): ``<start>-<end>``, inclusive,
   matching ``^[0-9]+-[0-9]+$``.
 - Blob ``Content-Range`` (206 to end-2): RFC 9110 §14.4 ``bytes <first>-<last>/<complete-length or *>``.
+- ``Content-Length``: RFC 9110 §8.6, ``1*DIGIT``.
 - ``Retry-After``: RFC 9110 §10.2.3, ``HTTP-date / delay-seconds``.
 - ``Location``: RFC 9110 §10.2.2, a URI reference resolved against the request URL.
 """
@@ -36,6 +37,7 @@ from explorer.protocol.quoting import quote
 __all__ = [
     "add_query",
     "format_content_range",
+    "parse_content_length",
     "parse_content_range",
     "parse_link",
     "parse_retry_after",
@@ -48,6 +50,7 @@ _NUMBER = r"[0-9]{1,19}"
 _UPLOAD_RANGE = rf"(?ai)(?:bytes=)?({_NUMBER})-({_NUMBER})"
 _CONTENT_RANGE = rf"(?ai)bytes[ \t]+({_NUMBER})-({_NUMBER})/({_NUMBER}|\*)"
 _DELAY_SECONDS = rf"(?a)-?{_NUMBER}"
+_CONTENT_LENGTH = rf"(?a){_NUMBER}"
 
 # Link grammar pieces.
 _LINK_TARGET = r"[ \t]*<([^>]*)>"
@@ -145,6 +148,14 @@ def parse_content_range(value: str) -> tuple[int, int, int | None]:
     if last < first or (size is not None and last >= size):
         raise MalformedHeader(f"Content-Range is not a range inside the content: {quote(value)}")
     return first, last, size
+
+
+def parse_content_length(value: str | None) -> int | None:
+    """A ``Content-Length``: ``1024`` → 1024; None when absent or not ASCII digits (at most 19 of them)."""
+    if value is None:
+        return None
+    found = re.fullmatch(_CONTENT_LENGTH, value.strip(" \t"))
+    return int(found.group()) if found is not None else None
 
 
 def parse_retry_after(value: str, now: datetime) -> float | None:

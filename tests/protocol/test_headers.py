@@ -10,6 +10,7 @@ from explorer.errors import MalformedHeader
 from explorer.protocol.headers import (
     add_query,
     format_content_range,
+    parse_content_length,
     parse_content_range,
     parse_link,
     parse_retry_after,
@@ -156,3 +157,12 @@ def test_resolve_location_refuses_empty() -> None:
 )
 def test_add_query(url: str, params: list[tuple[str, str]], expected: str) -> None:
     assert add_query(url, params) == expected
+
+
+@pytest.mark.parametrize(("value", "length"), [
+    ("1024", 1024), (" 7\t", 7), ("0", 0), ("9" * 19, int("9" * 19)), (None, None), ("", None), ("-1", None),
+    ("1e3", None), ("0x10", None), ("12 34", None), ("\u0661\u0662", None), ("\u00b2", None), ("9" * 20, None),
+    ("1" * 5000, None),
+])
+def test_parse_content_length(value: str | None, length: int | None) -> None:
+    assert parse_content_length(value) == length

@@ -51,8 +51,8 @@ PUBLIC = {
     "endpoints": ["ENDPOINTS", "Endpoint", "Match", "Route", "RouteKind", "by_id", "classify", "parse_route", "path"],
     "errorcodes": ["ERROR_CODES", "TRANSIENT_STATUSES", "ErrorCode", "ErrorDetail", "lookup", "parse_error_body", "summarize"],
     "headers": [
-        "add_query", "format_content_range", "parse_content_range", "parse_link", "parse_retry_after",
-        "parse_upload_range", "resolve_location",
+        "add_query", "format_content_range", "parse_content_length", "parse_content_range", "parse_link",
+        "parse_retry_after", "parse_upload_range", "resolve_location",
     ],
     "quoting": ["quote"],
     "urls": ["join", "netloc", "query_pairs", "split"],
