@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 
 from explorer.errors import ProtocolViolation
 from explorer.protocol import headers
 from explorer.recording.extensions import BODY_TAP_EXTENSION, LIMIT_EXTENSION
+
+if TYPE_CHECKING:
+    from explorer.recording.taps import BodyTap
 
 __all__ = [
     "BodyTooLarge",
@@ -101,7 +104,7 @@ class _GuardedStream(httpx.SyncByteStream):
 
     def __init__(
         self, inner: httpx.SyncByteStream, *, stall: float | None, cap: int | None, where: str,
-        declared: int | None = None, clock: Callable[[], float] = time.monotonic, tap: Any = None,
+        declared: int | None = None, clock: Callable[[], float] = time.monotonic, tap: BodyTap | None = None,
     ) -> None:
         self.inner = inner
         self.declared = declared
