@@ -26,14 +26,16 @@ def clients(verb: str) -> tuple[str, ...]:
     return {"pull": PULL_CLIENTS, "push": PUSH_CLIENTS, "copy": COPY_CLIENTS}[verb]
 
 
+#: how each of our clients runs a ``regexplore`` command line: recording on, and the same command with it off
+OURS = {"regexplore": "explorer", "regexplore-norec": "benchmarks.norec"}
+
+
 def pull_command(client: str, host: str, repo: str, out: Path) -> list[str]:
     image = f"{host}/{repo}:1"
     pull_args = ["trace", "pull", image, "-q", "-o", str(out / "t.json"), "--platform", "linux/amd64",
                  "--oci-layout", str(out / "layout")]
-    if client == "regexplore":
-        return [PY, "-m", "explorer", *pull_args]
-    if client == "regexplore-norec":  # the same command, recording off
-        return [PY, "-m", "benchmarks.norec", *pull_args]
+    if client in OURS:
+        return [PY, "-m", OURS[client], *pull_args]
     if client.startswith("skopeo"):
         return ["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{image}", f"oci:{out / 'layout'}:1"]
     if client == "python-dxf":
@@ -44,10 +46,8 @@ def pull_command(client: str, host: str, repo: str, out: Path) -> list[str]:
 def push_command(client: str, host: str, layout: Path, repo: str, out: Path) -> list[str]:
     dest = f"{host}/{repo}:1"
     push_args = ["trace", "push", f"{layout}:1", dest, "-q", "-o", str(out / "t.json")]
-    if client == "regexplore":
-        return [PY, "-m", "explorer", *push_args]
-    if client == "regexplore-norec":  # the same command, recording off
-        return [PY, "-m", "benchmarks.norec", *push_args]
+    if client in OURS:
+        return [PY, "-m", OURS[client], *push_args]
     if client.startswith("skopeo"):
         return ["skopeo", "copy", "-q", "--dest-tls-verify=false", "--preserve-digests", f"oci:{layout}:1",
                 f"docker://{dest}"]
@@ -56,8 +56,8 @@ def push_command(client: str, host: str, layout: Path, repo: str, out: Path) -> 
 
 def copy_command(client: str, host: str, source: str, dest: str, out: Path) -> list[str]:
     """A copy between two repositories of one registry (the article's pull-tag-push)."""
-    if client == "regexplore":
-        return [PY, "-m", "explorer", "trace", "copy", f"{host}/{source}:1", f"{host}/{dest}:1", "-q",
+    if client in OURS:
+        return [PY, "-m", OURS[client], "trace", "copy", f"{host}/{source}:1", f"{host}/{dest}:1", "-q",
                 "-o", str(out / "t.json")]
     if client.startswith("skopeo"):
         return ["skopeo", "copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests",
