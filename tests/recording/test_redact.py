@@ -184,3 +184,31 @@ def test_values_learned_after_the_last_compile_are_still_scrubbed():
     # a longer pending value that contains an older one is hidden whole, not around the older one
     secrets.add("prefix-first-secret-value-suffix")
     assert secrets.scrub("[prefix-first-secret-value-suffix]") == f"[{PLACEHOLDER}]"
+
+
+def test_a_text_shorter_than_every_secret_is_still_searched_for_a_cut_one():
+    secrets = Secrets()
+    secrets.add("cookie-canary-5f2b8e0d9a")  # 24 characters: "x cookie-canary…" is 16
+    assert secrets.scrub("x cookie-canary…") == f"x {PLACEHOLDER}…"
+    assert secrets.scrub("x cookie-canary") == "x cookie-canary"
+
+
+def test_learned_values_that_never_recur_are_not_compiled_until_checking_them_costs_as_much(monkeypatch):
+    compiled: list[str] = []
+    real = redact.secrets.re.compile
+    monkeypatch.setattr(redact.secrets.re, "compile", lambda pattern: compiled.append(pattern) or real(pattern))
+    secrets = Secrets()
+    for n in range(60):  # a push: one signed upload state per blob, then the blob's exchanges' texts
+        secrets.add(f"state-{n:04d}-" + "s" * 200)
+        for text in ("Content-Length: 0", "http://127.0.0.1:5000/v2/a/blobs/uploads/u?_state=<redacted>",
+                     '{"schemaVersion": 2, "layers": [' + "x" * 300 + "]}"):
+            assert secrets.scrub(text) == text
+    assert compiled == []  # 60 values, 180 texts (60 long enough to hold one): checks, no compile
+    long_text, scrubs = "y" * 300, 0
+    while not compiled and scrubs < 1000:  # a text scrubbed again and again: 60 checks each
+        assert secrets.scrub(long_text) == long_text
+        scrubs += 1
+    # compiled once the checks (60 per text) passed 4x the values' characters (60 x 211)
+    assert len(compiled) == 1 and 780 < scrubs < 845
+    assert secrets.scrub(long_text + "state-0042-" + "s" * 200) == long_text + PLACEHOLDER
+    assert len(compiled) == 1

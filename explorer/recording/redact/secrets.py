@@ -43,8 +43,10 @@ class Secrets:
         self._lock = threading.Lock()
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
-        self._compiled = 0  # how many values the pattern covers
         self._pending: list[str] = []  # added since: checked by substring until the next compile
+        self._checked = 0  # substring checks of pending values since the last compile (see ``scrub``)
+        self._chars = 0  # the length of every value together: what compiling them costs, roughly
+        self._shortest = 0  # the shortest value: a shorter text holds none (cut ones aside)
 
     def add(self, value: str | None) -> None:
         if not value or len(value) < self.MIN_LENGTH:
@@ -62,6 +64,8 @@ class Secrets:
                 if len(form) >= self.MIN_LENGTH and form not in self._values:
                     self._values.add(form)
                     self._pending.append(form)
+                    self._chars += len(form)
+                    self._shortest = min(self._shortest or len(form), len(form))
 
     def add_basic(self, username: str, password: str) -> None:
         """Register a password and the Basic credential built from it."""
@@ -84,24 +88,26 @@ class Secrets:
     def scrub(self, text: str) -> str:
         if not text:
             return text
+        cut = "…" in text or "..." in text
         with self._lock:
-            if not self._values:
-                return text
-            # One regex over every value, longest first; values added since it was compiled
-            # (a push learns a signed upload URL per blob) are checked by substring, and the
-            # regex is compiled again only when one of them occurs or they grew by half:
-            # compiling a large alternation per new value made pushes quadratic.
-            if (
-                self._pattern is None
-                or len(self._pending) > max(64, self._compiled // 2)
-                or any(value in text for value in self._pending)
-            ):
+            if not self._values or (len(text) < self._shortest and not cut):
+                return text  # most texts (a header's value, a URL) are shorter than any token or signature
+            # One regex over every value, longest first. Values not in it yet (all of them, at first)
+            # are checked by substring instead, until one of them occurs or those checks have cost
+            # about what compiling costs (~1 us per character of every value: 10-15 ms for a push's
+            # 60 signed upload URLs, ski-rental: compile once the checks have paid a quarter of it).
+            # Compiling per new value made pushes quadratic; compiling every 64 new values still
+            # compiled for texts none of them could be in.
+            pending = self._pending
+            if pending:
+                self._checked += len(pending)
+            if self._checked > 4 * self._chars or any(value in text for value in pending):
                 alternatives = sorted(self._values, key=len, reverse=True)
                 self._pattern = re.compile("|".join(re.escape(v) for v in alternatives))
-                self._compiled, self._pending = len(alternatives), []
+                self._pending, self._checked = [], 0
             pattern = self._pattern
-            values = list(self._values) if ("…" in text or "..." in text) else []
-        out = pattern.sub(PLACEHOLDER, text)
+            values = list(self._values) if cut else []
+        out = pattern.sub(PLACEHOLDER, text) if pattern is not None else text
         return _scrub_cut(out, values, self.MIN_CUT) if values else out
 
 
