@@ -1,6 +1,6 @@
 """The recorder's cost in instructions: ``trace pull`` with recording on and off, under valgrind.
 
-    .venv/bin/python -m benchmarks.instructions [--host HOST] [--cases pull-small,pull-many] [--rounds 2]
+    .venv/bin/python -m benchmarks.instructions [--host HOST] [--cases pull-small,pull-many,push-many] [--rounds 2]
 
 Times on this 2-core VM swing by 10-20 % from one run to the next, more than the recorder costs,
 so a page run's on/off ratio of medians says little about the recorder. ``valgrind --tool=callgrind``
@@ -10,20 +10,23 @@ the same count within a few tenths of a percent. Both commands are the benchmark
 off), each run ``--rounds`` times, alternating. What the count leaves out is the kernel's share
 (system calls, page faults), and the cost of an instruction, which is not the same everywhere;
 a command runs about 50 times slower under valgrind. Without ``--host`` a registry is started and
-seeded as ``benchmarks.run`` does.
+seeded as ``benchmarks.run`` does; push cases push the page's layouts, written here, each round to a new
+repository.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from statistics import median
 
-from benchmarks.run import REPO, argv_for, bench_registry
+from benchmarks.run import IMAGES, REPO, argv_for, bench_registry
 
 
 def instructions(argv: list[str], work: Path) -> int:
@@ -48,14 +51,19 @@ def main() -> None:
     cases = args.cases.split(",")
     work = Path(tempfile.mkdtemp(prefix="regexplore-instructions-"))
     try:
-        with bench_registry(args.host, [case.split("-", 1)[1] for case in cases], work) as host:
-            _count(cases, host, args.rounds, work)
+        names = {case.split("-", 1)[1] for case in cases}
+        layouts = {name: IMAGES[name]().write_layout(work / "layouts" / name, "1") for name in names
+                   if any(case == f"push-{name}" for case in cases)}
+        with bench_registry(args.host, sorted(names), work) as host:
+            _count(cases, host, layouts, args.rounds, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _count(cases: list[str], host: str, rounds: int, work: Path) -> None:
+def _count(cases: list[str], host: str, layouts: dict[str, Path], rounds: int, work: Path) -> None:
     print("| case | recording on | recording off | on / off |\n|---|---:|---:|---:|")
+    runs = itertools.count(time.time_ns())  # a push's repository: each run's own (and each invocation's),
+    # so that every run uploads every blob
     for case in cases:
         counts: dict[str, list[int]] = {"regexplore": [], "regexplore-norec": []}
         for round_no in range(rounds):
@@ -63,7 +71,7 @@ def _count(cases: list[str], host: str, rounds: int, work: Path) -> None:
                 out = work / "out"
                 shutil.rmtree(out, ignore_errors=True)
                 out.mkdir(parents=True)
-                counts[client].append(instructions(argv_for(client, case, host, {}, out, round_no), work))
+                counts[client].append(instructions(argv_for(client, case, host, layouts, out, next(runs)), work))
         on, off = median(counts["regexplore"]), median(counts["regexplore-norec"])
         print(f"| {case} | {on / 1e6:,.1f} M | {off / 1e6:,.1f} M | {on / off:.3f} |", flush=True)
 
