@@ -1,4 +1,4 @@
-"""The recorder's cost in instructions: ``trace pull`` with recording on and off, under valgrind.
+"""The recorder's cost in instructions: ``trace pull`` or ``push`` with recording on and off, under valgrind.
 
     .venv/bin/python -m benchmarks.instructions [--host HOST] [--cases pull-small,pull-many,push-many] [--rounds 2]
 
@@ -8,10 +8,14 @@ counts the user-space instructions of every thread of the command instead: the s
 the same count within a few tenths of a percent. Both commands are the benchmark's own
 (``benchmarks.clients.pull_command``: ``python -m explorer``, and ``benchmarks.norec`` for recording
 off), each run ``--rounds`` times, alternating. What the count leaves out is the kernel's share
-(system calls, page faults), and the cost of an instruction, which is not the same everywhere;
-a command runs about 50 times slower under valgrind. Without ``--host`` a registry is started and
-seeded as ``benchmarks.run`` does; push cases push the page's layouts, written here, each round to a new
-repository.
+(system calls, page faults), and the cost of an instruction, which is not the same everywhere.
+sha256 above all: valgrind hides the CPU's SHA extensions, so OpenSSL hashes in software, about
+29 instructions a byte, where this CPU takes under 2 cycles; a push's recorder hashes every request
+body (recording off hashes nothing), and a good part of its extra count is that (push-many: 92 M
+of ~250 M, the sha256 of its 3 MB: about 2 ms on this CPU). A pull hashes as much on and off (a
+verified download borrows the recorder's sha256). A command runs about 50 times slower under valgrind.
+Without ``--host`` a registry is started and seeded as ``benchmarks.run`` does; push cases push the
+page's layouts, written here, each run to a repository of its own.
 """
 
 from __future__ import annotations
