@@ -196,7 +196,8 @@ def test_a_text_shorter_than_every_secret_is_still_searched_for_a_cut_one():
 def test_learned_values_that_never_recur_are_not_compiled_until_checking_them_costs_as_much(monkeypatch):
     compiled: list[str] = []
     real = redact.secrets.re.compile
-    monkeypatch.setattr(redact.secrets.re, "compile", lambda pattern: compiled.append(pattern) or real(pattern))
+    monkeypatch.setattr(redact.secrets.re, "compile",
+                        lambda pattern, *flags: compiled.append(pattern) or real(pattern, *flags))
     secrets = Secrets()
     for n in range(60):  # a push: one signed upload state per blob, then the blob's exchanges' texts
         secrets.add(f"state-{n:04d}-" + "s" * 200)

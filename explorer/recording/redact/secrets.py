@@ -94,10 +94,10 @@ class Secrets:
                 return text  # most texts (a header's value, a URL) are shorter than any token or signature
             # One regex over every value, longest first. Values not in it yet (all of them, at first)
             # are checked by substring instead, until one of them occurs or those checks have cost
-            # about what compiling costs (~1 us per character of every value: 10-15 ms for a push's
-            # 60 signed upload URLs, ski-rental: compile once the checks have paid a quarter of it).
-            # Compiling per new value made pushes quadratic; compiling every 64 new values still
-            # compiled for texts none of them could be in.
+            # about what compiling would (ski rental): compiling takes ~1 us per character of every
+            # value (10-15 ms for a push's 60 signed upload states), a check ~0.1-0.2 us, so four
+            # checks per character. Compiling per new value made pushes quadratic; compiling every
+            # 64 new values still compiled for texts none of them could be in.
             pending = self._pending
             if pending:
                 self._checked += len(pending)
