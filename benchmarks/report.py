@@ -56,7 +56,7 @@ def _ratio(series: Series, base: Series | None, attr: str = "wall") -> str:
 
 
 def report(results: dict[str, dict[str, CaseStats]], side: list[tuple[str, float]], rounds: int,
-           took: float | None = None) -> str:
+           took: float | None = None, machine_state: str | None = None) -> str:
     lines = ["| link | case | client | median wall | wall min–max | median CPU | registry CPU | peak RSS "
              "| wall / skopeo | CPU / skopeo | wall / skopeo-isolated | TCP connections |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -120,7 +120,7 @@ def report(results: dict[str, dict[str, CaseStats]], side: list[tuple[str, float
             "had to wait for an earlier answer), skopeo's from one run through `regexplore proxy`, which does "
             f"not see its https probe (+{SKOPEO_UNSEEN_PROBE}).", ""]
     if took is not None:
-        head += [f"This run took {took / 60:.1f} min.", ""]
+        head += [f"This run took {took / 60:.1f} min." + (f" {machine_state}" if machine_state else ""), ""]
     return "\n".join(head + lines + trips + verdicts + side_lines) + "\n"
 
 

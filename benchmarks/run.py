@@ -57,6 +57,7 @@ from benchmarks.clients import PY, clients, copy_command, environment, pull_comm
 from benchmarks.critical import critical_path
 from benchmarks.latency import LatencyProxy
 from benchmarks.measure import CommandFailed, Series, run
+from benchmarks.quiet import settle
 from benchmarks.renders import forget
 from benchmarks.report import CaseStats, report, write_page
 from explorer.protocol.mediatypes import Platform
@@ -290,6 +291,8 @@ def main() -> None:
         parser.error(f"unknown link {', '.join(unknown)}; choose from {', '.join(LINKS)}")
     for package in ("explorer", "benchmarks"):  # as an installed wheel has them (see the module docstring)
         compileall.compile_dir(REPO / package, quiet=1)
+    settled = settle()
+    print(settled.line(), file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="regexplore-bench-"))
     print(f"work dir {work}", file=sys.stderr)
     registry = start_registry("anonymous", work / "registry")
@@ -313,7 +316,7 @@ def main() -> None:
         side = side_timings(work)
     finally:
         registry.stop()
-    text = report(results, side, args.rounds, time.perf_counter() - began)
+    text = report(results, side, args.rounds, time.perf_counter() - began, settled.line())
     print(text)
     if args.write:
         write_page(Path(args.write), text)
