@@ -21,16 +21,14 @@ page's layouts, written here, each run to a repository of its own.
 from __future__ import annotations
 
 import argparse
-import itertools
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from statistics import median
 
-from benchmarks.run import IMAGES, REPO, argv_for, bench_registry
+from benchmarks.run import IMAGES, NUMBERS, REPO, argv_for, bench_registry
 
 
 def instructions(argv: list[str], work: Path) -> int:
@@ -66,8 +64,6 @@ def main() -> None:
 
 def _count(cases: list[str], host: str, layouts: dict[str, Path], rounds: int, work: Path) -> None:
     print("| case | recording on | recording off | on / off |\n|---|---:|---:|---:|")
-    runs = itertools.count(time.time_ns())  # a push's repository: each run's own (and each invocation's),
-    # so that every run uploads every blob
     for case in cases:
         counts: dict[str, list[int]] = {"regexplore": [], "regexplore-norec": []}
         for round_no in range(rounds):
@@ -75,7 +71,7 @@ def _count(cases: list[str], host: str, layouts: dict[str, Path], rounds: int, w
                 out = work / "out"
                 shutil.rmtree(out, ignore_errors=True)
                 out.mkdir(parents=True)
-                counts[client].append(instructions(argv_for(client, case, host, layouts, out, next(runs)), work))
+                counts[client].append(instructions(argv_for(client, case, host, layouts, out, next(NUMBERS)), work))
         on, off = median(counts["regexplore"]), median(counts["regexplore-norec"])
         print(f"| {case} | {on / 1e6:,.1f} M | {off / 1e6:,.1f} M | {on / off:.3f} |", flush=True)
 

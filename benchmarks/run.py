@@ -77,8 +77,9 @@ IMAGES = {
 }
 LINKS = {"loopback": 0.0, "25ms": 0.025}
 #: numbers every push or copy of the whole run into a repository of its own (a repository that already
-#: holds the blobs would turn the push into HEADs that find them)
-NUMBERS = itertools.count(1)
+#: holds the blobs would turn the push into HEADs that find them); from the clock, so that runs of
+#: several invocations against one registry (``benchmarks.instructions --host``) never meet either
+NUMBERS = itertools.count(time.time_ns())
 #: clients measured on loopback only: the isolated skopeo (the targets judge by the plain one; at 25 ms its
 #: push-many alone takes about 19 s a run) and recording off (the recorder's overhead is a loopback target)
 LOOPBACK_ONLY = ("skopeo-isolated", "regexplore-norec")
