@@ -2,7 +2,7 @@
 
     .venv/bin/pip install -e '.[test,bench]'      # once (scripts/test.sh installs the rest)
     .venv/bin/python -m benchmarks.run [--rounds 3] [--cases pull-big,copy-many] [--links loopback,25ms]
-                                       [--write docs/performance.md]
+                                       [--pairs 10] [--write docs/performance.md]
 
 It starts CNCF distribution (anonymous, loopback), generates the images (small
 3 × 1 MiB, many 60 × 50 KiB, big 1 × 200 MiB, multi: a two-platform index), seeds
@@ -16,6 +16,9 @@ clients inside each round so drift hits all of them alike:
     push:  regexplore trace push oci-layout → registry (recording on, and off: loopback)
            vs  skopeo copy oci: → docker://
     copy:  regexplore trace copy  vs  skopeo copy docker:// → docker://, two repositories of one registry
+
+On loopback, PAIRS more runs of each case recorded and not follow, back to back: the
+recorder's overhead is the median of the pairs' ratios (benchmarks/pairs.py).
 
 Links: ``loopback`` talks to the registry directly; ``25ms`` goes through a
 latency-adding TCP proxy (benchmarks/latency.py: every chunk forwarded RTT/2 after
@@ -56,7 +59,7 @@ from statistics import median
 from benchmarks.clients import PY, clients, copy_command, environment, pull_command, push_command
 from benchmarks.critical import critical_path
 from benchmarks.latency import LatencyProxy
-from benchmarks.measure import CommandFailed, Series, run
+from benchmarks.measure import CommandFailed, Sample, Series, run
 from benchmarks.quiet import settle
 from benchmarks.renders import forget
 from benchmarks.report import CaseStats, report, write_page
@@ -83,6 +86,8 @@ NUMBERS = itertools.count(time.time_ns())
 #: clients measured on loopback only: the isolated skopeo (the targets judge by the plain one; at 25 ms its
 #: push-many alone takes about 19 s a run) and recording off (the recorder's overhead is a loopback target)
 LOOPBACK_ONLY = ("skopeo-isolated", "regexplore-norec")
+#: the recorder's overhead: these two run back to back, in pairs (``benchmarks/pairs.py``)
+RECORDING_PAIR = ("regexplore", "regexplore-norec")
 
 
 @contextmanager
@@ -122,6 +127,7 @@ def measure_cases(host: str, layouts: dict[str, Path], cases: list[str], rounds:
             verb = case.split("-", 1)[0]
             chosen = tuple(c for c in clients(verb) if link is None or c not in LOOPBACK_ONLY)
             order = chosen if round_no % 2 == 0 else tuple(reversed(chosen))
+            this_round: dict[str, Sample] = {}
             for client in order:
                 counter = next(NUMBERS)
                 out = work / "out" / f"{counter}"
@@ -144,8 +150,39 @@ def measure_cases(host: str, layouts: dict[str, Path], cases: list[str], rounds:
                 finally:
                     shutil.rmtree(out, ignore_errors=True)
                 stats[case].series.setdefault(client, Series()).add(sample)
+                this_round[client] = sample
                 print(f"  {label:8} round {round_no + 1} {case:10} {client:17} {sample.wall:6.3f} s", file=sys.stderr)
+            if RECORDING_PAIR[0] in this_round and RECORDING_PAIR[1] in this_round:  # run next to each other
+                stats[case].recording_pairs.append((this_round[RECORDING_PAIR[0]], this_round[RECORDING_PAIR[1]]))
     return stats
+
+
+def recording_pairs(host: str, layouts: dict[str, Path], cases: list[str], pairs: int, work: Path,
+                    stats: dict[str, CaseStats]) -> None:
+    """``pairs`` more runs of each case recorded and not, back to back (``benchmarks/pairs.py``), the order
+    alternating from pair to pair; they join the pairs of the rounds in ``stats[case].recording_pairs``."""
+    for number in range(pairs):
+        for case in cases:
+            verb = case.split("-", 1)[0]
+            if RECORDING_PAIR[1] not in clients(verb):
+                continue
+            order = RECORDING_PAIR if number % 2 == 0 else RECORDING_PAIR[::-1]
+            pair: dict[str, Sample] = {}
+            for client in order:
+                counter = next(NUMBERS)
+                out = work / "pairs" / f"{counter}"
+                out.mkdir(parents=True)
+                try:
+                    pair[client] = run(argv_for(client, case, host, layouts, out, counter),
+                                       env=environment(client, verb, out), cwd=str(REPO))
+                except CommandFailed as exc:
+                    print(f"  pair {number + 1} {case} {client}: FAILED {exc}", file=sys.stderr)
+                finally:
+                    shutil.rmtree(out, ignore_errors=True)
+            if len(pair) == 2:
+                on, off = pair[RECORDING_PAIR[0]], pair[RECORDING_PAIR[1]]
+                stats[case].recording_pairs.append((on, off))
+                print(f"  pair {number + 1:2} {case:10} on {on.wall:6.3f} s, off {off.wall:6.3f} s", file=sys.stderr)
 
 
 def skopeo_round_trips(host: str, layouts: dict[str, Path], cases: list[str], work: Path,
@@ -281,6 +318,9 @@ def main() -> None:
     parser.add_argument("--cases", default="pull-small,pull-many,pull-big,pull-multi,push-small,push-many,push-big,"
                                             "copy-many")
     parser.add_argument("--links", default="loopback,25ms", help=f"comma-separated: {', '.join(LINKS)}")
+    parser.add_argument("--pairs", type=int, default=10,
+                        help="more runs of each case recorded and not, back to back (loopback), for the "
+                             "recorder's overhead: judged over these and the rounds' pairs")
     parser.add_argument("--write", default=str(REPO / "docs" / "performance.md"),
                         help="Markdown file to write ('' for none)")
     args = parser.parse_args()
@@ -313,6 +353,8 @@ def main() -> None:
                     host = proxy.host
                 results[link] = measure_cases(host, layouts, cases, args.rounds, work / link, link, proxy,
                                                registry.process.pid)
+                if proxy is None:
+                    recording_pairs(host, layouts, cases, args.pairs, work / link, results[link])
                 skopeo_round_trips(host, layouts, cases, work / link, results[link])
         side = side_timings(work)
     finally:
