@@ -213,3 +213,21 @@ def test_learned_values_that_never_recur_are_not_compiled_until_checking_them_co
     assert len(compiled) == 1 and 780 < scrubs < 845
     assert secrets.scrub(long_text + "state-0042-" + "s" * 200) == long_text + PLACEHOLDER
     assert len(compiled) == 1
+
+
+def test_a_value_added_again_is_not_encoded_again_and_a_value_that_is_anothers_form_gets_its_own(monkeypatch):
+    secrets = Secrets()
+    state = "state/" + "s" * 40 + "=="
+    secrets.add(state)  # learned from the Location that names the upload ...
+    forms = len(secrets)
+    encoded: list[str] = []
+    real = redact.secrets.quote
+    monkeypatch.setattr(redact.secrets, "quote", lambda value, safe="": encoded.append(value) or real(value, safe))
+    secrets.add(state)  # ... then from the URL that uses it: nothing to encode, nothing new
+    assert encoded == [] and len(secrets) == forms
+    # the percent-encoded form was registered as a form, not added: added, it gets forms of its own
+    percent = real(state, safe="")
+    assert percent in secrets
+    secrets.add(percent)
+    assert encoded == [percent] and real(percent, safe="") in secrets
+    assert secrets.scrub(f"?_state={real(percent, safe='')}") == f"?_state={PLACEHOLDER}"

@@ -42,6 +42,7 @@ class Secrets:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._values: set[str] = set()
+        self._added: set[str] = set()  # values given to ``add`` (each with all its forms in ``_values``)
         self._pattern: re.Pattern[str] | None = None
         self._pending: list[str] = []  # added since: checked by substring until the next compile
         self._checked = 0  # substring checks of pending values since the last compile (see ``scrub``)
@@ -49,7 +50,10 @@ class Secrets:
         self._shortest = 0  # the shortest value: a shorter text holds none (cut ones aside)
 
     def add(self, value: str | None) -> None:
-        if not value or len(value) < self.MIN_LENGTH:
+        if not value or len(value) < self.MIN_LENGTH or value in self._added:
+            # added before: a push learns each upload's ``_state`` from the Location that names it, then again
+            # from the URL it requests (without the lock: a set's ``in`` is atomic, and a racing ``add`` of
+            # the same value only registers the same forms twice)
             return
         forms = {
             value,
@@ -60,6 +64,7 @@ class Secrets:
             value.translate(_HTML_ESCAPED),  # ... or on an HTML error page
         }
         with self._lock:
+            self._added.add(value)
             for form in forms:
                 if len(form) >= self.MIN_LENGTH and form not in self._values:
                     self._values.add(form)
