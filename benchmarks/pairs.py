@@ -10,13 +10,18 @@ the ratio of each pair's two times, over many pairs, is what the verdict judges.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from benchmarks.measure import Sample
 
-__all__ = ["PairedRatio", "paired_ratio"]
+__all__ = ["BUDGET", "PairedRatio", "paired_ratio", "pairs_wanted"]
+
+#: seconds of pairs each case gets at least: a short command varies most (a 0.15 s pull by ±10 % and
+#: more), so it runs more pairs, fixed before measuring, never chosen by what they show
+BUDGET = 10.0
 
 
 @dataclass(frozen=True)
@@ -42,3 +47,11 @@ def paired_ratio(pairs: Sequence[tuple[Sample, Sample]], attr: str = "wall") -> 
         return PairedRatio(ratios[0], ratios[0], ratios[0], 1)
     low, mid, high = statistics.quantiles(ratios, n=4, method="inclusive")
     return PairedRatio(mid, low, high, len(ratios))
+
+
+def pairs_wanted(pair_seconds: float | None, at_least: int, budget: float = BUDGET) -> int:
+    """How many more pairs a case runs: ``at_least``, or as many as fill ``budget`` seconds when one pair
+    (the recorded and the unrecorded command, ``pair_seconds`` together) is quicker."""
+    if not pair_seconds or pair_seconds <= 0:
+        return at_least
+    return max(at_least, math.ceil(budget / pair_seconds))

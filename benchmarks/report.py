@@ -170,7 +170,7 @@ def write_page(path: Path, table: str) -> None:
         "```sh",
         "scripts/test.sh --co -q >/dev/null   # installs the registry, skopeo and the venv",
         ".venv/bin/pip install -e '.[test,bench]'",
-        ".venv/bin/python -m benchmarks.run      # all cases, both links, 5 runs (+10 recording pairs); the page says how long it took",
+        ".venv/bin/python -m benchmarks.run      # all cases, both links, 5 runs; the page says how long it took",
         "```",
         "",
         "The run byte-compiles `explorer` first, as `pip install` of a wheel does: this machine sets",

@@ -60,6 +60,7 @@ from benchmarks.clients import PY, clients, copy_command, environment, pull_comm
 from benchmarks.critical import critical_path
 from benchmarks.latency import LatencyProxy
 from benchmarks.measure import CommandFailed, Sample, Series, run
+from benchmarks.pairs import pairs_wanted
 from benchmarks.quiet import settle
 from benchmarks.renders import forget
 from benchmarks.report import CaseStats, report, write_page
@@ -159,12 +160,21 @@ def measure_cases(host: str, layouts: dict[str, Path], cases: list[str], rounds:
 
 def recording_pairs(host: str, layouts: dict[str, Path], cases: list[str], pairs: int, work: Path,
                     stats: dict[str, CaseStats]) -> None:
-    """``pairs`` more runs of each case recorded and not, back to back (``benchmarks/pairs.py``), the order
-    alternating from pair to pair; they join the pairs of the rounds in ``stats[case].recording_pairs``."""
-    for number in range(pairs):
+    """At least ``pairs`` more runs of each case recorded and not, back to back (``benchmarks/pairs.py``), the
+    order alternating from pair to pair, more for a quick case (``pairs_wanted``, from the rounds' medians);
+    they join the pairs of the rounds in ``stats[case].recording_pairs``."""
+    if pairs <= 0:  # --pairs 0: the rounds' pairs only
+        return
+    wanted = {}
+    for case in cases:
+        if RECORDING_PAIR[1] in clients(case.split("-", 1)[0]):
+            series = [stats[case].series.get(client) for client in RECORDING_PAIR]
+            seconds = sum(s.wall for s in series if s is not None and s.samples) if all(series) else None
+            wanted[case] = pairs_wanted(seconds, pairs)
+    for number in range(max(wanted.values(), default=0)):
         for case in cases:
             verb = case.split("-", 1)[0]
-            if RECORDING_PAIR[1] not in clients(verb):
+            if number >= wanted.get(case, 0):
                 continue
             order = RECORDING_PAIR if number % 2 == 0 else RECORDING_PAIR[::-1]
             pair: dict[str, Sample] = {}
@@ -320,7 +330,8 @@ def main() -> None:
     parser.add_argument("--links", default="loopback,25ms", help=f"comma-separated: {', '.join(LINKS)}")
     parser.add_argument("--pairs", type=int, default=10,
                         help="more runs of each case recorded and not, back to back (loopback), for the "
-                             "recorder's overhead: judged over these and the rounds' pairs")
+                             "recorder's overhead, at least (a quick case runs as many as fill 10 s): judged "
+                             "over these and the rounds' pairs")
     parser.add_argument("--write", default=str(REPO / "docs" / "performance.md"),
                         help="Markdown file to write ('' for none)")
     args = parser.parse_args()

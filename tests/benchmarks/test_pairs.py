@@ -45,3 +45,12 @@ def test_the_page_judges_the_recorder_by_the_paired_median_not_by_the_ratio_of_m
     text = report({"loopback": {"pull-small": stats}}, [], 5)
     line = next(row for row in text.splitlines() if "recording on / off" in row)
     assert "| NO | 1.20 wall (middle half 1.18–1.20)" in line  # 1.2, 1.17, 1.2
+
+
+def test_a_quick_case_runs_more_pairs_and_a_slow_one_the_least_asked():
+    from benchmarks.pairs import pairs_wanted
+
+    assert pairs_wanted(0.3, 10) == 34  # a 0.15 s pull: 10 s of pairs
+    assert pairs_wanted(1.9, 10) == 10  # a push of 200 MiB: the least asked
+    assert pairs_wanted(None, 10) == 10 and pairs_wanted(0.0, 3) == 3  # no rounds measured it
+    assert pairs_wanted(0.5, 0, budget=0.0) == 0  # --pairs 0 and no budget: none
