@@ -6,6 +6,10 @@ that spread whole (run 8 of the page said 1.18 for pull-big; 11 alternations mea
 A pair is the recorded command and the unrecorded one run back to back, in alternating order,
 so that what drifts over minutes (the machine, the registry's storage) hits both halves alike;
 the ratio of each pair's two times, over many pairs, is what the verdict judges.
+
+The median's 95 % confidence interval is shown beside it (distribution-free: the order statistics
+that a binomial count of ratios below the true median keeps inside 95 % of the time), so that a
+verdict of 1.05 against a limit of 1.05 reads as what it is: a tie the pairs did not resolve.
 """
 
 from __future__ import annotations
@@ -17,24 +21,30 @@ from dataclasses import dataclass
 
 from benchmarks.measure import Sample
 
-__all__ = ["BUDGET", "PairedRatio", "paired_ratio", "pairs_wanted"]
+__all__ = ["BUDGET", "PairedRatio", "median_interval", "paired_ratio", "pairs_wanted"]
 
 #: seconds of pairs each case gets at least: a short command varies most (a 0.15 s pull by ±10 % and
-#: more), so it runs more pairs, fixed before measuring, never chosen by what they show
-BUDGET = 10.0
+#: more), so it runs more pairs, fixed before measuring, never chosen by what they show (20 s: the
+#: 21 pairs of pull-many that 10 s gave left its median's interval 0.08 wide)
+BUDGET = 20.0
 
 
 @dataclass(frozen=True)
 class PairedRatio:
-    """The median of per-pair ratios and the middle half of them (quartiles), over ``pairs`` pairs."""
+    """The median of per-pair ratios, its 95 % confidence interval and the middle half of the ratios
+    (quartiles), over ``pairs`` pairs."""
 
     median: float
     low: float  # first quartile
     high: float  # third quartile
     pairs: int
+    ci_low: float = math.nan  # the median's 95 % confidence interval (the min–max under 6 pairs)
+    ci_high: float = math.nan
 
     def text(self, what: str) -> str:
-        return f"{self.median:.2f} {what} (middle half {self.low:.2f}–{self.high:.2f})"
+        interval = "95 % CI" if self.pairs >= 6 else "range"
+        return (f"{self.median:.2f} {what} ({interval} {self.ci_low:.2f}–{self.ci_high:.2f}, "
+                f"middle half {self.low:.2f}–{self.high:.2f})")
 
 
 def paired_ratio(pairs: Sequence[tuple[Sample, Sample]], attr: str = "wall") -> PairedRatio | None:
@@ -44,9 +54,24 @@ def paired_ratio(pairs: Sequence[tuple[Sample, Sample]], attr: str = "wall") -> 
     if not ratios:
         return None
     if len(ratios) == 1:
-        return PairedRatio(ratios[0], ratios[0], ratios[0], 1)
+        return PairedRatio(ratios[0], ratios[0], ratios[0], 1, ratios[0], ratios[0])
     low, mid, high = statistics.quantiles(ratios, n=4, method="inclusive")
-    return PairedRatio(mid, low, high, len(ratios))
+    ci_low, ci_high = median_interval(ratios)
+    return PairedRatio(mid, low, high, len(ratios), ci_low, ci_high)
+
+
+def median_interval(ordered: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """The distribution-free confidence interval of the median of ``ordered`` (sorted): its ``k``-th
+    smallest and ``k``-th largest values, ``k`` the largest for which a Binomial(n, ½) count falls
+    below ``k`` on either side with a probability of at most ``1 - confidence`` together; with too few
+    values for any such ``k`` (under 6 at 95 %), the smallest and the largest."""
+    n = len(ordered)
+    k, below = 1, 1 / 2**n  # below: P(count <= k - 1) for the next k
+    while k < n and 2 * below <= 1 - confidence:
+        k += 1
+        below += math.comb(n, k - 1) / 2**n
+    k = max(1, k - 1)
+    return ordered[k - 1], ordered[n - k]
 
 
 def pairs_wanted(pair_seconds: float | None, at_least: int, budget: float = BUDGET) -> int:

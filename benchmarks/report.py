@@ -122,8 +122,9 @@ def report(results: dict[str, dict[str, CaseStats]], side: list[tuple[str, float
             "had to wait for an earlier answer), skopeo's from one run through `regexplore proxy`, which does "
             f"not see its https probe (+{SKOPEO_UNSEEN_PROBE}). Recording on / off: the recorded and the "
             "unrecorded command run back to back in pairs (each round's, and more after the rounds), and the "
-            "verdict takes the median of the pairs' ratios, with the middle half of them "
-            "(`benchmarks/pairs.py`: a ratio of two medians of five rounds cannot resolve 5 % here).", ""]
+            "verdict takes the median of the pairs' ratios, shown with its 95 % confidence interval and the "
+            "middle half of the ratios (`benchmarks/pairs.py`: a ratio of two medians of five rounds cannot "
+            "resolve 5 % here; an interval across 1.05 is a tie the pairs did not resolve).", ""]
     if took is not None:
         head += [f"This run took {took / 60:.1f} min." + (f" {machine_state}" if machine_state else ""), ""]
     return "\n".join(head + lines + trips + verdicts + side_lines) + "\n"

@@ -330,7 +330,7 @@ def main() -> None:
     parser.add_argument("--links", default="loopback,25ms", help=f"comma-separated: {', '.join(LINKS)}")
     parser.add_argument("--pairs", type=int, default=10,
                         help="more runs of each case recorded and not, back to back (loopback), for the "
-                             "recorder's overhead, at least (a quick case runs as many as fill 10 s): judged "
+                             "recorder's overhead, at least (a quick case runs as many as fill 20 s): judged "
                              "over these and the rounds' pairs")
     parser.add_argument("--write", default=str(REPO / "docs" / "performance.md"),
                         help="Markdown file to write ('' for none)")

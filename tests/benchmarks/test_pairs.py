@@ -19,7 +19,7 @@ def test_the_ratio_is_taken_in_each_pair_then_the_median_and_the_middle_half_of_
     spread = paired_ratio([pair(1.2, 1.0), pair(0.9, 1.0), pair(1.0, 1.0), pair(1.1, 1.0), pair(1.0, 1.0)])
     assert spread is not None
     assert (round(spread.low, 6), round(spread.median, 6), round(spread.high, 6)) == (1.0, 1.0, 1.1)
-    assert spread.text("wall") == "1.00 wall (middle half 1.00–1.10)"
+    assert spread.text("wall") == "1.00 wall (range 0.90–1.20, middle half 1.00–1.10)"  # too few for a 95 % CI
 
 
 def test_cpu_is_paired_apart_from_wall_and_no_pair_gives_no_ratio():
@@ -44,13 +44,29 @@ def test_the_page_judges_the_recorder_by_the_paired_median_not_by_the_ratio_of_m
     stats.recording_pairs = [pair(0.6, 0.5), pair(0.7, 0.6), pair(0.36, 0.3)]
     text = report({"loopback": {"pull-small": stats}}, [], 5)
     line = next(row for row in text.splitlines() if "recording on / off" in row)
-    assert "| NO | 1.20 wall (middle half 1.18–1.20)" in line  # 1.2, 1.17, 1.2
+    assert "| NO | 1.20 wall (range 1.17–1.20, middle half 1.18–1.20)" in line  # 1.2, 1.17, 1.2
 
 
 def test_a_quick_case_runs_more_pairs_and_a_slow_one_the_least_asked():
     from benchmarks.pairs import pairs_wanted
 
-    assert pairs_wanted(0.3, 10) == 34  # a 0.15 s pull: 10 s of pairs
-    assert pairs_wanted(1.9, 10) == 10  # a push of 200 MiB: the least asked
+    assert pairs_wanted(0.3, 10) == 67  # a 0.15 s pull: 20 s of pairs
+    assert pairs_wanted(2.1, 10) == 10  # a push of 200 MiB: the least asked
     assert pairs_wanted(None, 10) == 10 and pairs_wanted(0.0, 3) == 3  # no rounds measured it
     assert pairs_wanted(0.5, 0, budget=0.0) == 0  # --pairs 0 and no budget: none
+
+
+def test_the_median_is_shown_with_its_95_percent_confidence_interval():
+    from benchmarks.pairs import median_interval
+
+    # the order statistics of the textbook tables: ranks 2 and 9 of 10, 6 and 16 of 21, 40 and 61 of 100
+    assert median_interval(list(range(1, 11))) == (2, 9)
+    assert median_interval(list(range(1, 22))) == (6, 16)
+    assert median_interval(list(range(1, 101))) == (40, 61)
+    assert median_interval([1.0, 2.0, 3.0, 4.0, 5.0]) == (1.0, 5.0)  # no 95 % interval under 6: all of them
+    # 21 pairs around 1.05: the verdict's median, and an interval wide enough to say it is unresolved
+    ratios = [0.93, 0.95, 0.96, 0.97, 0.99, 1.0, 1.01, 1.02, 1.03, 1.04, 1.05, 1.06, 1.07, 1.08, 1.09, 1.1,
+              1.12, 1.14, 1.15, 1.17, 1.2]
+    wall = paired_ratio([pair(r, 1.0) for r in ratios])
+    assert wall is not None and wall.pairs == 21
+    assert wall.text("wall") == "1.05 wall (95 % CI 1.00–1.10, middle half 1.00–1.10)"
