@@ -38,8 +38,8 @@ class PairedRatio:
     low: float  # first quartile
     high: float  # third quartile
     pairs: int
-    ci_low: float = math.nan  # the median's 95 % confidence interval (the min–max under 6 pairs)
-    ci_high: float = math.nan
+    ci_low: float  # the median's 95 % confidence interval (the min–max under 6 pairs)
+    ci_high: float
 
     def text(self, what: str) -> str:
         interval = "95 % CI" if self.pairs >= 6 else "range"
@@ -66,11 +66,10 @@ def median_interval(ordered: Sequence[float], confidence: float = 0.95) -> tuple
     below ``k`` on either side with a probability of at most ``1 - confidence`` together; with too few
     values for any such ``k`` (under 6 at 95 %), the smallest and the largest."""
     n = len(ordered)
-    k, below = 1, 1 / 2**n  # below: P(count <= k - 1) for the next k
-    while k < n and 2 * below <= 1 - confidence:
+    k, tail = 1, 1 / 2**n  # tail: P(count <= k - 1), what the k-th smallest leaves out below the median
+    while k < n and 2 * (tail + math.comb(n, k) / 2**n) <= 1 - confidence:  # the next k still holds
+        tail += math.comb(n, k) / 2**n
         k += 1
-        below += math.comb(n, k - 1) / 2**n
-    k = max(1, k - 1)
     return ordered[k - 1], ordered[n - k]
 
 
