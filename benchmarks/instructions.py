@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from statistics import median
 
-from benchmarks.run import IMAGES, NUMBERS, REPO, argv_for, bench_registry
+from benchmarks.run import NUMBERS, REPO, argv_for, case_registry
 
 
 def instructions(argv: list[str], work: Path) -> int:
@@ -53,10 +53,7 @@ def main() -> None:
     cases = args.cases.split(",")
     work = Path(tempfile.mkdtemp(prefix="regexplore-instructions-"))
     try:
-        names = {case.split("-", 1)[1] for case in cases}
-        layouts = {name: IMAGES[name]().write_layout(work / "layouts" / name, "1") for name in names
-                   if any(case == f"push-{name}" for case in cases)}
-        with bench_registry(args.host, sorted(names), work) as host:
+        with case_registry(args.host, cases, work) as (host, layouts):
             _count(cases, host, layouts, args.rounds, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -107,6 +107,17 @@ def bench_registry(host: str | None, names: Iterable[str], work: Path) -> Iterat
         registry.stop()
 
 
+@contextmanager
+def case_registry(host: str | None, cases: list[str], work: Path) -> Iterator[tuple[str, dict[str, Path]]]:
+    """``bench_registry`` holding the images of ``cases`` (``pull-many``, ``push-many``, …), and the
+    layouts their pushes push, written in ``work``: ``(host, layouts)``."""
+    names = {case.split("-", 1)[1] for case in cases}
+    layouts = {name: IMAGES[name]().write_layout(work / "layouts" / name, "1") for name in names
+               if f"push-{name}" in cases}
+    with bench_registry(host, sorted(names), work) as found:
+        yield found, layouts
+
+
 def argv_for(client: str, case: str, host: str, layouts: dict[str, Path], out: Path, counter: int) -> list[str]:
     verb, name = case.split("-", 1)
     if verb == "pull":
