@@ -103,6 +103,27 @@ def test_a_header_seen_again_is_scrubbed_of_the_secrets_learned_since_and_teache
         assert last.body.text == "your session is <redacted>"
 
 
+def test_a_bodys_media_type_is_its_content_type_as_stored_a_known_secret_scrubbed():
+    token = "token-canary-quebec-romeo"
+
+    def handler(request):
+        return httpx.Response(200, text=f"[{token}]", headers={"Content-Type": f"text/plain; echo={token}"})
+
+    rec, client = _client(handler)
+    rec.secrets.add(token)
+    client.post("http://registry.test/v2/", content=b'{"a": 1}', headers={"Content-Type": "application/json"})
+    exchange = rec.trace.exchanges[0]
+    assert exchange.request.body.media_type == "application/json" and exchange.request.body.text == '{"a": 1}'
+    assert exchange.response.header("content-type") == "text/plain; echo=<redacted>"
+    assert exchange.response.body.media_type == "text/plain; echo=<redacted>"
+    assert exchange.response.body.text == "[<redacted>]"  # still textual: the media type was read as stored
+    late = "late-canary-sierra-tango"  # learned after the exchange was stored: the seal scrubs it there too
+    rec2, client2 = _client(lambda request: httpx.Response(204, headers={"Content-Type": f"x/y; k={late}"}))
+    client2.get("http://registry.test/v2/")
+    rec2.secrets.add(late)
+    assert rec2.seal().exchanges[0].response.body.media_type == "x/y; k=<redacted>"
+
+
 def test_a_50_mib_body_streams_through_without_being_buffered():
     chunk = b"z" * (1 << 20)
 

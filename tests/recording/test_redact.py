@@ -231,3 +231,15 @@ def test_a_value_added_again_is_not_encoded_again_and_a_value_that_is_anothers_f
     secrets.add(percent)
     assert encoded == [percent] and real(percent, safe="") in secrets
     assert secrets.scrub(f"?_state={real(percent, safe='')}") == f"?_state={PLACEHOLDER}"
+
+
+def test_a_header_list_is_scrubbed_in_one_call_as_each_value_would_be():
+    secrets = Secrets()
+    headers = [("Host", "registry.test"), ("Location", "/v2/x/blobs/uploads/u?n=1"), ("X-Echo", "sent token-value-123")]
+    assert secrets.scrub_headers(headers) is headers  # nothing known: nothing to scrub
+    secrets.add("token-value-123")
+    cut = ("Warning", "a token-value-1… cut short")  # shorter than the value, with a cut mark: searched
+    scrubbed = secrets.scrub_headers([*headers, cut])
+    assert scrubbed == [(name, secrets.scrub(value)) for name, value in [*headers, cut]]
+    assert scrubbed[:2] == headers[:2]
+    assert scrubbed[2] == ("X-Echo", f"sent {PLACEHOLDER}") and scrubbed[3] == ("Warning", f"a {PLACEHOLDER}… cut short")
