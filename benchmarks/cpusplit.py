@@ -82,7 +82,8 @@ def main() -> None:
     parser.add_argument("--host", help="a registry holding bench/<name>:1 already")
     parser.add_argument("--cases", default="push-many,pull-many")
     parser.add_argument("--runs", type=int, default=8)
-    parser.add_argument("--top", type=int, default=15, help="shared objects and functions shown per case (those that grew most)")
+    parser.add_argument("--top", type=int, default=15,
+                        help="shared objects and functions shown per case (those that grew most)")
     args = parser.parse_args()
     if shutil.which("perf") is None:
         raise SystemExit("error: perf is not installed\nhint: apt-get install linux-perf")
