@@ -23,10 +23,9 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.run import NUMBERS, REPO, argv_for, case_registry
+from benchmarks.run import REPO, case_registry, recorded_and_not
 
 FREQUENCY = 5000  # samples a second of CPU: one is 0.2 ms
-CLIENTS = ("regexplore", "regexplore-norec")
 
 
 def samples(report: str) -> Counter[tuple[str, str]]:
@@ -34,7 +33,7 @@ def samples(report: str) -> Counter[tuple[str, str]]:
     found: Counter[tuple[str, str]] = Counter()
     for line in report.splitlines():
         words = line.split()
-        if len(words) < 3 or not words[0].isdigit() or line.lstrip().startswith("#"):
+        if len(words) < 3 or not words[0].isdigit():  # a comment, a call graph's line
             continue
         symbol = " ".join(words[3:]) if words[2].startswith("[") and len(words) > 3 else " ".join(words[2:])
         found[(words[1], symbol)] += int(words[0])
@@ -94,16 +93,9 @@ def main() -> None:
     try:
         with case_registry(args.host, cases, work) as (host, layouts):
             for case in cases:
-                found = {client: Counter[tuple[str, str]]() for client in CLIENTS}
-                for run_no in range(args.runs):
-                    for client in CLIENTS if run_no % 2 == 0 else reversed(CLIENTS):
-                        out = work / "out"
-                        shutil.rmtree(out, ignore_errors=True)
-                        out.mkdir(parents=True)
-                        found[client] += record(argv_for(client, case, host, layouts, out, next(NUMBERS)), work)
+                on, off = recorded_and_not(case, host, layouts, args.runs, work, lambda argv: record(argv, work))
                 print(f"## {case}: recording on and off, {args.runs} runs each\n", flush=True)
-                print(split_table(found["regexplore"], found["regexplore-norec"], args.runs, args.top) + "\n",
-                      flush=True)
+                print(split_table(sum(on, Counter()), sum(off, Counter()), args.runs, args.top) + "\n", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

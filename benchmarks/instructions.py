@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from statistics import median
 
-from benchmarks.run import NUMBERS, REPO, argv_for, case_registry
+from benchmarks.run import REPO, case_registry, recorded_and_not
 
 
 def instructions(argv: list[str], work: Path) -> int:
@@ -62,14 +62,8 @@ def main() -> None:
 def _count(cases: list[str], host: str, layouts: dict[str, Path], rounds: int, work: Path) -> None:
     print("| case | recording on | recording off | on / off |\n|---|---:|---:|---:|")
     for case in cases:
-        counts: dict[str, list[int]] = {"regexplore": [], "regexplore-norec": []}
-        for round_no in range(rounds):
-            for client in counts if round_no % 2 == 0 else reversed(counts):
-                out = work / "out"
-                shutil.rmtree(out, ignore_errors=True)
-                out.mkdir(parents=True)
-                counts[client].append(instructions(argv_for(client, case, host, layouts, out, next(NUMBERS)), work))
-        on, off = median(counts["regexplore"]), median(counts["regexplore-norec"])
+        counted = recorded_and_not(case, host, layouts, rounds, work, lambda argv: instructions(argv, work))
+        on, off = map(median, counted)
         print(f"| {case} | {on / 1e6:,.1f} M | {off / 1e6:,.1f} M | {on / off:.3f} |", flush=True)
 
 

@@ -51,10 +51,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from statistics import median
+from typing import TypeVar
 
 from benchmarks.clients import PY, clients, copy_command, environment, pull_command, push_command
 from benchmarks.critical import critical_path
@@ -116,6 +117,23 @@ def case_registry(host: str | None, cases: list[str], work: Path) -> Iterator[tu
                if f"push-{name}" in cases}
     with bench_registry(host, sorted(names), work) as found:
         yield found, layouts
+
+
+T = TypeVar("T")
+
+
+def recorded_and_not(case: str, host: str, layouts: dict[str, Path], rounds: int, work: Path,
+                     measure: Callable[[list[str]], T]) -> tuple[list[T], list[T]]:
+    """``measure(argv)`` of ``case``'s recorded and unrecorded commands (``RECORDING_PAIR``), ``rounds`` times
+    each, alternating which goes first; each run writes into a fresh ``work / "out"``: ``(on, off)``."""
+    found: dict[str, list[T]] = {client: [] for client in RECORDING_PAIR}
+    for round_no in range(rounds):
+        for client in RECORDING_PAIR if round_no % 2 == 0 else reversed(RECORDING_PAIR):
+            out = work / "out"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            found[client].append(measure(argv_for(client, case, host, layouts, out, next(NUMBERS))))
+    return found[RECORDING_PAIR[0]], found[RECORDING_PAIR[1]]
 
 
 def argv_for(client: str, case: str, host: str, layouts: dict[str, Path], out: Path, counter: int) -> list[str]:
