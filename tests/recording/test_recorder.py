@@ -124,6 +124,28 @@ def test_a_bodys_media_type_is_its_content_type_as_stored_a_known_secret_scrubbe
     assert rec2.seal().exchanges[0].response.body.media_type == "x/y; k=<redacted>"
 
 
+def test_a_token_with_a_lone_surrogate_escape_is_learned_and_the_trace_written_without_it(tmp_path):
+    """A hostile token server may escape half a surrogate pair (``\\ud800``), which UTF-8 cannot encode:
+    learning the token raised out of the request, and the operation failed with an internal error."""
+    from explorer import trace as tracefile
+
+    body = b'{"token": "tok-canary-\\ud800-lima-mike", "expires_in": 60}'
+
+    def handler(request):
+        if request.url.path == "/token":
+            return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+        echoed = request.headers.get("x-echo")
+        return httpx.Response(401, text=f"bad token {echoed}", headers={"Content-Type": "text/plain"})
+
+    rec, client = _client(handler)
+    assert client.get("http://auth.test/token").status_code == 200
+    rec.secrets.add("tok-canary-\ud800-lima-mike")  # as the auth layer registers the token it was issued
+    client.get("http://registry.test/v2/", headers={"X-Echo": "tok-canary-%ED%A0%80-lima-mike"})
+    written = tracefile.save(rec.seal(), tmp_path / "t.json").read_text(encoding="utf-8")
+    assert "canary" not in written
+    assert tracefile.load(tmp_path / "t.json").exchanges[1].response.body.text == "bad token <redacted>"
+
+
 def test_a_50_mib_body_streams_through_without_being_buffered():
     chunk = b"z" * (1 << 20)
 

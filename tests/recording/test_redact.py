@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from urllib.parse import quote, quote_plus
+
 import pytest
 
 from explorer.recording import redact
@@ -221,16 +224,51 @@ def test_a_value_added_again_is_not_encoded_again_and_a_value_that_is_anothers_f
     secrets.add(state)  # learned from the Location that names the upload ...
     forms = len(secrets)
     encoded: list[str] = []
-    real = redact.secrets.quote
-    monkeypatch.setattr(redact.secrets, "quote", lambda value, safe="": encoded.append(value) or real(value, safe))
+    real = redact.secrets._forms
+    monkeypatch.setattr(redact.secrets, "_forms", lambda value: encoded.append(value) or real(value))
     secrets.add(state)  # ... then from the URL that uses it: nothing to encode, nothing new
     assert encoded == [] and len(secrets) == forms
     # the percent-encoded form was registered as a form, not added: added, it gets forms of its own
-    percent = real(state, safe="")
+    percent = quote(state, safe="")
     assert percent in secrets
     secrets.add(percent)
-    assert encoded == [percent] and real(percent, safe="") in secrets
-    assert secrets.scrub(f"?_state={real(percent, safe='')}") == f"?_state={PLACEHOLDER}"
+    assert encoded == [percent] and quote(percent, safe="") in secrets
+    assert secrets.scrub(f"?_state={quote(percent, safe='')}") == f"?_state={PLACEHOLDER}"
+
+
+def _reference_forms(value: str) -> set[str]:
+    """What ``Secrets.add`` registers, as urllib, json and html make each form (``redact.secrets._forms``
+    takes shortcuts where they change nothing)."""
+    import html
+    import json
+
+    return {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1], html.escape(value)}
+
+
+def test_a_secret_is_registered_in_every_form_urllib_json_and_html_make_of_it():
+    rnd = random.Random(17)
+    alphabet = [chr(c) for c in range(0x80)] + list("é€😀\u2028\x80\xa0 +%&<>\"'\\=/")
+    for _ in range(3000):
+        value = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(4, 30)))
+        secrets = Secrets()
+        secrets.add(value)
+        wanted = {form for form in _reference_forms(value) if len(form) >= Secrets.MIN_LENGTH}
+        assert len(secrets) == len(wanted) and all(form in secrets for form in wanted), repr(value)
+    token = "A" * 200 + "=="  # a push's ``_state``: base64, padded
+    secrets = Secrets()
+    secrets.add(token)
+    assert len(secrets) == 2 and token in secrets and "A" * 200 + "%3D%3D" in secrets
+
+
+def test_a_secret_with_a_lone_surrogate_is_learned_and_scrubbed_without_raising():
+    """A JSON body may escape half a surrogate pair (``\\ud800``): UTF-8 cannot encode it, and quote raised."""
+    value = "tok-canary-\ud800-kilo"
+    secrets = Secrets()
+    secrets.add(value)
+    assert secrets.scrub(f"got {value} and {value.encode('unicode_escape').decode()}") == (
+        f"got {PLACEHOLDER} and {PLACEHOLDER}")
+    assert "tok-canary-%ED%A0%80-kilo" in secrets
 
 
 def test_a_header_list_is_scrubbed_in_one_call_as_each_value_would_be():
