@@ -37,17 +37,8 @@ from explorer.protocol.reference import is_repository
 from explorer.records import record
 
 __all__ = [
-    "Challenge",
-    "Scope",
-    "TokenGrant",
-    "covers",
-    "merge_scopes",
-    "parse_challenges",
-    "parse_scope",
-    "parse_token_response",
-    "scopes_for_request",
-    "token_form",
-    "token_query",
+    "Challenge", "Scope", "TokenGrant", "covers", "merge_scopes", "parse_challenges", "parse_scope",
+    "parse_token_response", "scopes_for_request", "token_form", "token_query",
 ]
 
 # token = 1*tchar
@@ -369,6 +360,8 @@ class TokenGrant:
 
 
 _MINIMUM_EXPIRY = 60  # seconds: the default, and the floor distribution clamps to
+# a token as a header carries it (RFC 6750's b64token is stricter; httpx raises on the rest), refresh tokens too
+_SENDABLE = re.compile(r"[!-~]+")
 
 
 def parse_token_response(data: object) -> TokenGrant:
@@ -385,6 +378,9 @@ def parse_token_response(data: object) -> TokenGrant:
     chosen = access_token if isinstance(access_token, str) and access_token else token
     if not isinstance(chosen, str) or not chosen:
         raise AuthError("the token server's answer holds neither 'token' nor 'access_token'")
+    if not _SENDABLE.fullmatch(chosen):  # not a word: it shows neither the token nor a piece of it
+        raise AuthError("the token server's token is not printable ASCII without spaces: it cannot be sent "
+                        "in an Authorization header", "the token server is broken or not a registry's")
     expires_in = document.get("expires_in")
     if isinstance(expires_in, str) and expires_in.isascii() and expires_in.isdigit() and len(expires_in) < 10:
         expires_in = int(expires_in)
@@ -396,4 +392,6 @@ def parse_token_response(data: object) -> TokenGrant:
         value = document.get(key)
         return value if isinstance(value, str) and value else None
 
-    return TokenGrant(chosen, seconds, text("issued_at"), text("refresh_token"), text("scope"))
+    refresh = text("refresh_token")  # one that cannot be sent is none
+    return TokenGrant(chosen, seconds, text("issued_at"), refresh if refresh and _SENDABLE.fullmatch(refresh) else None,
+                      text("scope"))

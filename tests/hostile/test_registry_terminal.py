@@ -65,3 +65,19 @@ def test_a_challenge_from_a_hostile_registry_is_printed_as_plain_text(hostile, t
     assert run.code == 1, run.output
     assert [line for line in run.stderr.splitlines() if line.startswith("error: ")], run.stderr
     assert trace.outcome.status == "failed"
+
+
+@pytest.mark.parametrize("token", ["tok-canary-\\ud800-lima", "tok-canary-caf\\u00e9-lima", "tok canary lima"])
+def test_a_token_no_header_can_carry_is_one_error_line_and_the_trace_holds_none_of_it(hostile, tmp_path, token):
+    """A lone surrogate escaped in the token's JSON (UTF-8 cannot encode it) raised out of the recorder as it
+    learned the token; a non-ASCII one out of httpx as it sent it: both were an internal error."""
+    hostile.routes.clear()
+    challenge = {"WWW-Authenticate": f'Bearer realm="http://{hostile.host}/token",service="x"', **JSON}
+    hostile.route("GET", r"^/v2/", Answer(401, challenge, b"{}"))
+    hostile.route("GET", r"^/token", Answer(200, JSON, f'{{"token": "{token}", "expires_in": 60}}'.encode()))
+    run, trace = _run(tmp_path, "pull", f"{hostile.host}/team/app:1")
+    assert run.code == 1, run.output
+    assert run.stderr.splitlines()[0] == ("error: the token server's token is not printable ASCII without spaces: "
+                                          "it cannot be sent in an Authorization header")
+    assert "canary" not in run.output and "canary" not in (tmp_path / "t.json").read_text(encoding="utf-8")
+    assert trace.outcome.status == "failed" and trace.exchanges[-1].response.status == 200  # the token's answer

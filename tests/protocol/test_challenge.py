@@ -250,6 +250,9 @@ def test_token_form_has_one_space_separated_scope_field() -> None:
          TokenGrant("t", 60, "2024-01-01T00:00:00Z", "r", "repository:a:pull")),
         (b'{"token": "t", "expires_in": 3600}', TokenGrant("t", 3600, None, None, None)),
         ('{"access_token": "a"}', TokenGrant("a", 60, None, None, None)),
+        ({"token": "eyJ.a-b_c~d+e/f==", "refresh_token": "r\u00e9"},
+         TokenGrant("eyJ.a-b_c~d+e/f==", 60, None, None, None)),
+        ('{"token": "t", "refresh_token": "r\\ud800"}', TokenGrant("t", 60, None, None, None)),  # unsendable: none
     ],
 )
 def test_parse_token_response(data: object, grant: TokenGrant) -> None:
@@ -263,3 +266,11 @@ def test_parse_token_response(data: object, grant: TokenGrant) -> None:
 def test_parse_token_response_refuses(data: object) -> None:
     with pytest.raises(AuthError):
         parse_token_response(data)
+
+
+@pytest.mark.parametrize("token", ["two words", "caf\u00e9", '{"token": "lone \\ud800"}', "tab\there", "nl\n", "\x7f"])
+def test_a_token_that_no_header_can_carry_is_refused_without_showing_it(token: str) -> None:
+    data = token if token.startswith("{") else {"token": token}
+    with pytest.raises(AuthError, match="cannot be sent in an Authorization header") as refused:
+        parse_token_response(data)
+    assert "lone" not in str(refused.value) and "words" not in str(refused.value)
