@@ -168,8 +168,13 @@ class AtomicFile:
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
-    """Write ``data`` (str is UTF-8 encoded) to ``path`` atomically; return the path."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    """Write ``data`` (str is UTF-8 encoded) to ``path`` atomically; return the path.
+
+    A lone surrogate, which UTF-8 cannot encode (a shared trace's JSON or a hostile body may escape half a
+    pair, ``\\ud800``), is written as that escape: what JSON, YAML and Python string literals read back as
+    the same character, and what the other outputs show as text.
+    """
+    payload = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
     with AtomicFile(path) as out:
         out.write(payload)
     return Path(path)

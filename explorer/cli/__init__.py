@@ -43,6 +43,7 @@ Where each command lives ("one guess"):
 from __future__ import annotations
 
 import gc
+import io
 import itertools
 import sys
 from typing import TYPE_CHECKING
@@ -85,6 +86,8 @@ _collector = {"paused": False}
 def run() -> None:
     """The regexplore program: ``main`` in a process of its own (see Rule 2c)."""
     words = [w for w in sys.argv[1:] if w not in _ROOT_FLAGS]
+    if isinstance(sys.stdout, io.TextIOWrapper):  # as stderr: a lone surrogate (a hostile JSON's ``\\ud800``)
+        sys.stdout.reconfigure(errors="backslashreplace")  # is printed as that escape, not raised at the print
     if tuple(words[:2]) in _ALONE:  # a transfer: its operation resumes the collector (``cli/base.py``)
         gc.disable()
         _collector["paused"] = True

@@ -50,7 +50,7 @@ def _bytes(value: Any) -> bytes | None:
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
-        return value.encode("utf-8")
+        return value.encode("utf-8", "backslashreplace")  # a lone surrogate: its escape, as for HAR
     raise TraceFormatError("a body is neither text nor bytes")
 
 

@@ -72,7 +72,7 @@ def _content(content: Any, headers: list[tuple[str, str]], stated: Any) -> Messa
             except (binascii.Error, ValueError):
                 raise TraceFormatError("a body says encoding base64 but is not base64") from None
         else:
-            data = text.encode("utf-8")
+            data = text.encode("utf-8", "backslashreplace")  # a lone surrogate (JSON may escape one): its escape
     size = content.get("size")
     if not isinstance(size, int) or size < 0:
         size = stated if isinstance(stated, int) and stated >= 0 else None
@@ -97,7 +97,7 @@ def _post_data(post: Any, headers: list[tuple[str, str]], stated: Any) -> Messag
     sha = _str(post.get("_sha256"))
     if not text and size:  # a binary upload HAR 1.2 cannot carry: described only
         return Message(headers, None, size, media, sha)
-    return Message(headers, (text or "").encode("utf-8"), size, media, sha)
+    return Message(headers, (text or "").encode("utf-8", "backslashreplace"), size, media, sha)
 
 
 def _record(entry: Any) -> Record:

@@ -81,6 +81,7 @@ def payloads(marker: Path) -> dict[str, str]:
         "osc8": CONTROL[1] + "link" + "\x1b]8;;\x07",
         "title": CONTROL[2],
         "clear": CONTROL[3],
+        "lone-surrogates": "half \ud800 a pair \udfff",  # a JSON trace may escape them; UTF-8 cannot encode them
     }
 
 
@@ -137,7 +138,8 @@ def leading_trace(marker: Path) -> Trace:
         quoted = value.replace("\\", "\\\\").replace('"', '\\"')
         b.add("GET", f"http://{REG}/v2/team/app/manifests/1.0", 401, step=value, reason=value, headers=[
             ("WWW-Authenticate", f'Bearer realm="http://{AUTH}/token",service="registry.test",scope="{quoted}"')])
-        b.add("GET", f"http://{AUTH}/token?service=registry.test&scope={quote(value, safe='')}", 200,
+        scope = quote(value, safe="", errors="surrogatepass")
+        b.add("GET", f"http://{AUTH}/token?service=registry.test&scope={scope}", 200,
               step=f"{value} ({name})", resp_body=json_body({"token": "<redacted>", "expires_in": 300}))
         b.add("GET", f"http://{REG}/v2/team/app/blobs/{dg(name)}", None, step=f"fetch layer {value}", error=value)
     return b.done("failed", joined(marker))

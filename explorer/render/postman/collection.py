@@ -54,7 +54,7 @@ _CANNOT_COPY = ("This copy cannot run in Postman: {why}; use `regexplore export 
 
 
 def _q(value: str) -> str:
-    return quote(value, safe=_QUERY_SAFE)
+    return quote(value, safe=_QUERY_SAFE, errors="surrogatepass")  # a lone surrogate: as in shapes.inert_header
 
 
 class _Collection:

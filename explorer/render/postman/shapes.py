@@ -36,13 +36,15 @@ def inert_text(text: str) -> str:
 
 
 def inert_header(text: str) -> str:
-    """A recorded header name or value: inert, and only what HTTP may send (others percent-encoded)."""
-    return inert_text("".join(ch if ch == "\t" or " " <= ch <= "~" else quote(ch, safe="") for ch in text))
+    """A recorded header name or value: inert, and only what HTTP may send (others percent-encoded, a lone
+    surrogate as the bytes ``surrogatepass`` gives it: UTF-8 has none for it)."""
+    return inert_text("".join(ch if ch == "\t" or " " <= ch <= "~" else quote(ch, safe="", errors="surrogatepass")
+                              for ch in text))
 
 
 def inert_url(url: str) -> str:
     """A recorded URL with braces, spaces, quotes, control and non-ASCII characters percent-encoded."""
-    return quote(url, safe=_URL_SAFE)
+    return quote(url, safe=_URL_SAFE, errors="surrogatepass")  # a lone surrogate: as in inert_header
 
 
 def script(kind: str, lines: list[str]) -> dict[str, Any]:

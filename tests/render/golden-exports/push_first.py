@@ -358,7 +358,8 @@ def on(base: str, side: str = "REGISTRY") -> Registry:
 
 def push_manifest(registry: Registry, reference: str, media_type: str, digest: str, text: str) -> None:
     """Upload what the manifest lists and the registry lacks, then the manifest (text, or SOURCE's copy)."""
-    content = text.encode("utf-8") if text else blob_path(digest, SOURCE).read_bytes()
+    # a lone surrogate (a shared trace's JSON may escape one) goes as its JSON escape, the same string
+    content = text.encode("utf-8", "backslashreplace") if text else blob_path(digest, SOURCE).read_bytes()
     for blob in Manifest(content, media_type).blobs():
         registry.push_blob(REPOSITORY, blob, SOURCE)
     registry.put_manifest(REPOSITORY, reference, media_type, content)
