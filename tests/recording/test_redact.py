@@ -282,3 +282,73 @@ def test_a_header_list_is_scrubbed_in_one_call_as_each_value_would_be():
     assert scrubbed[:2] == headers[:2]
     assert scrubbed[2] == ("X-Echo", f"sent {PLACEHOLDER}")
     assert scrubbed[3] == ("Warning", f"a {PLACEHOLDER}… cut short")
+
+
+def test_a_urls_hidden_values_are_what_urlsplit_and_parse_qsl_find():
+    """``hidden_url_values`` finds the query without ``urlsplit`` when there is no ``@`` (no password to read):
+    the same values, and a URL ``urlsplit`` refuses teaches its query's values all the same."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    def reference(url: str) -> list[str] | None:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        found = [parts.password] if parts.password else []
+        return found + [value for key, value in parse_qsl(parts.query)
+                        if key.lower() not in redact.urls.QUERY_ALLOWLIST and len(value) >= redact.LEARNED_QUERY_MIN]
+
+    rnd = random.Random(3)
+    pieces = ["&", "=", "+", "%", "%20", "%3D", "%2", "a", "_state", "digest", "Digest", "X-Amz-Signature",
+              "x" * 15, "y" * 16, "%41" * 6, "é", "@", ":", "u:p@", ";", "#", "?", "%E9", "\t", "\n", "[", "]",
+              "[::1]", " ", "/"]
+    refused = 0
+    for _ in range(4000):
+        q = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
+        for url in (f"http://h.test/v2/x?{q}", f"http://u:{q}@h.test/p?{q}", f"/v2/x?{q}", f"http://{q}/x?{q}"):
+            wanted = reference(url) if "?" in url or "@" in url else []
+            if wanted is None:
+                refused += 1
+                cleaned = url.replace("\t", "").replace("\n", "")  # as urlsplit: then the query before a "#"
+                query = cleaned.partition("#")[0].partition("?")[2]
+                assert redact.hidden_url_values(url) == ([] if "@" in url else reference(f"http://h.test/?{query}"))
+            else:
+                assert redact.hidden_url_values(url) == wanted, url
+    assert refused  # the corpus holds URLs urlsplit refuses
+    state = "s" * 40 + "=="
+    assert redact.hidden_url_values(f"http://h/u?_state={state}&digest=sha256:{'a' * 64}#f?x=" + "z" * 20) == [state]
+
+
+def test_a_redacted_url_is_what_urlsplit_and_urlunsplit_give():
+    """``redact_url`` splices the redacted query into an ``http(s)://host`` URL without ``urlsplit`` when nothing
+    it would drop or change is there: the same text for every URL ``urlsplit`` accepts."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    def reference(url: str) -> str | None:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, _, hostport = netloc.rpartition("@")
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}:{PLACEHOLDER}@{hostport}" if ":" in userinfo else f"{PLACEHOLDER}@{hostport}"
+        query = redact.urls._redact_query(parts.query) if parts.query else parts.query
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+    rnd = random.Random(5)
+    pieces = ["&", "=", "+", "%", "a", "_state", "digest", "x" * 17, "é", "@", ":", ";", "#", "?", "\t", "\n", "[",
+              "]", "[::1]", " ", "/", "//", "HTTP://", "http://", "\x00", ""]
+    compared = 0
+    for _ in range(5000):
+        q = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12)))
+        for url in (f"http://h.test/v2/x?{q}", f"https://h.test:5000{q}", f"http://{q}/x?{q}", f"HTTP://h/x?{q}",
+                    f"/v2/x?{q}", f"http://h?{q}", f"http://{q}"):
+            wanted = reference(url) if "?" in url or "@" in url else url
+            if wanted is not None:
+                assert redact.redact_url(url) == wanted, url
+                compared += 1
+    assert compared > 30000
+    assert redact.redact_url("http://h/u?_state=abc&digest=sha256:x#top") == f"http://h/u?_state={PLACEHOLDER}" \
+        "&digest=sha256:x#top"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from explorer.recording.redact.names import QUERY_ALLOWLIST, SECRET_OPTIONS
 from explorer.recording.redact.secrets import PLACEHOLDER, Secrets
@@ -23,6 +23,9 @@ def redact_url(url: str, secrets: Secrets | None = None) -> str:
     """Hide the password in ``user:password@`` and every non-allowlisted query value."""
     if _hides_nothing(url):  # kept as it is, unparsed
         return secrets.scrub(url) if secrets else url
+    spliced = _spliced(url)
+    if spliced is not None:
+        return secrets.scrub(spliced) if secrets else spliced
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -37,17 +40,63 @@ def redact_url(url: str, secrets: Secrets | None = None) -> str:
     return secrets.scrub(out) if secrets else out
 
 
+def _spliced(url: str) -> str | None:
+    """``redact_url``'s answer without ``urlsplit``, for the URL a client sends (a push's every upload
+    URL is a new one): an ``http(s)://host`` URL with a query, no ``@``, nothing ``urlsplit`` would drop or
+    change (a tab or line break, an empty query or fragment), is itself with its query redacted. None: parse it.
+    One ``urlsplit`` refuses (a bad bracket in its host) gets its query redacted all the same."""
+    if "@" in url or not url.startswith(("http://", "https://")) or "\t" in url or "\r" in url or "\n" in url:
+        return None
+    if url.partition("://")[2][:1] in ("", "/", "?", "#"):  # no host: urlunsplit writes it otherwise
+        return None
+    base, hash_mark, fragment = url.partition("#")
+    head, _, query = base.partition("?")
+    if not query or (hash_mark and not fragment):
+        return None
+    return f"{head}?{_redact_query(query)}{hash_mark}{fragment}"
+
+
 def hidden_url_values(url: str) -> list[str]:
-    """What ``redact_url`` hides that is long enough to be scrubbed wherever else it turns up."""
+    """What ``redact_url`` hides that is long enough to be scrubbed wherever else it turns up.
+
+    Without a ``@`` there is no password, and the query is found as ``urlsplit`` finds it without the
+    rest of its parse (a push parses every upload's new URL twice: 4 of its 9 us); such a URL that
+    ``urlsplit`` refuses (a hostile Location's bad brackets) teaches its query's values all the same.
+    """
     if _hides_nothing(url):
         return []
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # not a URL (a hostile Location): nothing to learn, redaction still applies
-        return []
-    found = [parts.password] if parts.password else []
-    found += [value for key, value in parse_qsl(parts.query)
-              if key.lower() not in QUERY_ALLOWLIST and len(value) >= LEARNED_QUERY_MIN]
+    if "@" not in url:
+        found, query = [], _query(url)
+    else:
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # not a URL (a hostile Location): nothing to learn, redaction still applies
+            return []
+        found, query = [parts.password] if parts.password else [], parts.query
+    return found + _hidden_query_values(query) if query else found
+
+
+def _query(url: str) -> str:
+    """``urlsplit(url).query``: tabs and line breaks removed, then what follows the first ``?`` before a ``#``."""
+    if "\t" in url or "\r" in url or "\n" in url:
+        url = url.replace("\t", "").replace("\r", "").replace("\n", "")
+    return url.partition("#")[0].partition("?")[2]
+
+
+def _hidden_query_values(query: str) -> list[str]:
+    """``[value for key, value in parse_qsl(query) if key is not allowlisted and value is long]``, without
+    unquoting the values it keeps out (a push's every upload URL: ``_state`` and ``digest``)."""
+    found = []
+    for item in query.split("&"):
+        key, sep, value = item.partition("=")
+        if not value:  # parse_qsl drops "k", "k=" and ""
+            continue
+        key = key.replace("+", " ")
+        if unquote(key).lower() in QUERY_ALLOWLIST or len(value) < LEARNED_QUERY_MIN:
+            continue  # unquoted, a value is at most as long as it is quoted
+        value = unquote(value.replace("+", " "))
+        if len(value) >= LEARNED_QUERY_MIN:
+            found.append(value)
     return found
 
 
