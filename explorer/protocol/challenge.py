@@ -378,7 +378,7 @@ def parse_token_response(data: object) -> TokenGrant:
     chosen = access_token if isinstance(access_token, str) and access_token else token
     if not isinstance(chosen, str) or not chosen:
         raise AuthError("the token server's answer holds neither 'token' nor 'access_token'")
-    if not _SENDABLE.fullmatch(chosen):  # not a word: it shows neither the token nor a piece of it
+    if not _SENDABLE.fullmatch(chosen):  # the message shows no piece of it
         raise AuthError("the token server's token is not printable ASCII without spaces: it cannot be sent "
                         "in an Authorization header", "the token server is broken or not a registry's")
     expires_in = document.get("expires_in")
