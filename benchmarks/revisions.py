@@ -28,7 +28,7 @@ from statistics import median
 
 from benchmarks.clients import environment
 from benchmarks.measure import Series, run
-from benchmarks.run import REPO, argv_for, bench_registry
+from benchmarks.run import IMAGES, NUMBERS, REPO, argv_for, case_registry
 
 
 def export(revision: str, into: Path) -> Path:
@@ -45,16 +45,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("revisions", nargs="+", help="git revisions (branches, tags, commits)")
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--case", default="pull-big", help="a pull case of benchmarks.run (pull-big, pull-many...)")
+    parser.add_argument("--case", default="pull-big",
+                        help="a case of benchmarks.run (pull-big, push-many, copy-many...)")
     parser.add_argument("--host", help="a registry holding bench/<name>:1 already")
     parser.add_argument("--norec", action="store_true", help="also each revision with recording off")
     args = parser.parse_args()
-    name = args.case.split("-", 1)[1]
+    verb, _, name = args.case.partition("-")
+    if verb not in ("pull", "push", "copy") or name not in IMAGES:
+        parser.error(f"unknown case {args.case!r}: pull-, push- or copy- and one of {', '.join(IMAGES)}")
     work = Path(tempfile.mkdtemp(prefix="regexplore-revisions-"))
     try:
         trees = {revision: export(revision, work / "trees") for revision in args.revisions}
-        with bench_registry(args.host, [name], work) as host:
-            series, ratios, unrecorded = _alternate(args, trees, host, work)
+        with case_registry(args.host, [args.case], work) as (host, layouts):
+            series, ratios, unrecorded = _alternate(args, trees, host, layouts, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{args.case}, {args.rounds} rounds, alternating, medians\n")
@@ -72,7 +75,7 @@ def main() -> None:
               f"{series[revision].cpu / series[client].cpu:.3f} CPU")
 
 
-def _alternate(args: argparse.Namespace, trees: dict[str, Path], host: str,
+def _alternate(args: argparse.Namespace, trees: dict[str, Path], host: str, layouts: dict[str, Path],
                work: Path) -> tuple[dict[str, Series], dict[str, list[float]], dict[str, str]]:
     """Every round: each revision (and, with ``--norec``, each unrecorded) and skopeo once, in alternating
     order. Returns the series per client, each run's ratio to its round's skopeo run, and the unrecorded
@@ -88,8 +91,8 @@ def _alternate(args: argparse.Namespace, trees: dict[str, Path], host: str,
             shutil.rmtree(out, ignore_errors=True)
             out.mkdir(parents=True)
             real = "skopeo" if client == "skopeo" else "regexplore-norec" if client in unrecorded else "regexplore"
-            argv = argv_for(real, args.case, host, {}, out, round_no)
-            sample = run(argv, env=environment(real, "pull", out),
+            argv = argv_for(real, args.case, host, layouts, out, next(NUMBERS))  # a push: a repository of its own
+            sample = run(argv, env=environment(real, args.case.partition("-")[0], out),
                          cwd=str(REPO if client == "skopeo" else trees[unrecorded.get(client, client)]))
             series[client].add(sample)
             walls[client] = sample.wall
