@@ -360,7 +360,7 @@ class TokenGrant:
 
 
 _MINIMUM_EXPIRY = 60  # seconds: the default, and the floor distribution clamps to
-# a token as a header carries it (RFC 6750's b64token is stricter; httpx raises on the rest), refresh tokens too
+# a token as a header carries it (RFC 6750's b64token is stricter; httpx raises on the rest)
 _SENDABLE = re.compile(r"[!-~]+")
 
 
@@ -392,6 +392,6 @@ def parse_token_response(data: object) -> TokenGrant:
         value = document.get(key)
         return value if isinstance(value, str) and value else None
 
-    refresh = text("refresh_token")  # one that cannot be sent is none
-    return TokenGrant(chosen, seconds, text("issued_at"), refresh if refresh and _SENDABLE.fullmatch(refresh) else None,
-                      text("scope"))
+    refresh = text("refresh_token")  # sent in a form (UTF-8): one that UTF-8 cannot encode (a lone surrogate) is none
+    sendable = refresh is not None and refresh.encode("utf-8", "replace").decode("utf-8") == refresh
+    return TokenGrant(chosen, seconds, text("issued_at"), refresh if sendable else None, text("scope"))

@@ -250,8 +250,8 @@ def test_token_form_has_one_space_separated_scope_field() -> None:
          TokenGrant("t", 60, "2024-01-01T00:00:00Z", "r", "repository:a:pull")),
         (b'{"token": "t", "expires_in": 3600}', TokenGrant("t", 3600, None, None, None)),
         ('{"access_token": "a"}', TokenGrant("a", 60, None, None, None)),
-        ({"token": "eyJ.a-b_c~d+e/f==", "refresh_token": "r\u00e9"},
-         TokenGrant("eyJ.a-b_c~d+e/f==", 60, None, None, None)),
+        ({"token": "eyJ.a-b_c~d+e/f==", "refresh_token": "r\u00e9 x"},  # a form sends a refresh token
+         TokenGrant("eyJ.a-b_c~d+e/f==", 60, None, "r\u00e9 x", None)),
         ('{"token": "t", "refresh_token": "r\\ud800"}', TokenGrant("t", 60, None, None, None)),  # unsendable: none
     ],
 )
