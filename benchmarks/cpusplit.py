@@ -23,7 +23,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.run import REPO, case_registry, recorded_and_not
+from benchmarks.run import REPO, case_registry, parse_cases, recorded_and_not
 
 FREQUENCY = 5000  # samples a second of CPU: one is 0.2 ms
 
@@ -84,11 +84,11 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15,
                         help="shared objects and functions shown per case (those that grew most)")
     args = parser.parse_args()
+    cases = parse_cases(parser, args.cases)
     if shutil.which("perf") is None:
         raise SystemExit("error: perf is not installed\nhint: apt-get install linux-perf")
     for package in ("explorer", "benchmarks"):  # as a page run has them (benchmarks/run.py)
         compileall.compile_dir(REPO / package, quiet=1)
-    cases = args.cases.split(",")
     work = Path(tempfile.mkdtemp(prefix="regexplore-cpusplit-"))
     try:
         with case_registry(args.host, cases, work) as (host, layouts):

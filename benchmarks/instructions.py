@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from statistics import median
 
-from benchmarks.run import REPO, case_registry, recorded_and_not
+from benchmarks.run import REPO, case_registry, parse_cases, recorded_and_not
 
 
 def instructions(argv: list[str], work: Path) -> int:
@@ -48,9 +48,9 @@ def main() -> None:
     parser.add_argument("--cases", default="pull-small,pull-many")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    cases = parse_cases(parser, args.cases)
     if shutil.which("valgrind") is None:
         raise SystemExit("error: valgrind is not installed\nhint: apt-get install valgrind")
-    cases = args.cases.split(",")
     work = Path(tempfile.mkdtemp(prefix="regexplore-instructions-"))
     try:
         with case_registry(args.host, cases, work) as (host, layouts):

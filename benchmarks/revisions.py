@@ -28,7 +28,7 @@ from statistics import median
 
 from benchmarks.clients import environment
 from benchmarks.measure import Series, run
-from benchmarks.run import IMAGES, NUMBERS, REPO, argv_for, case_registry
+from benchmarks.run import NUMBERS, REPO, argv_for, case_registry, parse_cases
 
 
 def export(revision: str, into: Path) -> Path:
@@ -50,9 +50,7 @@ def main() -> None:
     parser.add_argument("--host", help="a registry holding bench/<name>:1 already")
     parser.add_argument("--norec", action="store_true", help="also each revision with recording off")
     args = parser.parse_args()
-    verb, _, name = args.case.partition("-")
-    if verb not in ("pull", "push", "copy") or name not in IMAGES:
-        parser.error(f"unknown case {args.case!r}: pull-, push- or copy- and one of {', '.join(IMAGES)}")
+    parse_cases(parser, args.case.replace(",", " "))  # one case ("a,b" is one unknown case)
     work = Path(tempfile.mkdtemp(prefix="regexplore-revisions-"))
     try:
         trees = {revision: export(revision, work / "trees") for revision in args.revisions}

@@ -108,6 +108,17 @@ def bench_registry(host: str | None, names: Iterable[str], work: Path) -> Iterat
         registry.stop()
 
 
+def parse_cases(parser: argparse.ArgumentParser, text: str) -> list[str]:
+    """``--cases`` (comma-separated) as a list; an unknown case is the parser's one error line (exit 2)."""
+    cases = [case for case in text.split(",") if case]
+    unknown = [case for case in cases
+               if case.partition("-")[0] not in ("pull", "push", "copy") or case.partition("-")[2] not in IMAGES]
+    if unknown or not cases:
+        parser.error(f"unknown case {', '.join(unknown) or repr(text)}: pull-, push- or copy- and one of "
+                     f"{', '.join(IMAGES)}")
+    return cases
+
+
 @contextmanager
 def case_registry(host: str | None, cases: list[str], work: Path) -> Iterator[tuple[str, dict[str, Path]]]:
     """``bench_registry`` holding the images of ``cases`` (``pull-many``, ``push-many``, …), and the
@@ -365,7 +376,7 @@ def main() -> None:
                         help="Markdown file to write ('' for none)")
     args = parser.parse_args()
     began = time.perf_counter()
-    cases = [c for c in args.cases.split(",") if c]
+    cases = parse_cases(parser, args.cases)
     links = [link for link in args.links.split(",") if link]
     unknown = [link for link in links if link not in LINKS]
     if unknown:
