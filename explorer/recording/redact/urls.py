@@ -45,7 +45,7 @@ def _spliced(url: str) -> str | None:
     URL is a new one): an ``http(s)://host`` URL with a query, no ``@``, nothing ``urlsplit`` would drop or
     change (a tab or line break, an empty query or fragment), is itself with its query redacted. None: parse it.
     A URL ``urlsplit`` refuses (a bad bracket in its host) gets its query redacted all the same."""
-    if "@" in url or not url.startswith(("http://", "https://")) or "\t" in url or "\r" in url or "\n" in url:
+    if "@" in url or not url.startswith(("http://", "https://")) or _has_removed_characters(url):
         return None
     if url.partition("://")[2][:1] in ("", "/", "?", "#"):  # no host: urlunsplit writes it otherwise
         return None
@@ -78,9 +78,14 @@ def hidden_url_values(url: str) -> list[str]:
 
 def _query(url: str) -> str:
     """``urlsplit(url).query``: tabs and line breaks removed, then what follows the first ``?`` before a ``#``."""
-    if "\t" in url or "\r" in url or "\n" in url:
+    if _has_removed_characters(url):
         url = url.replace("\t", "").replace("\r", "").replace("\n", "")
     return url.partition("#")[0].partition("?")[2]
+
+
+def _has_removed_characters(url: str) -> bool:
+    """Whether ``url`` holds what ``urlsplit`` removes wherever it is: a tab or a line break."""
+    return "\t" in url or "\r" in url or "\n" in url
 
 
 def _hidden_query_values(query: str) -> list[str]:
