@@ -22,6 +22,7 @@ class Sample:
     cpu: float
     rss_mib: float
     server_cpu: float | None = None  # the server's CPU seconds during the run (``server_pid``)
+    began: float = 0.0  # seconds since the epoch when the process was started (to find its requests in a log)
 
 
 @dataclass
@@ -61,7 +62,7 @@ def run(argv: list[str], *, env: dict[str, str] | None = None, cwd: str | None =
     forked child also counts the parent's pages it shared before ``exec``.
     """
     server_before = process_cpu(server_pid) if server_pid is not None else None
-    start = time.perf_counter()
+    began, start = time.time(), time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
     peak_kib = 0
     while True:
@@ -81,7 +82,8 @@ def run(argv: list[str], *, env: dict[str, str] | None = None, cwd: str | None =
     if server_before is not None:  # the server ran when the command started (server_pid given)
         after = process_cpu(server_pid)  # type: ignore[arg-type]
         server = after - server_before if after is not None else None
-    return Sample(wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mib=peak_kib / 1024, server_cpu=server)
+    return Sample(wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mib=peak_kib / 1024, server_cpu=server,
+                  began=began)
 
 
 def process_cpu(pid: int) -> float | None:

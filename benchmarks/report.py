@@ -14,6 +14,7 @@ from statistics import median
 
 from benchmarks.measure import Sample, Series
 from benchmarks.pairs import paired_ratio
+from benchmarks.registry_log import Phases
 
 __all__ = ["TARGETS", "CaseStats", "report", "write_page"]
 
@@ -33,6 +34,7 @@ class CaseStats:
     skopeo_round_trips: int | None = None
     connections: dict[str, list[int]] = field(default_factory=dict)  # client -> TCP connections per run (25 ms)
     recording_pairs: list[tuple[Sample, Sample]] = field(default_factory=list)  # (on, off) run back to back
+    phases: dict[str, list[Phases]] = field(default_factory=dict)  # client -> where each run's wall went
 
 
 #: skopeo's https probe of a loopback registry is a TLS hello that ``regexplore proxy`` (plain http) never
@@ -100,7 +102,7 @@ def report(results: dict[str, dict[str, CaseStats]], side: list[tuple[str, float
             if ours_series and case in ("pull-big", "push-big") and link == "loopback":
                 verdicts.append(f"| {case}: peak RSS ≤ 64 MiB | {'yes' if ours_series.rss_mib <= 64 else 'NO'} | "
                                 f"{ours_series.rss_mib:.0f} MiB | | |")
-    side_lines = ["", "| timing | median |", "|---|---:|"]
+    side_lines = _phase_lines(results) + ["", "| timing | median |", "|---|---:|"]
     for label, seconds in side:
         side_lines.append(f"| {label} | {seconds * 1000:.0f} ms |")
         if label.startswith("render"):
@@ -124,10 +126,28 @@ def report(results: dict[str, dict[str, CaseStats]], side: list[tuple[str, float
             "unrecorded command run back to back in pairs (each round's, and more after the rounds), and the "
             "verdict takes the median of the pairs' ratios, shown with its 95 % confidence interval and the "
             "middle half of the ratios (`benchmarks/pairs.py`: a ratio of two medians of five rounds cannot "
-            "resolve 5 % here; an interval across 1.05 is a tie the pairs did not resolve).", ""]
+            "resolve 5 % here; an interval across 1.05 is a tie the pairs did not resolve). Start → first request, "
+            "at the registry, last answer → exit: each run's wall split by the answers the registry logged "
+            "(`benchmarks/registry_log.py`): before its first request, from it to the last answer, and after.", ""]
     if took is not None:
         head += [f"This run took {took / 60:.1f} min." + (f" {machine_state}" if machine_state else ""), ""]
     return "\n".join(head + lines + trips + verdicts + side_lines) + "\n"
+
+
+def _phase_lines(results: dict[str, dict[str, CaseStats]]) -> list[str]:
+    """Where each client's wall went, from the registry's log (``benchmarks/registry_log.py``), medians."""
+    lines = ["", "| link | case | client | start → first request | at the registry | last answer → exit | "
+             "at the registry / skopeo's | requests |", "|---|---|---|---:|---:|---:|---:|---:|"]
+    for link, by_case in results.items():
+        for case, stats in by_case.items():
+            theirs = stats.phases.get("skopeo")
+            for client, seen in stats.phases.items():
+                at = median(p.at_registry for p in seen)
+                ratio = f"{at / median(p.at_registry for p in theirs):.2f}" if theirs else "–"
+                lines.append(f"| {link} | {case} | {client} | {median(p.before for p in seen) * 1000:.0f} ms | "
+                             f"{at:.3f} s | {median(p.after for p in seen) * 1000:.0f} ms | {ratio} | "
+                             f"{median(p.requests for p in seen):.0f} |")
+    return lines if len(lines) > 3 else []
 
 
 def machine() -> list[str]:

@@ -63,6 +63,7 @@ from benchmarks.latency import LatencyProxy
 from benchmarks.measure import CommandFailed, Sample, Series, run
 from benchmarks.pairs import pairs_wanted
 from benchmarks.quiet import settle
+from benchmarks.registry_log import phases, settled_size
 from benchmarks.renders import forget
 from benchmarks.report import CaseStats, report, write_page
 from explorer.protocol.mediatypes import Platform
@@ -157,9 +158,10 @@ def argv_for(client: str, case: str, host: str, layouts: dict[str, Path], out: P
 
 
 def measure_cases(host: str, layouts: dict[str, Path], cases: list[str], rounds: int, work: Path,
-                  label: str, link: LatencyProxy | None = None, registry_pid: int | None = None) -> dict[str, CaseStats]:
+                  label: str, link: LatencyProxy | None = None, registry_pid: int | None = None,
+                  registry_log: Path | None = None) -> dict[str, CaseStats]:
     """Every case ROUNDS times; through a latency ``link``, also the TCP connections each run opened; with
-    ``registry_pid``, the registry's CPU during each run."""
+    ``registry_pid``, the registry's CPU during each run; with ``registry_log``, where each run's wall went."""
     from explorer import trace as tracefile
 
     stats = {case: CaseStats() for case in cases}
@@ -177,8 +179,13 @@ def measure_cases(host: str, layouts: dict[str, Path], cases: list[str], rounds:
                 home.mkdir(parents=True)
                 argv = argv_for(client, case, host, layouts, out, counter)
                 before = link.accepted if link is not None else 0
+                offset = settled_size(registry_log) if registry_log is not None else 0
                 try:
                     sample = run(argv, env=environment(client, verb, home), cwd=str(REPO), server_pid=registry_pid)
+                    seen = phases(registry_log, offset, sample.began, sample.wall,
+                                  settled=settled_size(registry_log)) if registry_log is not None else None
+                    if seen is not None:
+                        stats[case].phases.setdefault(client, []).append(seen)
                     if link is not None:
                         stats[case].connections.setdefault(client, []).append(link.accepted - before)
                     if client == "regexplore":
@@ -403,7 +410,7 @@ def main() -> None:
                     proxy = stack.enter_context(LatencyProxy("127.0.0.1", port, rtt=LINKS[link]))
                     host = proxy.host
                 results[link] = measure_cases(host, layouts, cases, args.rounds, work / link, link, proxy,
-                                               registry.process.pid)
+                                               registry.process.pid, registry.log_path)
                 if proxy is None:
                     recording_pairs(host, layouts, cases, args.pairs, work / link, results[link])
                 skopeo_round_trips(host, layouts, cases, work / link, results[link])
