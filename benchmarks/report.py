@@ -128,7 +128,9 @@ def report(results: dict[str, dict[str, CaseStats]], side: list[tuple[str, float
             "middle half of the ratios (`benchmarks/pairs.py`: a ratio of two medians of five rounds cannot "
             "resolve 5 % here; an interval across 1.05 is a tie the pairs did not resolve). Start → first request, "
             "at the registry, last answer → exit: each run's wall split by the answers the registry logged "
-            "(`benchmarks/registry_log.py`): before its first request, from it to the last answer, and after.", ""]
+            "(`benchmarks/registry_log.py`): before its first request, from it to the last answer, and after; on "
+            "the 25 ms link the latency proxy stands between, so what it still forwards after the registry's last "
+            "answer (most of a big blob) counts as after.", ""]
     if took is not None:
         head += [f"This run took {took / 60:.1f} min." + (f" {machine_state}" if machine_state else ""), ""]
     return "\n".join(head + lines + trips + verdicts + side_lines) + "\n"
