@@ -13,8 +13,9 @@ a Go duration), so a run's requests are the log lines of its time window. Three 
 Through the 25 ms link the registry answers the latency proxy, not the client: a body the registry
 has handed to the proxy but the proxy still forwards (most of a 200 MiB blob) falls in *after*.
 
-Push-big is decided by the registry's ~0.75 s of receiving and committing 200 MiB; this split shows,
-in every page run, how much of a client's wall is its start-up and how much its transfer.
+Push-big is decided by the registry's own receiving and committing of 200 MiB, the same for any
+client; this split shows, in every page run, how much of a client's wall is its start-up and how
+much its transfer.
 """
 
 from __future__ import annotations

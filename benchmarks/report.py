@@ -143,9 +143,10 @@ def _phase_lines(results: dict[str, dict[str, CaseStats]]) -> list[str]:
     for link, by_case in results.items():
         for case, stats in by_case.items():
             theirs = stats.phases.get("skopeo")
+            base = median(p.at_registry for p in theirs) if theirs else 0.0
             for client, seen in stats.phases.items():
                 at = median(p.at_registry for p in seen)
-                ratio = f"{at / median(p.at_registry for p in theirs):.2f}" if theirs else "–"
+                ratio = f"{at / base:.2f}" if base else "–"
                 lines.append(f"| {link} | {case} | {client} | {median(p.before for p in seen) * 1000:.0f} ms | "
                              f"{at:.3f} s | {median(p.after for p in seen) * 1000:.0f} ms | {ratio} | "
                              f"{median(p.requests for p in seen):.0f} |")

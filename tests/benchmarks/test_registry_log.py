@@ -68,3 +68,12 @@ def test_the_page_shows_each_clients_split_and_its_time_at_the_registry_against_
     page = report({"loopback": {"push-big": stats}}, [], 2)
     assert "| loopback | push-big | regexplore | 270 ms | 1.650 s | 18 ms | 0.94 | 9 |" in page
     assert "| loopback | push-big | skopeo | 19 ms | 1.750 s | 2 ms | 1.00 | 11 |" in page
+
+
+def test_a_case_skopeo_answered_in_no_time_shows_no_ratio_rather_than_failing_the_page():
+    from benchmarks.registry_log import Phases
+    from benchmarks.report import CaseStats, report
+
+    stats = CaseStats(phases={"regexplore": [Phases(0.2, 0.01, 0.01, 1)], "skopeo": [Phases(0.02, 0.0, 0.0, 1)]})
+    assert "| loopback | pull-small | regexplore | 200 ms | 0.010 s | 10 ms | – | 1 |" in report(
+        {"loopback": {"pull-small": stats}}, [], 1)
