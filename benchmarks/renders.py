@@ -30,7 +30,7 @@ def forget() -> None:
         urls = None
     cached = [endpoints.parse_route, endpoints.classify]
     if urls is not None:
-        cached += [urls.split, urls.query_pairs, urls.netloc, urls.join]
+        cached += [urls.split, urls.query_pairs, urls.query_params, urls.netloc, urls.join]
     for function in cached:
         getattr(function, "cache_clear", lambda: None)()
 

@@ -118,6 +118,21 @@ def test_intent_round_trips_and_labels_derive_from_it() -> None:
     assert Intent("list-tags", index=3).label() == "list tags page 3"
 
 
+def test_intent_but_is_dataclasses_replace() -> None:
+    import dataclasses
+
+    from explorer.trace import Intent
+
+    intent = Intent("fetch-layer", endpoint="end-2", repository="a/b", item="layer", index=2, total=5)
+    for changes in ({}, {"endpoint": None}, {"kind": "check-blob", "index": 3}, {"platform": "linux/amd64"}):
+        copy = intent.but(**changes)
+        assert copy == dataclasses.replace(intent, **changes) and copy is not intent
+        assert copy.to_dict() == dataclasses.replace(intent, **changes).to_dict()
+    assert intent.index == 2, "the original is unchanged"
+    with pytest.raises(TypeError):
+        intent.but(colour="red")
+
+
 @pytest.mark.parametrize(("intent", "message"), [
     ({"kind": "teleport"}, "unknown intent kind"),
     ({"kind": "ping", "index": "2"}, "must be an integer"),

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from explorer.annotate.intents import infer
 from explorer.annotate.challenges import readable_challenges
 from explorer.annotate.model import AnnotatedExchange, ErrorInfo, Participant
-from explorer.annotate.roles import Roles, query_params
+from explorer.annotate.roles import Roles
 from explorer.annotate.texts import (
     COUNTED,
     REQUEST_LABELS,
@@ -112,8 +112,8 @@ class Annotator:
         req, resp = ex.request, ex.response
         fields = _Fields(
             error=lambda: one_line(ex.error or "") or "no reason recorded",  # never "…arrived: ."
-            scope=lambda: " ".join(query_params(req.url).get("scope", [])) or "no scope",
-            source=lambda: (query_params(req.url).get("from") or ["another repository"])[0],
+            scope=lambda: " ".join(urls.query_params(req.url).get("scope", [])) or "no scope",
+            source=lambda: (urls.query_params(req.url).get("from") or ["another repository"])[0],
             errors=lambda: "; ".join(e.line for e in errors),
         )
         fields.update(host=who.host, method=req.method, status="", ref=getattr(match, "reference", None) or "it",
@@ -190,7 +190,7 @@ class Annotator:
 
     def _request_label(self, ex: Exchange, eid: str | None, match: endpoints.Match | None) -> str:
         req = ex.request
-        parts, q = urls.split(req.url), query_params(req.url)
+        parts, q = urls.split(req.url), urls.query_params(req.url)
         is_auth = eid is None and self.participant(ex).kind == "auth"
         template = REQUEST_LABELS.get("token" if is_auth else (eid or ""), "{method} {path}{query}")
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 
-from explorer.annotate.roles import Roles, query_params
+from explorer.annotate.roles import Roles
 from explorer.annotate.texts import one_line
 from explorer.protocol import digest as digests
 from explorer.protocol import endpoints, mediatypes, urls
@@ -119,7 +119,7 @@ def infer(trace: Trace, roles: Roles) -> list[Intent]:
         kind_of_role = roles.key(ex)[0]
         match = endpoints.classify(req.method, req.url) if kind_of_role == "Registry" else None
         eid = match.endpoint.id if match else None
-        q = query_params(req.url)
+        q = urls.query_params(req.url)
         # follow upload sessions and redirects whatever the intent (the recorded one is kept below)
         if eid in ("end-5", "end-6", "end-13", "end-14"):
             session = sessions.get(_path_of(req.url))

@@ -16,13 +16,6 @@ def is_registry_path(path: str) -> bool:
     return path == "/v2" or path.startswith("/v2/")
 
 
-def query_params(url: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for k, v in urls.query_pairs(url):
-        out.setdefault(k, []).append(v)
-    return out
-
-
 # --- participants -------------------------------------------------------------------------
 
 
@@ -66,7 +59,7 @@ class Roles:
         host, path = urls.netloc(url), urls.split(url).path
         if is_registry_path(path):
             return "Registry", host
-        if url.split("?")[0] in self.realms or {"service", "scope"} & query_params(url).keys():
+        if url.split("?")[0] in self.realms or {"service", "scope"} & urls.query_params(url).keys():
             return "Auth", host  # a token request, even when the realm is on the registry's host
         if host in self.storage and host not in self.registry:
             return "Storage", host

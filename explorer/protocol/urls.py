@@ -21,7 +21,7 @@ import re
 from functools import lru_cache
 from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
-__all__ = ["join", "netloc", "query_pairs", "split"]
+__all__ = ["join", "netloc", "query_pairs", "query_params", "split"]
 
 _SIZE = 1 << 14  # URLs remembered: those of a 5,000-exchange trace (its registry and storage URLs) fit
 
@@ -44,6 +44,18 @@ def query_pairs(url: str) -> tuple[tuple[str, str], ...]:
     """``parse_qsl`` of the URL's query, blank values kept."""
     query = split(url).query
     return tuple(parse_qsl(query, keep_blank_values=True)) if query else ()
+
+
+@lru_cache(maxsize=_SIZE)
+def query_params(url: str) -> dict[str, tuple[str, ...]]:
+    """The URL's query values by name, in order (``parse_qsl``, blank values kept).
+
+    Remembered like the rest, so the dict is shared: read it, never change it.
+    """
+    found: dict[str, list[str]] = {}
+    for key, value in query_pairs(url):
+        found.setdefault(key, []).append(value)
+    return {key: tuple(values) for key, values in found.items()}
 
 
 @lru_cache(maxsize=_SIZE)

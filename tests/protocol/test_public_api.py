@@ -55,7 +55,7 @@ PUBLIC = {
         "parse_retry_after", "parse_upload_range", "resolve_location",
     ],
     "quoting": ["quote"],
-    "urls": ["join", "netloc", "query_pairs", "split"],
+    "urls": ["join", "netloc", "query_pairs", "query_params", "split"],
 }
 
 PACKAGE_DIR = Path(explorer.protocol.__file__).parent

@@ -36,7 +36,7 @@ any_url = st.one_of(built, st.text(max_size=60), piece)
 
 def _same(ours, theirs, *args: str) -> None:
     """``ours(*args)`` is ``theirs(*args)``: the same value, or the same error."""
-    for cached in (urls.split, urls.join, urls.netloc, urls.query_pairs):
+    for cached in (urls.split, urls.join, urls.netloc, urls.query_pairs, urls.query_params):
         cached.cache_clear()
     try:
         expected = theirs(*args)
@@ -57,6 +57,13 @@ def _netloc(url: str) -> str:
     return urlsplit(url).netloc.lower().rpartition("@")[2]
 
 
+def _query_params(url: str) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        found[key] = (*found.get(key, ()), value)
+    return found
+
+
 @FAST
 @given(any_url)
 @example("http://h/p?#")
@@ -70,7 +77,15 @@ def _netloc(url: str) -> str:
 def test_split_and_its_derivatives_are_urllibs(url: str) -> None:
     _same(urls.split, urlsplit, url)
     _same(urls.query_pairs, _query_pairs, url)
+    _same(urls.query_params, _query_params, url)
     _same(urls.netloc, _netloc, url)
+
+
+def test_query_params_keep_every_value_of_a_name_in_order() -> None:
+    params = urls.query_params("http://h/token?scope=a&service=r&scope=b&x=&scope=c")
+    assert params == {"scope": ("a", "b", "c"), "service": ("r",), "x": ("",)}
+    assert list(params) == ["scope", "service", "x"]
+    assert urls.query_params("http://h/v2/") == {}
 
 
 @FAST

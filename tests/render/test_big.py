@@ -75,7 +75,8 @@ def test_each_url_is_parsed_a_bounded_number_of_times() -> None:
     annotating parsed 42,484 times (8.5 an exchange) and postman, curl and python 32,000-37,000 more:
     the seconds issue 17 measured. Counted, not timed (timing assertions flake on busy CI)."""
     trace = big()
-    for cached in (urls.split, urls.join, urls.netloc, urls.query_pairs, endpoints.classify, endpoints.parse_route):
+    for cached in (urls.split, urls.join, urls.netloc, urls.query_pairs, urls.query_params, endpoints.classify,
+                   endpoints.parse_route):
         cached.cache_clear()
     before = _urls_split()
     annotated = annotate(trace)
