@@ -3,7 +3,9 @@
     PYTHONPATH=CHECKOUT .venv/bin/python -m benchmarks.renders [FORMAT ...] [--runs N]
 
 Each render is timed as ``benchmarks/run.py`` (``side_timings``) times it, annotation included:
-``renderer.render(annotate(big), RenderOptions())``, with the per-URL caches of ``protocol`` emptied
+``operations.render(big, FORMAT)``, what ``regexplore render|export`` does between loading the trace
+and writing its text (a checkout without it: ``renderer.render(annotate(big), RenderOptions())``,
+which it did before), with the per-URL caches of ``protocol`` emptied
 before each run (``forget``: a command renders a trace once, so a cache filled by an earlier run
 would flatter it); wall and CPU (``time.process_time``) medians, CPU being the steadier on a shared
 machine. Works before and after the format registry (where
@@ -17,6 +19,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 
@@ -47,6 +50,15 @@ def _median(work: Callable[[], object], runs: int = 3) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
+def _operations() -> Any:
+    """``explorer.operations`` where it renders (``operations.render``), else None (an older checkout)."""
+    try:
+        from explorer import operations
+    except ImportError:
+        return None
+    return operations if hasattr(operations, "render") else None
+
+
 def main() -> None:
     from explorer import render, trace
     from explorer.annotate import annotate
@@ -62,7 +74,11 @@ def main() -> None:
     path = trace.save(big, Path(tempfile.mkdtemp()) / "big.trace.json")
     print(f"{len(big.exchanges)} exchanges, medians of {args.runs}: wall / CPU")
     rows = [("load", lambda: trace.load(path)), ("annotate", lambda: annotate(big))]
+    operations = _operations()
     for name in names:
+        if operations is not None:  # what `regexplore render|export` does between loading and writing
+            rows.append((name, lambda name=name: operations.render(big, name)))
+            continue
         fmt = render.get(name)
         rows.append((name, lambda fmt=fmt: fmt.render(annotate(big) if takes_annotated else big,
                                                       render.RenderOptions())))

@@ -337,8 +337,7 @@ def startup_parts(rounds: int = 10) -> list[tuple[str, float]]:
 
 def side_timings(work: Path) -> list[tuple[str, float]]:
     """Start-up, trace load and render times (medians of several runs)."""
-    from explorer import render, trace
-    from explorer.annotate import annotate
+    from explorer import operations, render, trace
     from tests.render.factory import case_big
 
     out = [("trace pull: process start → first request byte", first_request_byte()),
@@ -355,12 +354,11 @@ def side_timings(work: Path) -> list[tuple[str, float]]:
         loads.append(time.perf_counter() - t)
     out.append((f"load a {len(big.exchanges)}-exchange trace", median(loads)))
     for name in render.names():
-        renderer = render.get(name)
         times = []
         for _ in range(3):
             forget()  # the URL caches of an earlier run would flatter this one
             t = time.perf_counter()
-            renderer.render(annotate(big), render.RenderOptions())  # what `regexplore render` does
+            operations.render(big, name)  # what `regexplore render|export` does between loading and writing
             times.append(time.perf_counter() - t)
         out.append((f"render {name} of {len(big.exchanges)} exchanges", median(times)))
     for name in render.names():  # the whole command, as a user runs it: start-up, load, annotate, render, write

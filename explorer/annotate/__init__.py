@@ -62,10 +62,14 @@ __all__ = [
 def annotate(trace: Trace) -> AnnotatedTrace:
     """Derive the meaning of every exchange of ``trace`` and a summary of the whole."""
     with collector.paused():  # many small objects an exchange, none in a cycle: see explorer.collector
-        annotator = Annotator(trace)
-        ids = [ex.id for ex in trace.exchanges]
-        unique = len(set(ids)) == len(ids) and all(i > 0 for i in ids)  # else (a hand-edited file) by position
-        exchanges = tuple(annotator.one(i, ex.id if unique else i + 1, ex) for i, ex in enumerate(trace.exchanges))
+        return _annotated(trace)
+
+
+def _annotated(trace: Trace) -> AnnotatedTrace:
+    annotator = Annotator(trace)
+    ids = [ex.id for ex in trace.exchanges]
+    unique = len(set(ids)) == len(ids) and all(i > 0 for i in ids)  # else (a hand-edited file) by position
+    exchanges = tuple(annotator.one(i, ex.id if unique else i + 1, ex) for i, ex in enumerate(trace.exchanges))
     participants = (CLIENT, *annotator.roles.lanes.values())
     operation = trace.operation
     title = " ".join(x for x in (operation, trace.target) if x) or " ".join(trace.command) or "regexplore trace"

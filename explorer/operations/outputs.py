@@ -36,14 +36,20 @@ class Rendered:
 
 
 def _text(trace: Source, fmt: formats.Format, options: formats.RenderOptions) -> tuple[str, list[str]]:
-    """The text of ``fmt`` for ``trace`` and the format's warnings about it."""
+    """The text of ``fmt`` for ``trace`` and the format's warnings about it.
+
+    Built with the collector paused from the trace's loading to the text (``explorer.collector``): a trace
+    loaded here and its annotation are freed when this returns, without any collection walking them.
+    """
+    from explorer import collector
     from explorer.annotate import AnnotatedTrace, annotate
 
-    if isinstance(trace, AnnotatedTrace):
-        annotated = trace
-    else:
-        annotated = annotate(trace if isinstance(trace, Trace) else load(trace))
-    return fmt.render(annotated, options), fmt.warnings(annotated)
+    with collector.paused():
+        if isinstance(trace, AnnotatedTrace):
+            annotated = trace
+        else:
+            annotated = annotate(trace if isinstance(trace, Trace) else load(trace))
+        return fmt.render(annotated, options), fmt.warnings(annotated)
 
 
 def render(

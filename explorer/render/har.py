@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from explorer import collector
 from explorer.annotate import AnnotatedExchange, AnnotatedTrace
 from explorer.protocol import urls
 from explorer.render import jsontext
@@ -171,5 +170,4 @@ def log(annotated: AnnotatedTrace, options: RenderOptions | None = None) -> dict
 
 
 def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
-    with collector.paused():
-        return jsontext.dumps(log(annotated, options), indent=1) + "\n"
+    return jsontext.dumps(log(annotated, options), indent=1) + "\n"

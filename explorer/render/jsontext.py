@@ -8,8 +8,8 @@ call. An encoded key or scalar never holds a raw newline (JSON escapes every con
 character), so the scalars are encoded as one list separated by newlines and split again. The
 layout holds only JSON punctuation and white space, so each key and scalar stands in it as a
 ``%s``, and one ``%`` puts them all in place. An export repeats the same keys, header
-names and script lines thousands of times: each distinct string is encoded once. The JSON exports
-build and write their document with the collector paused (``explorer.collector``).
+names and script lines thousands of times: each distinct string is encoded once. Every format
+builds its output with the collector paused (``explorer.render``, ``explorer.collector``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,11 @@ trace, targets in docs/performance.md), not asserted here: timing assertions fla
 
 from __future__ import annotations
 
+import gc
 import itertools
+import os
+import sys
+import tempfile
 import urllib.parse
 from functools import lru_cache
 
@@ -85,3 +89,41 @@ def test_each_url_is_parsed_a_bounded_number_of_times() -> None:
         before = _urls_split()
         render.get(name).render(annotated, RenderOptions())
         assert _urls_split() - before <= 10, f"{name} parses the trace's URLs again"
+
+
+def test_no_collection_walks_a_render() -> None:
+    """From loading to text, a render runs with the cyclic collector paused (``explorer.collector``):
+    none of its passes over the trace, the annotation and the output being built (20-100 ms each at
+    5,000 exchanges, issue 17). What the render leaves (the URL caches) is walked after it, once, by
+    a young collection. Counted, not timed."""
+    from explorer import operations, trace as tracefile
+    from explorer.operations import outputs
+
+    small = factory.case_big(200)
+    inside: list[int] = []  # collections that ran inside a render: the generation of each
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        frame = sys._getframe(1)
+        while frame is not None and phase == "start":
+            if frame.f_code is outputs._text.__code__:
+                inside.append(info["generation"])
+                return
+            frame = frame.f_back
+
+    for name in render.names():  # first: every renderer's modules imported
+        operations.render(small, name)
+    gc.collect()
+    gc.callbacks.append(watch)
+    threshold = gc.get_threshold()
+    gc.set_threshold(100)  # a collection every 100 objects unless paused
+    try:
+        for name in render.names():
+            operations.render(small, name)
+            assert inside == [], f"{name}: {len(inside)} collections during the render"
+        with tempfile.TemporaryDirectory() as folder:
+            saved = tracefile.save(small, os.path.join(folder, "t.json"))
+            operations.render(saved, "postman")  # loading the file too
+            assert inside == []
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(watch)

@@ -17,7 +17,6 @@ Modules:
 
 from __future__ import annotations
 
-from explorer import collector
 from explorer.annotate import AnnotatedTrace
 from explorer.render import jsontext
 from explorer.render.base import RenderOptions
@@ -34,8 +33,7 @@ def collection(annotated: AnnotatedTrace, options: RenderOptions | None = None) 
 
 
 def render(annotated: AnnotatedTrace, options: RenderOptions) -> str:
-    with collector.paused():
-        return jsontext.dumps(collection(annotated, options), indent=2) + "\n"
+    return jsontext.dumps(collection(annotated, options), indent=2) + "\n"
 
 
 def all_endpoints(options: RenderOptions | None = None) -> str:
