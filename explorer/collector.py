@@ -16,6 +16,7 @@ when it ends the trace and its annotation are freed by reference counting, and w
 from __future__ import annotations
 
 import gc
+from contextlib import nullcontext
 from types import TracebackType
 
 __all__ = ["paused"]
@@ -32,21 +33,10 @@ class _Resume:
         gc.enable()
 
 
-class _Nothing:
-    """Inside a pause already (or with the collector off): nothing to end."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        return None
+_RESUME, _NOTHING = _Resume(), nullcontext()  # inside a pause already (or the collector off): nothing to end
 
 
-_RESUME, _NOTHING = _Resume(), _Nothing()
-
-
-def paused() -> _Resume | _Nothing:
+def paused() -> _Resume | nullcontext[None]:
     """``with paused():`` the collector off inside the block; on again when it ends (still off if it was off)."""
     if not gc.isenabled():
         return _NOTHING

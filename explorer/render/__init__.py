@@ -72,6 +72,9 @@ class Format:
     warnings: Callable[[AnnotatedTrace], list[str]]  # printed by the CLI before rendering
     render: Callable[[AnnotatedTrace, RenderOptions], str]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "render", _paused(self.render))  # Rule 3, for every format declared
+
     def write(self, text: str, path: str | os.PathLike[str] | None) -> Path | None:
         """:func:`write_output`, then mark the file executable when the format is."""
         written = write_output(text, path)
@@ -102,67 +105,56 @@ def _paused(render: _Render) -> _Render:
 
 
 # Each function imports its renderer on first use (Rule 2) and calls it: no lookup by name.
-@_paused
 def _swimlanes(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     from explorer.render import swimlanes
     return swimlanes.render(annotated, options)
 
 
-@_paused
 def _mermaid(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     from explorer.render import mermaid
     return mermaid.render(annotated, options)
 
 
-@_paused
 def _plantuml(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     from explorer.render import plantuml
     return plantuml.render(annotated, options)
 
 
-@_paused
 def _svg(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     from explorer.render import svg
     return svg.render(annotated, options)
 
 
-@_paused
 def _html(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     from explorer.render import html
     return html.render(annotated, options)
 
 
-@_paused
 def _markdown(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     from explorer.render import markdown
     return markdown.render(annotated, options)
 
 
-@_paused
 def _postman(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     from explorer.render import postman
     return postman.render(annotated, options)
 
 
-@_paused
 def _har(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     from explorer.render import har
     return har.render(annotated, options)
 
 
-@_paused
 def _curl(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     from explorer.render import curl
     return curl.render(annotated, options)
 
 
-@_paused
 def _python(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     from explorer.render import python
     return python.render(annotated, options)
 
 
-@_paused
 def _cassette(annotated: AnnotatedTrace, options: RenderOptions) -> str:
     from explorer.render import cassette
     return cassette.render(annotated, options)
